@@ -1,0 +1,35 @@
+# sniproof: see README.md. Every target runs from a fresh clone; images that
+# are missing are built from Debian packages on first use.
+GO      ?= go
+LABELS  ?=
+FOCUS   ?=
+SNIPROOF = $(GO) run ./cmd/sniproof
+
+.PHONY: test unit vet conformance images sweep
+
+## test: vet, unit tests, then the conformance suites; ends with the line
+## "conformance: N passed, N failed, N skipped".
+test: vet unit conformance
+
+## unit: unit tests; no Docker needed.
+unit:
+	$(GO) test ./...
+
+## vet: formatting and go vet, for the unit and the conformance build.
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) vet -tags conformance ./suites/...
+
+## conformance: the conformance suites against real proxies in containers.
+## LABELS='nginx && bookworm' filters by label, FOCUS='nginx/seed/.*' by case id.
+conformance:
+	$(SNIPROOF) conformance --labels '$(LABELS)' --focus '$(FOCUS)'
+
+## images: build every image that is missing.
+images:
+	$(SNIPROOF) images
+
+## sweep: remove the containers and networks of every sniproof session.
+sweep:
+	$(SNIPROOF) sweep --all

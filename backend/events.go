@@ -1,0 +1,106 @@
+package backend
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+)
+
+// Event kinds.
+const (
+	// KindHandshake is a TLS handshake the backend accepted and completed.
+	KindHandshake = "handshake"
+	// KindRefused is a ClientHello the backend refused.
+	KindRefused = "refused"
+	// KindFailed is a connection that failed before a handshake completed:
+	// not TLS, a malformed or missing ClientHello, or a handshake error.
+	KindFailed = "failed"
+	// KindRequest is an HTTP request the backend answered.
+	KindRequest = "request"
+)
+
+// Reasons of refused and failed events other than error texts.
+const (
+	ReasonMissingSNI = "missing-sni"
+	ReasonUnknownSNI = "unknown-sni"
+	ReasonHang       = "hang" // a HangAll listener
+	ReasonNotTLS     = "not-tls"
+)
+
+// Event is one thing the backend saw. Seq increases by one per event,
+// across all listeners, starting at 1.
+type Event struct {
+	Seq      int64     `json:"seq"`
+	Time     time.Time `json:"time"`
+	Listener string    `json:"listener"`
+	Kind     string    `json:"kind"`
+	// Conn identifies the connection, uniquely within the Server.
+	Conn   uint64 `json:"conn"`
+	Remote string `json:"remote"`
+	// SNI is the server_name in the ClientHello; "" when none was sent (or
+	// no ClientHello was read).
+	SNI string `json:"sni"`
+	// Reason explains refused and failed events: one of the Reason
+	// constants, or an error text.
+	Reason string `json:"reason,omitempty"`
+	// Alert is the TLS alert description the backend chose to send when
+	// refusing, or 0. Alerts crypto/tls sends on its own are not recorded.
+	Alert      int    `json:"alert,omitempty"`
+	TLSVersion string `json:"tls_version,omitempty"`
+	ALPN       string `json:"alpn,omitempty"`
+	Resumed    bool   `json:"resumed,omitempty"`
+	Host       string `json:"host,omitempty"`
+	Method     string `json:"method,omitempty"`
+	Path       string `json:"path,omitempty"`
+	Status     int    `json:"status,omitempty"`
+}
+
+// eventLog numbers events, keeps them all in memory and writes each as one
+// JSON line.
+type eventLog struct {
+	mu     sync.Mutex
+	events []Event
+	enc    *json.Encoder // nil when there is no log writer
+}
+
+func newEventLog(w io.Writer) *eventLog {
+	l := &eventLog{}
+	if w != nil {
+		l.enc = json.NewEncoder(w)
+	}
+	return l
+}
+
+// add stamps e with the next sequence number and the time, keeps it and
+// logs it. Log write errors are ignored: the events stay available.
+func (l *eventLog) add(e Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e.Seq = int64(len(l.events)) + 1
+	e.Time = time.Now().UTC()
+	l.events = append(l.events, e)
+	if l.enc != nil {
+		_ = l.enc.Encode(e)
+	}
+}
+
+// since returns the events after sequence number after, of the named
+// listener or of all when listener is "". The result is never nil.
+func (l *eventLog) since(listener string, after int64) []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := []Event{}
+	if after < 0 {
+		after = 0
+	}
+	if after >= int64(len(l.events)) {
+		return out
+	}
+	for _, e := range l.events[after:] {
+		if listener == "" || e.Listener == listener {
+			out = append(out, e)
+		}
+	}
+	return out
+}

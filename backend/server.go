@@ -1,0 +1,340 @@
+// Package backend is sniproof's SNI-only HTTPS server. Like many real
+// upstreams, each TLS listener refuses a ClientHello without SNI, or with a
+// name it does not serve, in a configurable way (a chosen fatal alert, a bare
+// close or a hang), and answers every accepted request with JSON describing
+// what it saw. Every handshake, refusal, failure and request is recorded as
+// an Event, kept in memory for the control API and written as a JSON line.
+//
+// crypto/tls cannot choose the alert it refuses with, so the backend reads
+// and parses the ClientHello itself before deciding, and hands accepted
+// connections to crypto/tls with the bytes already read replayed.
+package backend
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// HangTimeout is how long a hanging listener holds a connection before
+// closing it. New reads it, so change it before calling New.
+var HangTimeout = 2 * time.Minute
+
+const (
+	// helloTimeout bounds reading the ClientHello and an HTTP request header.
+	helloTimeout = 10 * time.Second
+	// handshakeTimeout bounds the TLS handshake after the ClientHello.
+	handshakeTimeout = 10 * time.Second
+	// alertTimeout bounds writing a refusal alert.
+	alertTimeout = 5 * time.Second
+)
+
+// Server runs the listeners of a Config and its control API.
+type Server struct {
+	listeners   []*listener
+	byName      map[string]*listener
+	control     *http.Server
+	controlAddr string
+	events      *eventLog
+	hangTimeout time.Duration
+	lastConn    atomic.Uint64
+	done        chan struct{} // closed by Close
+	wg          sync.WaitGroup
+
+	mu        sync.Mutex
+	started   bool
+	closed    bool
+	controlLn net.Listener
+	conns     map[*trackedConn]struct{}
+}
+
+// listener is one configured port.
+type listener struct {
+	cfg   Listener
+	names map[string]bool // lower case
+	tls   *tls.Config     // nil for a plain listener
+	http  *http.Server
+	ln    net.Listener // set by Start
+	queue *connQueue   // connections ready for http, set by Start
+}
+
+// serves reports whether l accepts a ClientHello with this server name.
+func (l *listener) serves(name string) bool {
+	return l.cfg.Lenient || l.names[strings.ToLower(name)]
+}
+
+// New makes a Server for cfg, which it validates. logw receives one JSON
+// line per event; nil discards them.
+func New(cfg *Config, logw io.Writer) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("validate config: %w", err)
+	}
+	s := &Server{
+		byName:      make(map[string]*listener, len(cfg.Listeners)),
+		controlAddr: cfg.Control,
+		events:      newEventLog(logw),
+		hangTimeout: HangTimeout,
+		done:        make(chan struct{}),
+		conns:       make(map[*trackedConn]struct{}),
+	}
+	for _, lc := range cfg.Listeners {
+		l := &listener{cfg: lc, names: make(map[string]bool, len(lc.Names))}
+		for _, n := range lc.Names {
+			l.names[strings.ToLower(n)] = true
+		}
+		if !lc.Plain {
+			var err error
+			if l.tls, err = lc.tlsConfig(); err != nil {
+				return nil, fmt.Errorf("listener %q: %w", lc.Name, err)
+			}
+		}
+		// TLSConfig stays nil: connections arrive as *tls.Conn with the
+		// handshake done, and Serve then configures HTTP/2 for ALPN "h2".
+		l.http = &http.Server{
+			Handler:           s.requestHandler(l),
+			ConnContext:       connContext,
+			ReadHeaderTimeout: helloTimeout,
+		}
+		s.listeners = append(s.listeners, l)
+		s.byName[lc.Name] = l
+	}
+	s.control = &http.Server{Handler: s.controlHandler(), ReadHeaderTimeout: helloTimeout}
+	return s, nil
+}
+
+// Start binds every listener and the control address, then serves them in
+// the background. If any bind fails, Start releases the others and returns
+// an error naming the listener.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("start server: closed")
+	}
+	if s.started {
+		return errors.New("start server: already started")
+	}
+	var bound []net.Listener
+	release := func() {
+		for _, ln := range bound {
+			_ = ln.Close()
+		}
+	}
+	for _, l := range s.listeners {
+		ln, err := net.Listen("tcp", l.cfg.Addr)
+		if err != nil {
+			release()
+			return fmt.Errorf("bind listener %q: %w", l.cfg.Name, err)
+		}
+		bound = append(bound, ln)
+	}
+	controlLn, err := net.Listen("tcp", s.controlAddr)
+	if err != nil {
+		release()
+		return fmt.Errorf("bind control: %w", err)
+	}
+	s.started = true
+	s.controlLn = controlLn
+	for i, l := range s.listeners {
+		l.ln = bound[i]
+		l.queue = newConnQueue(l.ln.Addr())
+		s.background(func() { s.acceptLoop(l) })
+		s.background(func() { _ = l.http.Serve(l.queue) })
+	}
+	s.background(func() { _ = s.control.Serve(controlLn) })
+	return nil
+}
+
+// background runs f in a goroutine that Close waits for.
+func (s *Server) background(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// Addr is the address the named listener is bound to, or nil when there is
+// no such listener or the server is not started.
+func (s *Server) Addr(listener string) net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.byName[listener]
+	if l == nil || l.ln == nil {
+		return nil
+	}
+	return l.ln.Addr()
+}
+
+// ControlAddr is the address the control API is bound to, or nil before
+// Start.
+func (s *Server) ControlAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.controlLn == nil {
+		return nil
+	}
+	return s.controlLn.Addr()
+}
+
+// Events returns the events with a sequence number above after, of the named
+// listener, or of all listeners when listener is "". It never returns nil.
+func (s *Server) Events(listener string, after int64) []Event {
+	return s.events.since(listener, after)
+}
+
+// Close stops accepting, closes every connection, and waits for the
+// backend's own goroutines to end. Calls after the first do nothing and
+// return nil.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	conns := make([]*trackedConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+
+	var errs []error
+	for _, l := range s.listeners {
+		if l.ln != nil {
+			if err := l.ln.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close listener %q: %w", l.cfg.Name, err))
+			}
+		}
+		_ = l.http.Close() // its only listener is the queue, which cannot fail
+	}
+	if err := s.control.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close control: %w", err))
+	}
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	s.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// acceptLoop accepts connections on l until Close, backing off on errors
+// such as running out of file descriptors.
+func (s *Server) acceptLoop(l *listener) {
+	var delay time.Duration
+	for {
+		raw, err := l.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			select {
+			case <-s.done:
+				return
+			case <-time.After(delay):
+			}
+			continue
+		}
+		delay = 0
+		c := s.track(raw)
+		if c == nil {
+			continue
+		}
+		s.background(func() { s.serveConn(l, c) })
+	}
+}
+
+// serveConn decides what to do with a new connection on l.
+func (s *Server) serveConn(l *listener, c *trackedConn) {
+	if l.tls == nil {
+		l.queue.deliver(c)
+		return
+	}
+	ev := Event{Listener: l.cfg.Name, Conn: c.id, Remote: c.RemoteAddr().String()}
+	hello, data, err := readClientHello(c)
+	if err != nil {
+		ev.Kind, ev.Reason = KindFailed, err.Error()
+		if errors.Is(err, ErrNotTLS) {
+			ev.Reason = ReasonNotTLS
+		}
+		s.events.add(ev)
+		_ = c.Close()
+		return
+	}
+	ev.SNI = hello.ServerName
+	switch {
+	case l.cfg.HangAll:
+		ev.Kind, ev.Reason = KindRefused, ReasonHang
+		s.events.add(ev)
+		s.hang(c)
+	case !l.serves(hello.ServerName):
+		s.refuse(l, c, ev)
+	default:
+		c.replay = data
+		s.handshake(l, c, ev)
+	}
+}
+
+// refuse refuses the ClientHello read from c the way l is configured to.
+// The event is recorded before the client can see the refusal.
+func (s *Server) refuse(l *listener, c *trackedConn, ev Event) {
+	ev.Kind, ev.Reason = KindRefused, ReasonUnknownSNI
+	if ev.SNI == "" {
+		ev.Reason = ReasonMissingSNI
+	}
+	ev.Alert = l.cfg.Refuse.alert()
+	s.events.add(ev)
+	switch {
+	case l.cfg.Refuse == RefuseHang:
+		s.hang(c)
+		return
+	case ev.Alert != 0:
+		// A write error means the client is gone; there is nothing to add.
+		_ = c.SetWriteDeadline(time.Now().Add(alertTimeout))
+		_, _ = c.Write(alertRecord(ev.Alert))
+	}
+	_ = c.Close()
+}
+
+// alertRecord is a plaintext TLS record holding one fatal alert.
+func alertRecord(description int) []byte {
+	return []byte{recordTypeAlert, 3, 3, 0, 2, 2, byte(description)}
+}
+
+// hang holds c without answering until the client closes it, the hang
+// timeout passes or the server closes, whichever comes first.
+func (s *Server) hang(c *trackedConn) {
+	_ = c.SetReadDeadline(time.Now().Add(s.hangTimeout))
+	_, _ = io.Copy(io.Discard, c)
+	_ = c.Close()
+}
+
+// handshake completes the TLS handshake on c, whose ClientHello l accepted,
+// and hands the connection to l's HTTP server.
+func (s *Server) handshake(l *listener, c *trackedConn, ev Event) {
+	tc := tls.Server(c, l.tls)
+	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
+	if err := tc.Handshake(); err != nil {
+		ev.Kind, ev.Reason = KindFailed, err.Error()
+		s.events.add(ev)
+		_ = c.Close()
+		return
+	}
+	_ = c.SetDeadline(time.Time{})
+	st := tc.ConnectionState()
+	ev.Kind = KindHandshake
+	ev.TLSVersion = tls.VersionName(st.Version)
+	ev.ALPN = st.NegotiatedProtocol
+	ev.Resumed = st.DidResume
+	s.events.add(ev)
+	l.queue.deliver(tc)
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/sniproof/sniproof/harness"
+	"github.com/sniproof/sniproof/report"
+)
+
+// suiteTimeout bounds a whole conformance run inside Ginkgo.
+const suiteTimeout = 30 * time.Minute
+
+func runConformance(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("conformance", stderr)
+	labels := fs.String("labels", "", "Ginkgo label filter, e.g. 'nginx && bookworm'")
+	focus := fs.String("focus", "", "regular expression selecting cases by id or name")
+	reports := fs.String("reports", "reports", "`folder` for junit.xml, results.json and the suites' records")
+	quiet := fs.Bool("q", false, "quiet: print only failures and the summary line")
+	if code := parse(fs, args); code >= 0 {
+		return code
+	}
+	root, err := harness.ModuleRoot()
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
+		return exitUsage
+	}
+	dir, err := filepath.Abs(*reports)
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
+		return exitUsage
+	}
+
+	ctx := context.Background()
+	cli, err := harness.Connect(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
+		return report.ExitInfra
+	}
+	defer cli.Close()
+	if err := os.RemoveAll(filepath.Join(dir, "suites")); err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: clear old records: %v\n", err)
+		return report.ExitInfra
+	}
+
+	session := newSessionID()
+	ginkgoArgs := []string{"tool", "ginkgo", "--tags=conformance",
+		"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--keep-going",
+		"--timeout=" + suiteTimeout.String(), "--output-dir=" + dir, "--junit-report=junit.xml"}
+	if *labels != "" {
+		ginkgoArgs = append(ginkgoArgs, "--label-filter="+*labels)
+	}
+	if *focus != "" {
+		ginkgoArgs = append(ginkgoArgs, "--focus="+*focus)
+	}
+	if *quiet {
+		ginkgoArgs = append(ginkgoArgs, "--succinct", "--silence-skips")
+	}
+	ginkgoArgs = append(ginkgoArgs, "./suites/...")
+	cmd := exec.Command("go", ginkgoArgs...)
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Env = append(os.Environ(), "SNIPROOF_SESSION="+session, "SNIPROOF_REPORTS="+dir)
+	if !*quiet {
+		fmt.Fprintf(stderr, "sniproof: session %s: running the suites (reports in %s)\n", session, dir)
+	}
+	runErr := runForwardingSignals(cmd)
+
+	keep := os.Getenv("SNIPROOF_KEEP") == "1"
+	if !keep {
+		if swept, err := harness.Sweep(ctx, cli, session); err != nil {
+			fmt.Fprintf(stderr, "sniproof conformance: cleanup: %v\n", err)
+		} else if swept.Containers+swept.Networks > 0 {
+			fmt.Fprintf(stderr, "sniproof: swept %d container(s) and %d network(s) the suites left\n", swept.Containers, swept.Networks)
+		}
+	}
+
+	doc, err := report.Merge(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
+		return report.ExitInfra
+	}
+	if runErr != nil && doc.ExitCode() == report.ExitPass {
+		// Ginkgo failed although every record passed: a spec outside the
+		// case tables failed, or the run was cut short.
+		fmt.Fprintf(stderr, "sniproof conformance: ginkgo: %v\n", runErr)
+		fmt.Fprintln(stdout, doc.Summary.Line())
+		return report.ExitFail
+	}
+	fmt.Fprintf(stderr, "sniproof: %s\n", doc.Explain())
+	fmt.Fprintln(stdout, doc.Summary.Line())
+	return doc.ExitCode()
+}
+
+// runForwardingSignals runs cmd and passes SIGINT and SIGTERM on to it, so
+// that the suites' own cleanup runs before this process sweeps.
+func runForwardingSignals(cmd *exec.Cmd) error {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start ginkgo: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case s := <-sig:
+			_ = cmd.Process.Signal(s)
+		}
+	}
+}
+
+func newSessionID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,179 @@
+package harness
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	mnetwork "github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/network"
+)
+
+// LabelSession marks every container and network of a run with its session id.
+const LabelSession = "org.sniproof.session"
+
+// ryukRepository is testcontainers' reaper image, which cannot be pulled
+// without a registry.
+const ryukRepository = "testcontainers/ryuk"
+
+// Session is one run's share of a Docker engine: a client, an id that labels
+// everything the run creates, and two networks. Front is an ordinary bridge
+// whose containers can publish ports (on 127.0.0.1 only); Internal has no
+// egress and holds the backend. Proxies join both.
+//
+// The caller must call Close, which removes everything labelled with the id.
+type Session struct {
+	ID       string
+	Docker   *client.Client
+	Images   *Images
+	Front    *testcontainers.DockerNetwork
+	Internal *testcontainers.DockerNetwork
+}
+
+// Connect opens a client to the Docker engine named by the environment
+// (DOCKER_HOST, ...) and checks that the engine answers.
+func Connect(ctx context.Context) (*client.Client, error) {
+	cli, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, &InfraError{Op: "connect to Docker", Err: err}
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(pingCtx, client.PingOptions{}); err != nil {
+		cli.Close()
+		return nil, &InfraError{Op: "connect to Docker", Err: fmt.Errorf("the Docker engine at %s does not answer (is it running? is DOCKER_HOST right?): %w", cli.DaemonHost(), err)}
+	}
+	return cli, nil
+}
+
+// NewSession connects to Docker, disables testcontainers' reaper when its
+// image is absent (the harness cleans up by label instead), and creates the
+// run's networks. The id is SNIPROOF_SESSION when set, else random.
+func NewSession(ctx context.Context, progress io.Writer) (*Session, error) {
+	cli, err := Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" && !hasRepository(ctx, cli, ryukRepository) {
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	}
+	// Published ports listen on 127.0.0.1 only; testcontainers would
+	// otherwise guess the docker bridge's gateway when it runs in a container.
+	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" {
+		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	}
+	id := os.Getenv("SNIPROOF_SESSION")
+	if id == "" {
+		id = randomID()
+	}
+	s := &Session{ID: id, Docker: cli, Images: &Images{Docker: cli, Progress: progress}}
+	s.Front, err = network.New(ctx, network.WithLabels(s.Labels()))
+	if err != nil {
+		return s, &InfraError{Op: "create front network", Err: err}
+	}
+	s.Internal, err = network.New(ctx, network.WithLabels(s.Labels()), network.WithInternal())
+	if err != nil {
+		return s, &InfraError{Op: "create internal network", Err: err}
+	}
+	return s, nil
+}
+
+// Labels are the labels of everything the session creates.
+func (s *Session) Labels() map[string]string {
+	return map[string]string{LabelSession: s.ID}
+}
+
+// Close removes every container and network of the session. It is safe to
+// call on a partly created session.
+func (s *Session) Close(ctx context.Context) error {
+	if s == nil || s.Docker == nil {
+		return nil
+	}
+	_, err := Sweep(ctx, s.Docker, s.ID)
+	return errors.Join(err, s.Docker.Close())
+}
+
+// Swept counts what a sweep removed.
+type Swept struct{ Containers, Networks int }
+
+// Sweep force-removes every container and then every network labelled with
+// the session id; an empty id sweeps every sniproof session.
+func Sweep(ctx context.Context, cli *client.Client, id string) (Swept, error) {
+	label := LabelSession
+	if id != "" {
+		label += "=" + id
+	}
+	var swept Swept
+	var errs []error
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", label)})
+	if err != nil {
+		return swept, &InfraError{Op: "list containers", Err: err}
+	}
+	for _, c := range list.Items {
+		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove container %.12s: %w", c.ID, err))
+			continue
+		}
+		swept.Containers++
+	}
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", label)})
+	if err != nil {
+		return swept, &InfraError{Op: "list networks", Err: err}
+	}
+	for _, n := range nets.Items {
+		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+			continue
+		}
+		swept.Networks++
+	}
+	return swept, errors.Join(errs...)
+}
+
+func isNotFound(err error) bool {
+	return cerrdefs.IsNotFound(err)
+}
+
+func hasRepository(ctx context.Context, cli *client.Client, repo string) bool {
+	list, err := cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("reference", repo)})
+	return err == nil && len(list.Items) > 0
+}
+
+func randomID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// commonOptions are what every container of the session gets, applied after
+// the caller's options: the session label, and every published port bound to
+// 127.0.0.1 so that nothing of a run is reachable from outside the machine.
+func (s *Session) commonOptions() testcontainers.CustomizeRequestOption {
+	return func(req *testcontainers.GenericContainerRequest) error {
+		if req.Labels == nil {
+			req.Labels = map[string]string{}
+		}
+		req.Labels[LabelSession] = s.ID
+		ports := append([]string(nil), req.ExposedPorts...)
+		return testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			hc.PortBindings = mnetwork.PortMap{}
+			for _, p := range ports {
+				port, err := mnetwork.ParsePort(p)
+				if err != nil {
+					continue
+				}
+				hc.PortBindings[port] = []mnetwork.PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: "0"}}
+			}
+		})(req)
+	}
+}
