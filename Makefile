@@ -3,9 +3,10 @@
 GO      ?= go
 LABELS  ?=
 FOCUS   ?=
-SNIPROOF = $(GO) run ./cmd/sniproof
+# Built, not `go run`: `go run` turns every exit code into 1.
+SNIPROOF = bin/sniproof
 
-.PHONY: test unit vet conformance images sweep
+.PHONY: test unit vet conformance images sweep bin/sniproof
 
 ## test: vet, unit tests, then the conformance suites; ends with the line
 ## "conformance: N passed, N failed, N skipped".
@@ -23,13 +24,16 @@ vet:
 
 ## conformance: the conformance suites against real proxies in containers.
 ## LABELS='nginx && bookworm' filters by label, FOCUS='nginx/seed/.*' by case id.
-conformance:
+conformance: bin/sniproof
 	$(SNIPROOF) conformance --labels '$(LABELS)' --focus '$(FOCUS)'
 
+bin/sniproof:
+	$(GO) build -o $@ ./cmd/sniproof
+
 ## images: build every image that is missing.
-images:
+images: bin/sniproof
 	$(SNIPROOF) images
 
 ## sweep: remove the containers and networks of every sniproof session.
-sweep:
+sweep: bin/sniproof
 	$(SNIPROOF) sweep --all

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"time"
@@ -16,6 +17,7 @@ import (
 	mnetwork "github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/network"
 )
 
@@ -51,7 +53,12 @@ func Connect(ctx context.Context) (*client.Client, error) {
 	defer cancel()
 	if _, err := cli.Ping(pingCtx, client.PingOptions{}); err != nil {
 		cli.Close()
-		return nil, &InfraError{Op: "connect to Docker", Err: fmt.Errorf("the Docker engine at %s does not answer (is it running? is DOCKER_HOST right?): %w", cli.DaemonHost(), err)}
+		var cause error = err
+		var opErr *net.OpError
+		if errors.As(err, &opErr) {
+			cause = opErr
+		}
+		return nil, &InfraError{Op: "connect to Docker", Err: fmt.Errorf("no Docker engine answers at %s (is it running? is DOCKER_HOST right?): %w", cli.DaemonHost(), cause)}
 	}
 	return cli, nil
 }
@@ -63,6 +70,10 @@ func NewSession(ctx context.Context, progress io.Writer) (*Session, error) {
 	cli, err := Connect(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// testcontainers' own log is for debugging the harness.
+	if os.Getenv("SNIPROOF_DEBUG") == "" {
+		tclog.SetDefault(tclog.NewNoopLogger())
 	}
 	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" && !hasRepository(ctx, cli, ryukRepository) {
 		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")

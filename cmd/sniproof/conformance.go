@@ -52,8 +52,13 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 		return report.ExitInfra
 	}
 
+	ginkgo, err := buildGinkgo(root)
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
+		return report.ExitInfra
+	}
 	session := newSessionID()
-	ginkgoArgs := []string{"tool", "ginkgo", "--tags=conformance",
+	ginkgoArgs := []string{"--tags=conformance",
 		"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--keep-going",
 		"--timeout=" + suiteTimeout.String(), "--output-dir=" + dir, "--junit-report=junit.xml"}
 	if *labels != "" {
@@ -66,7 +71,7 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 		ginkgoArgs = append(ginkgoArgs, "--succinct", "--silence-skips")
 	}
 	ginkgoArgs = append(ginkgoArgs, "./suites/...")
-	cmd := exec.Command("go", ginkgoArgs...)
+	cmd := exec.Command(ginkgo, ginkgoArgs...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.Env = append(os.Environ(), "SNIPROOF_SESSION="+session, "SNIPROOF_REPORTS="+dir)
@@ -101,12 +106,26 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	return doc.ExitCode()
 }
 
-// runForwardingSignals runs cmd and passes SIGINT and SIGTERM on to it, so
-// that the suites' own cleanup runs before this process sweeps.
+// buildGinkgo builds the ginkgo CLI pinned by go.mod into bin/.
+func buildGinkgo(root string) (string, error) {
+	out := filepath.Join(root, "bin", "ginkgo")
+	cmd := exec.Command("go", "build", "-o", out, "github.com/onsi/ginkgo/v2/ginkgo")
+	cmd.Dir = root
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the ginkgo CLI: %w\n%s", err, msg)
+	}
+	return out, nil
+}
+
+// runForwardingSignals runs cmd in a process group of its own and passes
+// SIGINT and SIGTERM on to the whole group exactly once each time, as a
+// terminal would, so that the suites run their own cleanup before this
+// process sweeps.
 func runForwardingSignals(cmd *exec.Cmd) error {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start ginkgo: %w", err)
 	}
@@ -117,7 +136,7 @@ func runForwardingSignals(cmd *exec.Cmd) error {
 		case err := <-done:
 			return err
 		case s := <-sig:
-			_ = cmd.Process.Signal(s)
+			_ = syscall.Kill(-cmd.Process.Pid, s.(syscall.Signal))
 		}
 	}
 }
