@@ -91,9 +91,9 @@ func (c *NginxContainer) Version(ctx context.Context) (string, error) {
 	return string(m[1]), nil
 }
 
-// URL is the base URL of the published case port on the host.
-func (c *NginxContainer) URL(ctx context.Context) (string, error) {
-	ep, err := c.PortEndpoint(ctx, NginxPort, "http")
+// URL is the base URL on the host of a published port, e.g. NginxPort.
+func (c *NginxContainer) URL(ctx context.Context, port string) (string, error) {
+	ep, err := c.PortEndpoint(ctx, port, "http")
 	if err != nil {
 		return "", fmt.Errorf("nginx endpoint: %w", err)
 	}

@@ -2,9 +2,12 @@ package harness
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
+	"golang.org/x/net/http2"
 
 	"github.com/sniproof/sniproof/backend"
 	"github.com/sniproof/sniproof/certs"
@@ -28,8 +32,10 @@ const (
 	controlPort = 9000
 	// MarkPath prefixes the path of every synchronisation mark.
 	MarkPath = "/__sniproof/mark/"
-	// caPath is where proxies find the run's CA bundle.
-	caPath = "/etc/sniproof/ca.pem"
+	// caPath is where proxies find the run's CA bundle, otherCAPath an
+	// unrelated CA's.
+	caPath      = "/etc/sniproof/ca.pem"
+	otherCAPath = "/etc/sniproof/other-ca.pem"
 )
 
 // Stack is what the cases of a suite share: a session, the run's CA, and one
@@ -38,14 +44,18 @@ const (
 //
 // The caller must call Close.
 type Stack struct {
-	Session       *Session
+	Session *Session
+	// CA is the run's CA, which issued every backend certificate; OtherCA
+	// issued none, for cases that trust the wrong CA.
 	CA            *certs.Authority
+	OtherCA       *certs.Authority
 	Backend       *BackendContainer
 	BackendIP     string
 	Personalities map[string]fixtures.Personality
 	Timeouts      Timeouts
 
-	client *http.Client
+	client *http.Client // HTTP/1.1
+	h2c    *http.Client // HTTP/2 in cleartext, with prior knowledge
 	marks  atomic.Int64
 }
 
@@ -64,6 +74,16 @@ func StartStack(ctx context.Context, progress io.Writer) (*Stack, error) {
 			Timeout:       DefaultTimeouts.Request,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
+		h2c: &http.Client{
+			Timeout: DefaultTimeouts.Request,
+			Transport: &http2.Transport{
+				AllowHTTP: true,
+				DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+					var d net.Dialer
+					return d.DialContext(ctx, network, addr)
+				},
+			},
+		},
 	}
 	if err != nil {
 		return st, err
@@ -72,6 +92,9 @@ func StartStack(ctx context.Context, progress io.Writer) (*Stack, error) {
 		st.Personalities[p.Name] = p
 	}
 	if st.CA, err = certs.NewCA("sniproof run " + sess.ID); err != nil {
+		return st, err
+	}
+	if st.OtherCA, err = certs.NewCA("sniproof unrelated CA " + sess.ID); err != nil {
 		return st, err
 	}
 	cfg, aliases, err := st.backendConfig(ps)
@@ -97,7 +120,18 @@ func (st *Stack) backendConfig(ps []fixtures.Personality) (*backend.Config, []st
 	cfg := &backend.Config{Control: fmt.Sprintf(":%d", controlPort), Listeners: []backend.Listener{{Name: markListener, Addr: fmt.Sprintf(":%d", markPort), Plain: true}}}
 	var aliases []string
 	for _, p := range ps {
-		leaf, err := st.CA.Leaf(p.Names...)
+		issuer := st.CA
+		for i := 1; i <= p.Intermediates; i++ {
+			var err error
+			if issuer, err = issuer.Intermediate(fmt.Sprintf("sniproof %s intermediate %d", p.Name, i)); err != nil {
+				return nil, nil, fmt.Errorf("personality %s: %w", p.Name, err)
+			}
+		}
+		certNames := p.Names
+		if len(p.CertNames) > 0 {
+			certNames = p.CertNames
+		}
+		leaf, err := issuer.Leaf(certNames...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("personality %s: %w", p.Name, err)
 		}
@@ -106,12 +140,17 @@ func (st *Stack) backendConfig(ps []fixtures.Personality) (*backend.Config, []st
 			return nil, nil, fmt.Errorf("personality %s: %w", p.Name, err)
 		}
 		cfg.Listeners = append(cfg.Listeners, backend.Listener{
-			Name:    p.Name,
-			Addr:    fmt.Sprintf(":%d", p.Port),
-			Names:   p.Names,
-			Refuse:  backend.Refusal(p.Refuse),
-			CertPEM: string(leaf.ChainPEM()),
-			KeyPEM:  string(key),
+			Name:       p.Name,
+			Addr:       fmt.Sprintf(":%d", p.Port),
+			Plain:      p.Plain,
+			Names:      p.Names,
+			Refuse:     backend.Refusal(p.Refuse),
+			Lenient:    p.Lenient,
+			HangAll:    p.HangAll,
+			StrictHost: p.StrictHost,
+			MinVersion: p.MinVersion,
+			CertPEM:    string(leaf.ChainPEM()),
+			KeyPEM:     string(key),
 		})
 		aliases = append(aliases, p.Names...)
 	}
@@ -143,48 +182,92 @@ type Proxy interface {
 	// Name and Version name the proxy under test, e.g. "nginx", "1.22.1".
 	Name() string
 	Version() string
-	// BaseURL is where the host reaches the proxy's case port.
+	// BaseURL is where the host reaches the proxy's HTTP case port, used
+	// for the synchronisation mark.
 	BaseURL() string
+	// Endpoint is where the host reaches the case, and whether it speaks
+	// HTTP/2 in cleartext (h2c) there.
+	Endpoint(caseID string) (url string, h2c bool)
 	// Log is the proxy's log; the proxy writes Mark(token) into it when it
 	// proxies the mark request for token.
 	Log() *LogBook
 	Mark(token string) string
 }
 
-// Observation is what really happened to one request of a case.
-type Observation struct {
-	// Status is the client's HTTP status, 0 when there was no response.
+// Response is what the client got for one request.
+type Response struct {
+	Host string `json:"host"`
+	// Status is the HTTP status, 0 when there was no response.
 	Status int `json:"status"`
 	// Error is the client's error when there was no response.
 	Error string `json:"error,omitempty"`
 	Body  string `json:"body,omitempty"`
+	// Seen is the backend's report in the body, when the backend answered.
+	Seen *backend.Seen `json:"seen,omitempty"`
+}
+
+// ConfigTest is the outcome of a proxy's own configuration test.
+type ConfigTest struct {
+	Exit   int    `json:"exit"`
+	Output string `json:"output"`
+}
+
+// Observation is what really happened in a case.
+type Observation struct {
+	// Responses are the client's, one per request; Status and Error are
+	// the last one's.
+	Responses []Response `json:"responses"`
+	Status    int        `json:"status"`
+	Error     string     `json:"error,omitempty"`
 	// Backend is what the backend saw: served, refused, failed or untouched.
 	Backend string `json:"backend"`
 	// Reason is the backend's reason for refusing or failing the handshake.
 	Reason string `json:"reason,omitempty"`
-	// SNI is the name the backend saw, "" when none was sent, nil when no
-	// ClientHello reached it.
+	// SNI is the name the backend saw: on the connection that served the
+	// last request, else in the first ClientHello; "" when none was sent,
+	// nil when no ClientHello reached it.
 	SNI *string `json:"sni"`
+	// Connections counts the TLS handshakes the backend completed.
+	Connections int `json:"connections"`
+	// Resumed is whether the last request's TLS session was resumed.
+	Resumed bool `json:"resumed"`
 	// Events are the backend's events for the case's listener.
 	Events []backend.Event `json:"events"`
 	// ProxyLog holds the proxy's log lines written during the case.
 	ProxyLog []string `json:"proxy_log"`
-	Duration string   `json:"duration"`
+	// ConfigTest is the proxy's configuration test, for cases whose
+	// configuration the proxy must refuse.
+	ConfigTest *ConfigTest `json:"config_test,omitempty"`
+	Duration   string      `json:"duration"`
 }
 
 // Exchange sends req through proxy p and observes what the backend listener
 // named personality saw and what the proxy logged. Cases run one at a time:
 // every line logged between the request and the synchronisation mark belongs
 // to the case.
-func (st *Stack) Exchange(ctx context.Context, p Proxy, personality string, req fixtures.Request) (Observation, error) {
+func (st *Stack) Exchange(ctx context.Context, p Proxy, c fixtures.Case) (Observation, error) {
 	proxyFrom, backendFrom := p.Log().Len(), st.Backend.Log.Len()
 	start := time.Now()
 	var obs Observation
-	status, body, err := st.get(ctx, p.BaseURL()+req.Path, req.Method, req.Host)
-	if err != nil {
-		obs.Error = err.Error()
+	base, h2c := p.Endpoint(c.ID)
+	client := st.client
+	if h2c {
+		client = st.h2c
 	}
-	obs.Status, obs.Body = status, body
+	for _, req := range c.Requests() {
+		r := Response{Host: req.Host}
+		var err error
+		r.Status, r.Body, err = st.do(ctx, client, base+req.Path, req.Method, req.Host)
+		if err != nil {
+			r.Error = err.Error()
+		}
+		var seen backend.Seen
+		if r.Status != 0 && json.Unmarshal([]byte(r.Body), &seen) == nil && seen.Conn != 0 {
+			r.Seen = &seen
+		}
+		obs.Responses = append(obs.Responses, r)
+		obs.Status, obs.Error = r.Status, r.Error
+	}
 	obs.Duration = time.Since(start).Round(time.Millisecond).String()
 
 	proxyTo, backendTo, err := st.sync(ctx, p, proxyFrom, backendFrom)
@@ -195,11 +278,20 @@ func (st *Stack) Exchange(ctx context.Context, p Proxy, personality string, req 
 	}
 	obs.ProxyLog = p.Log().Lines(proxyFrom)[:proxyTo-proxyFrom]
 	for _, ev := range st.Backend.Events(backendFrom) {
-		if ev.Listener == personality && ev.Seq < backendTo {
+		if ev.Listener == c.Personality && ev.Seq < backendTo {
 			obs.Events = append(obs.Events, ev)
 		}
 	}
 	obs.Backend, obs.Reason, obs.SNI = classify(obs.Events)
+	for _, ev := range obs.Events {
+		if ev.Kind == backend.KindHandshake {
+			obs.Connections++
+		}
+	}
+	if last := obs.Responses[len(obs.Responses)-1]; last.Seen != nil {
+		name := last.Seen.SNI
+		obs.SNI, obs.Resumed = &name, last.Seen.Resumed
+	}
 	return obs, nil
 }
 
@@ -208,7 +300,7 @@ func (st *Stack) Exchange(ctx context.Context, p Proxy, personality string, req 
 // mark and the backend's event sequence number of it.
 func (st *Stack) sync(ctx context.Context, p Proxy, proxyFrom, backendFrom int) (int, int64, error) {
 	token := fmt.Sprintf("%d-%d", time.Now().UnixNano(), st.marks.Add(1))
-	status, body, err := st.get(ctx, p.BaseURL()+MarkPath+token, http.MethodGet, "")
+	status, body, err := st.do(ctx, st.client, p.BaseURL()+MarkPath+token, http.MethodGet, "")
 	if err != nil {
 		return 0, 0, fmt.Errorf("mark request: %w", err)
 	}
@@ -232,7 +324,7 @@ func (st *Stack) sync(ctx context.Context, p Proxy, proxyFrom, backendFrom int) 
 	return 0, 0, errors.New("mark line is not a backend event")
 }
 
-func (st *Stack) get(ctx context.Context, url, method, host string) (int, string, error) {
+func (st *Stack) do(ctx context.Context, client *http.Client, url, method, host string) (int, string, error) {
 	rctx, cancel := context.WithTimeout(ctx, st.Timeouts.Request)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, method, url, nil)
@@ -242,7 +334,7 @@ func (st *Stack) get(ctx context.Context, url, method, host string) (int, string
 	if host != "" {
 		req.Host = host
 	}
-	resp, err := st.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
@@ -256,20 +348,20 @@ func (st *Stack) get(ctx context.Context, url, method, host string) (int, string
 func classify(events []backend.Event) (outcome, reason string, sni *string) {
 	outcome = fixtures.BackendUntouched
 	for _, ev := range events {
-		if sni == nil && ev.Kind != "request" && ev.Reason != "not-tls" {
+		if sni == nil && ev.Kind != backend.KindRequest && ev.Reason != backend.ReasonNotTLS {
 			name := ev.SNI
 			sni = &name
 		}
 		switch ev.Kind {
-		case "refused":
+		case backend.KindRefused:
 			if outcome != fixtures.BackendRefused && outcome != fixtures.BackendFailed {
 				outcome, reason = fixtures.BackendRefused, ev.Reason
 			}
-		case "failed":
+		case backend.KindFailed:
 			if outcome != fixtures.BackendRefused && outcome != fixtures.BackendFailed {
 				outcome, reason = fixtures.BackendFailed, ev.Reason
 			}
-		case "handshake", "request":
+		case backend.KindHandshake, backend.KindRequest:
 			if outcome == fixtures.BackendUntouched {
 				outcome = fixtures.BackendServed
 			}
