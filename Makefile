@@ -6,7 +6,7 @@ FOCUS   ?=
 # Built, not `go run`: `go run` turns every exit code into 1.
 SNIPROOF = bin/sniproof
 
-.PHONY: test unit vet conformance images sweep bin/sniproof
+.PHONY: test unit vet conformance bench images sweep bin/sniproof
 
 ## test: vet, unit tests, then the conformance suites; ends with the line
 ## "conformance: N passed, N failed, N skipped".
@@ -29,6 +29,10 @@ conformance: bin/sniproof
 
 bin/sniproof:
 	$(GO) build -o $@ ./cmd/sniproof
+
+## bench: time the suites warm; prints wall time, cases and marginal cost per case.
+bench: bin/sniproof
+	$(SNIPROOF) bench
 
 ## images: build every image that is missing.
 images: bin/sniproof
