@@ -38,29 +38,60 @@ func DebianMirror() (string, error) {
 }
 
 // mirrorIn returns the first archive URI of a sources.list or deb822
-// .sources text that is not a security archive.
+// .sources text that is enabled, http(s), and not a security archive.
 func mirrorIn(text string) string {
+	// deb822: stanzas separated by blank lines, field names case-insensitive.
+	var uris []string
+	enabled := true
+	flush := func() string {
+		defer func() { uris, enabled = nil, true }()
+		if !enabled {
+			return ""
+		}
+		for _, u := range uris {
+			if isArchive(u) {
+				return u
+			}
+		}
+		return ""
+	}
 	sc := bufio.NewScanner(strings.NewReader(text))
 	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		var candidates []string
+		line := strings.TrimSpace(sc.Text())
+		fields := strings.Fields(line)
 		switch {
-		case len(fields) >= 2 && fields[0] == "URIs:":
-			candidates = fields[1:]
+		case line == "":
+			if u := flush(); u != "" {
+				return u
+			}
+		case strings.HasPrefix(line, "#"):
 		case len(fields) >= 3 && fields[0] == "deb":
 			// deb [options] URI suite components
 			for _, f := range fields[1:] {
 				if strings.Contains(f, "://") {
-					candidates = []string{f}
+					if isArchive(f) {
+						return f
+					}
 					break
 				}
 			}
-		}
-		for _, c := range candidates {
-			if (strings.HasPrefix(c, "http://") || strings.HasPrefix(c, "https://")) && !strings.Contains(c, "security") {
-				return c
+		default:
+			name, value, ok := strings.Cut(line, ":")
+			switch {
+			case !ok:
+			case strings.EqualFold(name, "URIs"):
+				uris = append(uris, strings.Fields(value)...)
+			case strings.EqualFold(name, "Enabled"):
+				enabled = !strings.EqualFold(strings.TrimSpace(value), "no")
 			}
 		}
 	}
-	return ""
+	return flush()
+}
+
+// isArchive reports whether uri is an http(s) archive other than a
+// security archive (whose path ends in -security).
+func isArchive(uri string) bool {
+	return (strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://")) &&
+		!strings.HasSuffix(strings.TrimRight(uri, "/"), "-security")
 }

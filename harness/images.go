@@ -30,7 +30,6 @@ type Recipe struct {
 	Release  string // Debian release, e.g. "bookworm"
 	Packages []string
 	file     string
-	content  []byte
 }
 
 var packageName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
@@ -46,7 +45,7 @@ func LoadRecipe(image, release string) (Recipe, error) {
 }
 
 func parseRecipe(image, release, file string, content []byte) (Recipe, error) {
-	r := Recipe{Image: image, Release: release, file: file, content: content}
+	r := Recipe{Image: image, Release: release, file: file}
 	sc := bufio.NewScanner(bytes.NewReader(content))
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
@@ -69,7 +68,9 @@ func parseRecipe(image, release, file string, content []byte) (Recipe, error) {
 func (r Recipe) Tag() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", builderVersion, r.Release, r.Image)
-	h.Write(r.content)
+	for _, p := range r.Packages {
+		fmt.Fprintln(h, p)
+	}
 	return fmt.Sprintf("sniproof/%s:%s-%s", r.Image, r.Release, hex.EncodeToString(h.Sum(nil))[:12])
 }
 

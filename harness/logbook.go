@@ -84,6 +84,7 @@ func (b *LogBook) Len() int {
 func (b *LogBook) Lines(from int) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	from = max(from, 0)
 	if from >= len(b.lines) {
 		return nil
 	}

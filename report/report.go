@@ -100,7 +100,8 @@ func (s Summary) Line() string {
 
 // WriteSuite writes a suite's records as DIR/suites/NAME.json.
 func WriteSuite(dir string, s Suite) error {
-	sort.Slice(s.Records, func(i, j int) bool { return s.Records[i].key() < s.Records[j].key() })
+	s.Records = append([]Record(nil), s.Records...)
+	sort.SliceStable(s.Records, func(i, j int) bool { return s.Records[i].key() < s.Records[j].key() })
 	return writeJSON(filepath.Join(dir, "suites", s.Suite+".json"), s)
 }
 
@@ -110,7 +111,10 @@ func (r Record) key() string { return r.ID + "\x00" + r.Proxy + "\x00" + r.Versi
 // the document.
 func Merge(dir string) (Document, error) {
 	doc := Document{APIVersion: APIVersion, Kind: Kind, Date: time.Now().UTC().Format(time.RFC3339), Records: []Record{}}
-	files, _ := filepath.Glob(filepath.Join(dir, "suites", "*.json"))
+	files, err := filepath.Glob(filepath.Join(escapeGlob(dir), "suites", "*.json"))
+	if err != nil {
+		return doc, fmt.Errorf("list suite records: %w", err)
+	}
 	sort.Strings(files)
 	if len(files) == 0 {
 		doc.InfraErrors = append(doc.InfraErrors, "no suite wrote its records: the test run ended before (compile error, crash, timeout or interrupt)")
@@ -186,4 +190,9 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// escapeGlob quotes the pattern characters of a literal path.
+func escapeGlob(path string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(path)
 }
