@@ -177,23 +177,6 @@ func (st *Stack) Close(ctx context.Context) error {
 	return st.Session.Close(ctx)
 }
 
-// Proxy is a running proxy under test as the stack drives it.
-type Proxy interface {
-	// Name and Version name the proxy under test, e.g. "nginx", "1.22.1".
-	Name() string
-	Version() string
-	// BaseURL is where the host reaches the proxy's HTTP case port, used
-	// for the synchronisation mark.
-	BaseURL() string
-	// Endpoint is where the host reaches the case, and whether it speaks
-	// HTTP/2 in cleartext (h2c) there.
-	Endpoint(caseID string) (url string, h2c bool)
-	// Log is the proxy's log; the proxy writes Mark(token) into it when it
-	// proxies the mark request for token.
-	Log() *LogBook
-	Mark(token string) string
-}
-
 // Response is what the client got for one request.
 type Response struct {
 	Host string `json:"host"`
@@ -245,7 +228,7 @@ type Observation struct {
 // named personality saw and what the proxy logged. Cases run one at a time:
 // every line logged between the request and the synchronisation mark belongs
 // to the case.
-func (st *Stack) Exchange(ctx context.Context, p Proxy, c fixtures.Case) (Observation, error) {
+func (st *Stack) Exchange(ctx context.Context, p *Proxy, c fixtures.Case) (Observation, error) {
 	proxyFrom, backendFrom := p.Log().Len(), st.Backend.Log.Len()
 	start := time.Now()
 	var obs Observation
@@ -298,7 +281,7 @@ func (st *Stack) Exchange(ctx context.Context, p Proxy, c fixtures.Case) (Observ
 // sync sends a mark through the proxy and waits until it appears in the
 // proxy's log and the backend's; it returns the proxy's log index of the
 // mark and the backend's event sequence number of it.
-func (st *Stack) sync(ctx context.Context, p Proxy, proxyFrom, backendFrom int) (int, int64, error) {
+func (st *Stack) sync(ctx context.Context, p *Proxy, proxyFrom, backendFrom int) (int, int64, error) {
 	token := fmt.Sprintf("%d-%d", time.Now().UnixNano(), st.marks.Add(1))
 	status, body, err := st.do(ctx, st.client, p.BaseURL()+MarkPath+token, http.MethodGet, "")
 	if err != nil {
@@ -309,7 +292,7 @@ func (st *Stack) sync(ctx context.Context, p Proxy, proxyFrom, backendFrom int) 
 	}
 	wctx, cancel := context.WithTimeout(ctx, st.Timeouts.Sync)
 	defer cancel()
-	proxyTo, err := p.Log().WaitFor(wctx, proxyFrom, p.Mark(token))
+	proxyTo, err := p.Log().WaitFor(wctx, proxyFrom, p.Kind.Mark(token))
 	if err != nil {
 		return 0, 0, err
 	}

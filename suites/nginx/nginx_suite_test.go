@@ -27,7 +27,7 @@ var releases = []string{"bookworm", "trixie"}
 
 var (
 	stack     *harness.Stack
-	proxies   = map[string]*harness.Nginx{}
+	proxies   = map[string]*harness.Proxy{}
 	setupErr  error
 	anyFailed atomic.Bool
 )
@@ -44,6 +44,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	setupErr = err
 	Expect(err).NotTo(HaveOccurred(), "start the backend")
 
+	kind, err := harness.LookupKind("nginx")
+	Expect(err).NotTo(HaveOccurred())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	errs := map[string]error{}
@@ -51,7 +53,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, err := stack.StartNginx(ctx, rel, cases)
+			n, err := stack.StartProxy(ctx, kind, rel, cases)
 			mu.Lock()
 			defer mu.Unlock()
 			proxies[rel], errs[rel] = n, err

@@ -36,9 +36,9 @@ func TestPlanNginxTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := st.planNginx("bookworm", cases)
+	plan, err := st.plan(kinds["nginx"], "bookworm", cases)
 	if err != nil {
-		t.Fatalf("planNginx: %v", err)
+		t.Fatalf("plan: %v", err)
 	}
 	conf := string(plan.conf)
 	for _, want := range []string{
@@ -111,7 +111,7 @@ func TestPlanNginxTable(t *testing.T) {
 		t.Errorf("nginx/seed/server-name-on configuration lacks proxy_ssl_server_name on:\n%s", on)
 	}
 
-	again, err := st.planNginx("bookworm", cases)
+	again, err := st.plan(kinds["nginx"], "bookworm", cases)
 	if err != nil || !bytes.Equal(again.conf, plan.conf) {
 		t.Errorf("a second rendering differs (err %v)", err)
 	}
@@ -131,7 +131,7 @@ func TestPlanNginxSnippets(t *testing.T) {
 		Request:  fixtures.Request{Method: "GET", Path: "/", Host: "snippets.case.test"},
 		File:     "fixtures/nginx/cases.yaml", Line: 9,
 	}
-	plan, err := st.planNginx("trixie", []fixtures.Case{c})
+	plan, err := st.plan(kinds["nginx"], "trixie", []fixtures.Case{c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,9 +174,9 @@ func TestPlanNginxErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := base
 			tt.mutate(&c)
-			_, err := st.planNginx("bookworm", []fixtures.Case{c})
+			_, err := st.plan(kinds["nginx"], "bookworm", []fixtures.Case{c})
 			if err == nil {
-				t.Fatal("planNginx succeeded, want an error")
+				t.Fatal("plan succeeded, want an error")
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -190,11 +190,22 @@ func TestPlanNginxErrors(t *testing.T) {
 // TestNginxMark pins that the mark line the harness waits for is what the
 // template's sniproof_mark log format writes for the mark path.
 func TestNginxMark(t *testing.T) {
-	n := &Nginx{}
-	if got, want := n.Mark("123-4"), "__sniproof_mark /__sniproof/mark/123-4"; got != want {
+	p := &Proxy{Kind: kinds["nginx"]}
+	if got, want := p.Kind.Mark("123-4"), "__sniproof_mark /__sniproof/mark/123-4"; got != want {
 		t.Errorf("Mark = %q, want %q", got, want)
 	}
-	if n.Name() != "nginx" {
-		t.Errorf("Name = %q, want nginx", n.Name())
+	if p.Name() != "nginx" {
+		t.Errorf("Name = %q, want nginx", p.Name())
+	}
+}
+
+// TestLookupKind pins the error for an unknown proxy kind.
+func TestLookupKind(t *testing.T) {
+	if _, err := LookupKind("nginx"); err != nil {
+		t.Fatalf("LookupKind(nginx): %v", err)
+	}
+	_, err := LookupKind("lighttpd2")
+	if err == nil || !strings.Contains(err.Error(), `unknown proxy kind "lighttpd2" (known: `) {
+		t.Errorf("LookupKind(lighttpd2) = %v, want an unknown-kind error listing the known ones", err)
 	}
 }

@@ -1,0 +1,69 @@
+package harness
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Kind says how to run one kind of proxy under test: its image, its
+// configuration, its command line, and how the harness recognises its
+// version and its synchronisation mark. Its configuration template is
+// fixtures/NAME/NAME.conf.tmpl and its cases fixtures/NAME/cases.yaml.
+//
+// Every rendered configuration must serve GET /__sniproof/health with 200
+// on port 8080, and proxy GET /__sniproof/mark/TOKEN (any Host) to the
+// backend's plain mark listener, logging a line containing Mark(TOKEN) to
+// the same stream as its error log, after that request is answered.
+type Kind struct {
+	// Name is the proxy's name in reports and the fixtures folder.
+	Name string
+	// Image is the docker/ recipe of its Debian image; "" for kinds run
+	// from the sniproof binary image.
+	Image string
+	// ConfigPath is where the rendered configuration goes.
+	ConfigPath string
+	// Cmd starts the proxy in the foreground, logging to stdout/stderr.
+	Cmd []string
+	// VersionCmd prints the version, which VersionRE's first group captures.
+	VersionCmd []string
+	VersionRE  *regexp.Regexp
+	// TestCmd, when set, tests a configuration file at the given path, as
+	// nginx -t does; it exits non-zero for a configuration the proxy refuses.
+	TestCmd func(path string) []string
+	// Ports are published ports beyond 8080, e.g. nginx's HTTP/2 port.
+	Ports []string
+	// Mark is the log line substring that the mark request for token makes.
+	Mark func(token string) string
+}
+
+// kinds are the proxies the harness can run, by name.
+var kinds = map[string]Kind{
+	"nginx": {
+		Name:       "nginx",
+		Image:      "nginx",
+		ConfigPath: "/etc/sniproof/nginx.conf",
+		// -c lets any image with nginx on its PATH run our configuration.
+		Cmd:        []string{"nginx", "-c", "/etc/sniproof/nginx.conf", "-g", "daemon off;"},
+		VersionCmd: []string{"nginx", "-v"},
+		VersionRE:  regexp.MustCompile(`nginx/(\d+\.\d+\.\d+)`),
+		TestCmd:    func(path string) []string { return []string{"nginx", "-t", "-c", path} },
+		Ports:      []string{"8081/tcp"},
+		Mark:       func(token string) string { return "__sniproof_mark " + MarkPath + token },
+	},
+}
+
+// LookupKind returns the kind named name.
+func LookupKind(name string) (Kind, error) {
+	k, ok := kinds[name]
+	if !ok {
+		var names []string
+		for n := range kinds {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return Kind{}, fmt.Errorf("unknown proxy kind %q (known: %s)", name, strings.Join(names, ", "))
+	}
+	return k, nil
+}
