@@ -22,6 +22,9 @@ type Kind struct {
 	// Image is the docker/ recipe of its Debian image; "" for kinds run
 	// from the sniproof binary image.
 	Image string
+	// Releases are the Debian releases whose packages are under test, one
+	// proxy version each; the binary image has the one release "sniproof".
+	Releases []string
 	// ConfigPath is where the rendered configuration goes.
 	ConfigPath string
 	// Cmd starts the proxy in the foreground, logging to stdout/stderr.
@@ -43,6 +46,7 @@ var kinds = map[string]Kind{
 	"nginx": {
 		Name:       "nginx",
 		Image:      "nginx",
+		Releases:   []string{"bookworm", "trixie"},
 		ConfigPath: "/etc/sniproof/nginx.conf",
 		// -c lets any image with nginx on its PATH run our configuration.
 		Cmd:        []string{"nginx", "-c", "/etc/sniproof/nginx.conf", "-g", "daemon off;"},

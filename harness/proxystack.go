@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/testcontainers/testcontainers-go"
@@ -285,4 +286,36 @@ func (p *Proxy) resolve(ctx context.Context, cases []fixtures.Case, streamPorts 
 		}
 	}
 	return nil
+}
+
+// Started is the outcome of starting one proxy version.
+type Started struct {
+	Proxy *Proxy
+	Err   error
+}
+
+// StartProxies starts every release of every kind, a few at a time, each
+// serving its kind's cases. A proxy that fails to start does not stop the
+// others: its error is in its entry, keyed "KIND/RELEASE".
+func (st *Stack) StartProxies(ctx context.Context, ks []Kind, cases map[string][]fixtures.Case) map[string]Started {
+	out := map[string]Started{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, 3)
+	for _, k := range ks {
+		for _, rel := range k.Releases {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				slots <- struct{}{}
+				defer func() { <-slots }()
+				p, err := st.StartProxy(ctx, k, rel, cases[k.Name])
+				mu.Lock()
+				defer mu.Unlock()
+				out[k.Name+"/"+rel] = Started{Proxy: p, Err: err}
+			}()
+		}
+	}
+	wg.Wait()
+	return out
 }

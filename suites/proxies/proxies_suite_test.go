@@ -1,0 +1,115 @@
+//go:build conformance
+
+// Package proxies_test is the proxy conformance suite: the cases of
+// fixtures/KIND/cases.yaml against every proxy kind and version under test,
+// one container per proxy version serving all of its cases, and one SNI-only
+// backend shared by them all, so that one case id compares proxies.
+package proxies_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/sniproof/sniproof/fixtures"
+	"github.com/sniproof/sniproof/harness"
+	"github.com/sniproof/sniproof/report"
+	"github.com/sniproof/sniproof/suites"
+)
+
+// underTest are the proxy kinds of this suite.
+var underTest = []string{"nginx"}
+
+var (
+	stack     *harness.Stack
+	started   map[string]harness.Started // by "KIND/RELEASE"
+	setupErr  error
+	anyFailed atomic.Bool
+)
+
+// kinds and tables are loaded while the spec tree is built; a kind or table
+// that does not load becomes one failing spec naming the file and line.
+var kinds, tables, loadErr = load()
+
+func load() ([]harness.Kind, map[string][]fixtures.Case, error) {
+	var ks []harness.Kind
+	tables := map[string][]fixtures.Case{}
+	for _, name := range underTest {
+		k, err := harness.LookupKind(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		cs, err := fixtures.Cases(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		ks = append(ks, k)
+		tables[name] = cs
+	}
+	return ks, tables, nil
+}
+
+func TestProxies(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "proxies")
+}
+
+var _ = It("loads the proxy kinds and case tables", func() {
+	Expect(loadErr).NotTo(HaveOccurred())
+})
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	var err error
+	stack, err = harness.StartStack(ctx, os.Stderr)
+	DeferCleanup(closeStack)
+	setupErr = err
+	Expect(err).NotTo(HaveOccurred(), "start the backend")
+
+	started = stack.StartProxies(ctx, kinds, tables)
+	for _, k := range kinds {
+		for _, rel := range k.Releases {
+			s := started[k.Name+"/"+rel]
+			if s.Err != nil {
+				if setupErr == nil {
+					setupErr = s.Err
+				}
+				fmt.Fprintf(os.Stderr, "sniproof: %s from %s did not start: %v\n", k.Name, rel, s.Err)
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "sniproof: %s %s (%s) serves %d cases at %s\n",
+				k.Name, s.Proxy.Version(), rel, len(tables[k.Name]), s.Proxy.BaseURL())
+		}
+	}
+}, NodeTimeout(harness.DefaultTimeouts.ContainerStart*5))
+
+// closeStack removes the run's containers and networks, unless
+// SNIPROOF_KEEP=1 and a case failed: then it says how to reach them.
+func closeStack(ctx context.Context) {
+	if stack == nil || stack.Session == nil {
+		return
+	}
+	if os.Getenv("SNIPROOF_KEEP") == "1" && anyFailed.Load() {
+		fmt.Fprintf(os.Stderr, "sniproof: SNIPROOF_KEEP=1: kept the containers of session %s:\n"+
+			"  docker ps --filter label=%s=%s\n  remove them with: bin/sniproof sweep --session %s\n",
+			stack.Session.ID, harness.LabelSession, stack.Session.ID, stack.Session.ID)
+		return
+	}
+	Expect(stack.Close(ctx)).To(Succeed(), "remove the run's containers and networks")
+}
+
+var _ = ReportAfterEach(func(r SpecReport) {
+	if r.Failed() {
+		anyFailed.Store(true)
+	}
+})
+
+var _ = ReportAfterSuite("records", func(r Report) {
+	dir, err := suites.ReportDir()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(report.WriteSuite(dir, suites.Suite("proxies", r, setupErr))).To(Succeed())
+})
