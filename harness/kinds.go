@@ -41,33 +41,27 @@ type Kind struct {
 	Mark func(token string) string
 }
 
-// kinds are the proxies the harness can run, by name.
+// kinds are the proxies the harness can run, by name; each is defined in
+// its own kind_NAME.go.
 var kinds = map[string]Kind{
-	"nginx": {
-		Name:       "nginx",
-		Image:      "nginx",
-		Releases:   []string{"bookworm", "trixie"},
-		ConfigPath: "/etc/sniproof/nginx.conf",
-		// -c lets any image with nginx on its PATH run our configuration.
-		Cmd:        []string{"nginx", "-c", "/etc/sniproof/nginx.conf", "-g", "daemon off;"},
-		VersionCmd: []string{"nginx", "-v"},
-		VersionRE:  regexp.MustCompile(`nginx/(\d+\.\d+\.\d+)`),
-		TestCmd:    func(path string) []string { return []string{"nginx", "-t", "-c", path} },
-		Ports:      []string{"8081/tcp"},
-		Mark:       func(token string) string { return "__sniproof_mark " + MarkPath + token },
-	},
+	"nginx": nginxKind,
+}
+
+// KindNames are the names of every kind, sorted.
+func KindNames() []string {
+	var names []string
+	for n := range kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // LookupKind returns the kind named name.
 func LookupKind(name string) (Kind, error) {
 	k, ok := kinds[name]
 	if !ok {
-		var names []string
-		for n := range kinds {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return Kind{}, fmt.Errorf("unknown proxy kind %q (known: %s)", name, strings.Join(names, ", "))
+		return Kind{}, fmt.Errorf("unknown proxy kind %q (known: %s)", name, strings.Join(KindNames(), ", "))
 	}
 	return k, nil
 }

@@ -22,8 +22,8 @@ import (
 	"github.com/sniproof/sniproof/suites"
 )
 
-// underTest are the proxy kinds of this suite.
-var underTest = []string{"nginx"}
+// underTest are the proxy kinds of this suite: every kind the harness knows.
+var underTest = harness.KindNames()
 
 var (
 	stack     *harness.Stack
