@@ -4,11 +4,13 @@
 package suites
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/report"
 )
@@ -67,4 +69,34 @@ func Suite(name string, r types.Report, setupErr error) report.Suite {
 		s.SetupError = setupErr.Error()
 	}
 	return s
+}
+
+// Wanted returns the kinds, each with only its releases, that have at least
+// one case the label filter selects, so that a filtered run starts no
+// container it does not need. Focus is not considered.
+func Wanted(filter string, ks []harness.Kind, tables map[string][]fixtures.Case) ([]harness.Kind, error) {
+	if filter == "" {
+		return ks, nil
+	}
+	match, err := types.ParseLabelFilter(filter)
+	if err != nil {
+		return nil, fmt.Errorf("label filter %q: %w", filter, err)
+	}
+	var out []harness.Kind
+	for _, k := range ks {
+		var rels []string
+		for _, rel := range k.Releases {
+			for _, c := range tables[k.Name] {
+				if match(append([]string{k.Name, rel}, c.Labels...)) {
+					rels = append(rels, rel)
+					break
+				}
+			}
+		}
+		if len(rels) > 0 {
+			k.Releases = rels
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }

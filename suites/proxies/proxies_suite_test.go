@@ -70,8 +70,10 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	setupErr = err
 	Expect(err).NotTo(HaveOccurred(), "start the backend")
 
-	started = stack.StartProxies(ctx, kinds, tables)
-	for _, k := range kinds {
+	wanted, err := suites.Wanted(GinkgoLabelFilter(), kinds, tables)
+	Expect(err).NotTo(HaveOccurred())
+	started = stack.StartProxies(ctx, wanted, tables)
+	for _, k := range wanted {
 		for _, rel := range k.Releases {
 			s := started[k.Name+"/"+rel]
 			if s.Err != nil {
