@@ -3,10 +3,11 @@
 GO      ?= go
 LABELS  ?=
 FOCUS   ?=
+SHARD   ?=
 # Built, not `go run`: `go run` turns every exit code into 1.
 SNIPROOF = bin/sniproof
 
-.PHONY: test unit vet conformance bench images sweep bin/sniproof
+.PHONY: test unit vet conformance bench report-check images sweep bin/sniproof
 
 ## test: vet, unit tests, then the conformance suites; ends with the line
 ## "conformance: N passed, N failed, N skipped".
@@ -23,9 +24,14 @@ vet:
 	$(GO) vet -tags conformance ./suites/...
 
 ## conformance: the conformance suites against real proxies in containers.
-## LABELS='nginx && bookworm' filters by label, FOCUS='nginx/seed/.*' by case id.
+## LABELS='nginx && bookworm' filters by label, FOCUS='nginx/seed/.*' by case
+## id, SHARD=1/4 runs a stable quarter of the cases.
 conformance: bin/sniproof
-	$(SNIPROOF) conformance --labels '$(LABELS)' --focus '$(FOCUS)'
+	$(SNIPROOF) conformance --labels '$(LABELS)' --focus '$(FOCUS)' --shard '$(SHARD)'
+
+## report-check: open reports/index.html in headless Chromium and check it.
+report-check: bin/sniproof
+	$(SNIPROOF) report check reports
 
 bin/sniproof:
 	$(GO) build -o $@ ./cmd/sniproof

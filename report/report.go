@@ -1,5 +1,6 @@
-// Package report turns case records into the run's report files and
-// decides the run's exit code.
+// Package report turns case records into the run's report files
+// (results.json, junit.xml, matrix.md, index.html) and decides the run's
+// exit code.
 package report
 
 import (
@@ -7,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -15,7 +17,7 @@ import (
 	"github.com/sniproof/sniproof/harness"
 )
 
-// Versioned identity of results.json.
+// Versioned identity of results.json; results.schema.json describes it.
 const (
 	APIVersion = "sniproof.dev/v1alpha1"
 	Kind       = "ConformanceReport"
@@ -23,15 +25,24 @@ const (
 
 // Verdicts of a case.
 const (
-	Pass = "PASS"
-	Fail = "FAIL"
-	Skip = "SKIP"
+	Pass  = "PASS"
+	Fail  = "FAIL"
+	Skip  = "SKIP"
+	XFail = "XFAIL" // failed as the known-issue ledger expects
+	XPass = "XPASS" // passed although the ledger expects it to fail: the ledger is stale
+)
+
+// Results of a proxy version (a profile), as in conformance reports.
+const (
+	Success = "success" // every case passed (or failed as the ledger expects)
+	Partial = "partial" // some cases failed
+	Failure = "failure" // no case passed
 )
 
 // Exit codes of a conformance run.
 const (
 	ExitPass  = 0 // every case that ran passed
-	ExitFail  = 1 // at least one case failed
+	ExitFail  = 1 // a case failed, an XPASS, or a suite could not set up
 	ExitEmpty = 2 // no case ran
 	ExitInfra = 3 // infrastructure error: no Docker, an image build failed, ...
 )
@@ -44,12 +55,19 @@ type Record struct {
 	Suite    string               `json:"suite"`
 	Proxy    string               `json:"proxy"`
 	Version  string               `json:"version"`
+	Release  string               `json:"release"`
 	Image    string               `json:"image"`
 	Expected fixtures.Expect      `json:"expected"`
 	Observed *harness.Observation `json:"observed,omitempty"`
 	Verdict  string               `json:"verdict"`
-	Failure  string               `json:"failure,omitempty"`
-	Evidence Evidence             `json:"evidence"`
+	// Differences are the judge's: every way the observation differs from
+	// the expectation. Judged says the judge ran (no infrastructure error).
+	Differences []string `json:"differences,omitempty"`
+	Judged      bool     `json:"judged"`
+	// Ledger is the known-issue ledger's reason, when the case is listed.
+	Ledger   string   `json:"ledger,omitempty"`
+	Failure  string   `json:"failure,omitempty"`
+	Evidence Evidence `json:"evidence"`
 }
 
 // Evidence is what a person needs to understand one verdict.
@@ -64,6 +82,9 @@ type Evidence struct {
 	Reproduce string `json:"reproduce"`
 }
 
+// Key identifies a record within a run.
+func (r Record) Key() string { return r.ID + "\x00" + r.Proxy + "\x00" + r.Version }
+
 // Suite is what one suite writes: its records, or the error that kept it
 // from running them: an infrastructure error (no Docker, an image build
 // failed) or a setup error of the project's own (a case table that does not
@@ -77,13 +98,28 @@ type Suite struct {
 
 // Document is results.json.
 type Document struct {
-	APIVersion  string   `json:"apiVersion"`
-	Kind        string   `json:"kind"`
-	Date        string   `json:"date"`
-	Summary     Summary  `json:"summary"`
-	InfraErrors []string `json:"infra_errors,omitempty"`
-	SetupErrors []string `json:"setup_errors,omitempty"`
-	Records     []Record `json:"records"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// SuiteVersion is the sniproof build that ran the cases.
+	SuiteVersion string `json:"suiteVersion"`
+	Date         string `json:"date"`
+	// Shards lists the shards merged into the document ("1/2"), or "all".
+	Shards      []string  `json:"shards"`
+	Summary     Summary   `json:"summary"`
+	Profiles    []Profile `json:"profiles"`
+	InfraErrors []string  `json:"infraErrors,omitempty"`
+	SetupErrors []string  `json:"setupErrors,omitempty"`
+	Records     []Record  `json:"records"`
+}
+
+// Profile is one proxy version under test and how it fared.
+type Profile struct {
+	Proxy      string  `json:"proxy"`
+	Version    string  `json:"version"`
+	Release    string  `json:"release"`
+	Image      string  `json:"image"`
+	Result     string  `json:"result"`
+	Statistics Summary `json:"statistics"`
 }
 
 // Summary counts verdicts.
@@ -91,43 +127,71 @@ type Summary struct {
 	Passed  int `json:"passed"`
 	Failed  int `json:"failed"`
 	Skipped int `json:"skipped"`
+	XFailed int `json:"xfailed"`
+	XPassed int `json:"xpassed"`
 }
 
-// Line is the summary as the one plain line a run ends with.
+func (s *Summary) add(verdict string) {
+	switch verdict {
+	case Pass:
+		s.Passed++
+	case Fail:
+		s.Failed++
+	case XFail:
+		s.XFailed++
+	case XPass:
+		s.XPassed++
+	default:
+		s.Skipped++
+	}
+}
+
+// Line is the summary as the one plain line a run ends with. An expected
+// failure counts as passed, an unexpected pass as failed.
 func (s Summary) Line() string {
-	return fmt.Sprintf("conformance: %d passed, %d failed, %d skipped", s.Passed, s.Failed, s.Skipped)
+	return fmt.Sprintf("conformance: %d passed, %d failed, %d skipped", s.Passed+s.XFailed, s.Failed+s.XPassed, s.Skipped)
 }
 
 // WriteSuite writes a suite's records as DIR/suites/NAME.json.
 func WriteSuite(dir string, s Suite) error {
 	s.Records = append([]Record(nil), s.Records...)
-	sort.SliceStable(s.Records, func(i, j int) bool { return s.Records[i].key() < s.Records[j].key() })
+	sortRecords(s.Records)
 	return writeJSON(filepath.Join(dir, "suites", s.Suite+".json"), s)
 }
 
-func (r Record) key() string { return r.ID + "\x00" + r.Proxy + "\x00" + r.Version }
+func sortRecords(rs []Record) {
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Key() < rs[j].Key() })
+}
 
-// Merge reads every DIR/suites/*.json, writes DIR/results.json and returns
-// the document.
-func Merge(dir string) (Document, error) {
-	doc := Document{APIVersion: APIVersion, Kind: Kind, Date: time.Now().UTC().Format(time.RFC3339), Records: []Record{}}
+// Collect reads every DIR/suites/*.json into one document for shard (e.g.
+// "1/2", or "all").
+func Collect(dir, shard string) (Document, error) {
+	var suites []Suite
 	files, err := filepath.Glob(filepath.Join(escapeGlob(dir), "suites", "*.json"))
 	if err != nil {
-		return doc, fmt.Errorf("list suite records: %w", err)
+		return Document{}, fmt.Errorf("list suite records: %w", err)
 	}
 	sort.Strings(files)
+	for _, f := range files {
+		var s Suite
+		if err := readJSON(f, &s); err != nil {
+			return Document{}, err
+		}
+		suites = append(suites, s)
+	}
+	doc := Build(suites)
+	doc.Shards = []string{shard}
 	if len(files) == 0 {
 		doc.InfraErrors = append(doc.InfraErrors, "no suite wrote its records: the test run ended before (compile error, crash, timeout or interrupt)")
 	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return doc, fmt.Errorf("read %s: %w", f, err)
-		}
-		var s Suite
-		if err := json.Unmarshal(data, &s); err != nil {
-			return doc, fmt.Errorf("read %s: %w", f, err)
-		}
+	return doc, nil
+}
+
+// Build makes the document of a run from its suites' records.
+func Build(suites []Suite) Document {
+	doc := Document{APIVersion: APIVersion, Kind: Kind, SuiteVersion: suiteVersion(),
+		Date: time.Now().UTC().Format(time.RFC3339), Records: []Record{}, Profiles: []Profile{}}
+	for _, s := range suites {
 		if s.InfraError != "" {
 			doc.InfraErrors = append(doc.InfraErrors, s.Suite+": "+s.InfraError)
 		}
@@ -136,17 +200,63 @@ func Merge(dir string) (Document, error) {
 		}
 		doc.Records = append(doc.Records, s.Records...)
 	}
-	for _, r := range doc.Records {
-		switch r.Verdict {
-		case Pass:
-			doc.Summary.Passed++
-		case Fail:
-			doc.Summary.Failed++
-		default:
-			doc.Summary.Skipped++
+	doc.finish()
+	return doc
+}
+
+// Merge combines the documents of several shards of one run.
+func Merge(docs []Document) Document {
+	out := Document{APIVersion: APIVersion, Kind: Kind, SuiteVersion: suiteVersion(),
+		Date: time.Now().UTC().Format(time.RFC3339), Records: []Record{}}
+	seen := map[string]bool{}
+	for _, d := range docs {
+		out.Shards = append(out.Shards, d.Shards...)
+		out.InfraErrors = append(out.InfraErrors, d.InfraErrors...)
+		out.SetupErrors = append(out.SetupErrors, d.SetupErrors...)
+		for _, r := range d.Records {
+			if !seen[r.Key()] {
+				seen[r.Key()] = true
+				out.Records = append(out.Records, r)
+			}
 		}
 	}
-	return doc, writeJSON(filepath.Join(dir, "results.json"), doc)
+	sort.Strings(out.Shards)
+	out.finish()
+	return out
+}
+
+// finish sorts the records and computes the summary and the profiles.
+func (d *Document) finish() {
+	sortRecords(d.Records)
+	d.Summary = Summary{}
+	byProfile := map[string]*Profile{}
+	var order []string
+	for _, r := range d.Records {
+		d.Summary.add(r.Verdict)
+		key := r.Proxy + "\x00" + r.Version
+		p, ok := byProfile[key]
+		if !ok {
+			p = &Profile{Proxy: r.Proxy, Version: r.Version, Release: r.Release, Image: r.Image}
+			byProfile[key] = p
+			order = append(order, key)
+		}
+		p.Statistics.add(r.Verdict)
+	}
+	sort.Strings(order)
+	d.Profiles = []Profile{}
+	for _, k := range order {
+		p := byProfile[k]
+		s := p.Statistics
+		switch {
+		case s.Failed+s.XPassed == 0:
+			p.Result = Success
+		case s.Passed+s.XFailed == 0:
+			p.Result = Failure
+		default:
+			p.Result = Partial
+		}
+		d.Profiles = append(d.Profiles, *p)
+	}
 }
 
 // ExitCode is the run's exit code for the document.
@@ -154,9 +264,9 @@ func (d Document) ExitCode() int {
 	switch {
 	case len(d.InfraErrors) > 0:
 		return ExitInfra
-	case d.Summary.Failed > 0 || len(d.SetupErrors) > 0:
+	case d.Summary.Failed+d.Summary.XPassed > 0 || len(d.SetupErrors) > 0:
 		return ExitFail
-	case d.Summary.Passed == 0:
+	case d.Summary.Passed+d.Summary.XFailed == 0:
 		return ExitEmpty
 	}
 	return ExitPass
@@ -164,6 +274,7 @@ func (d Document) ExitCode() int {
 
 // Explain says in one sentence why the run ends with its exit code.
 func (d Document) Explain() string {
+	s := d.Summary
 	switch d.ExitCode() {
 	case ExitInfra:
 		return "infrastructure error: " + strings.Join(d.InfraErrors, "; ")
@@ -171,11 +282,64 @@ func (d Document) Explain() string {
 		if len(d.SetupErrors) > 0 {
 			return "a suite could not set up: " + strings.Join(d.SetupErrors, "; ")
 		}
-		return fmt.Sprintf("%d case(s) failed; see reports/results.json", d.Summary.Failed)
+		if s.XPassed > 0 {
+			return fmt.Sprintf("%d case(s) failed and %d passed although the known-issue ledger expects them to fail (XPASS: remove their entries from fixtures/ledger.yaml); see reports/matrix.md", s.Failed, s.XPassed)
+		}
+		return fmt.Sprintf("%d case(s) failed; see reports/matrix.md and reports/index.html", s.Failed)
 	case ExitEmpty:
-		return "no case ran: does the label filter or focus match any case?"
+		return "no case ran: does the label filter, focus or shard select any case?"
+	}
+	if s.XFailed > 0 {
+		return fmt.Sprintf("all cases passed, %d of them failing as the known-issue ledger expects (XFAIL)", s.XFailed)
 	}
 	return "all cases passed"
+}
+
+// suiteVersion names the sniproof build: its VCS revision when known.
+func suiteVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "sniproof (unknown build)"
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	switch {
+	case rev == "":
+		return "sniproof " + info.Main.Version
+	case dirty:
+		return "sniproof " + rev[:min(12, len(rev))] + "+modified"
+	}
+	return "sniproof " + rev[:min(12, len(rev))]
+}
+
+// Load reads a results.json.
+func Load(path string) (Document, error) {
+	var d Document
+	if err := readJSON(path, &d); err != nil {
+		return d, err
+	}
+	if d.APIVersion != APIVersion || d.Kind != Kind {
+		return d, fmt.Errorf("%s: apiVersion %q kind %q, want %q %q", path, d.APIVersion, d.Kind, APIVersion, Kind)
+	}
+	return d, nil
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
 }
 
 func writeJSON(path string, v any) error {
@@ -183,10 +347,14 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
+	return writeFile(path, append(data, '\n'))
+}
+
+func writeFile(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -105,7 +105,7 @@ func TestMerge(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			doc, err := Merge(dir)
+			doc, err := Collect(dir, "all")
 			if err != nil {
 				t.Fatalf("Merge: %v", err)
 			}
@@ -178,7 +178,7 @@ func TestMergeBadSuiteFile(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Merge(dir)
+	_, err := Collect(dir, "all")
 	if err == nil || !strings.Contains(err.Error(), bad) {
 		t.Fatalf("Merge error = %v, want one naming %s", err, bad)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/report"
+	"github.com/sniproof/sniproof/suites"
 )
 
 // suiteTimeout bounds a whole conformance run inside Ginkgo.
@@ -26,8 +27,14 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	focus := fs.String("focus", "", "regular expression selecting cases by id or name")
 	reports := fs.String("reports", "reports", "`folder` for junit.xml, results.json and the suites' records")
 	quiet := fs.Bool("q", false, "quiet: print only failures and the summary line")
+	shardFlag := fs.String("shard", "", "run share `i/n` of the cases (split by case id), e.g. 1/4")
 	if code := parse(fs, args); code >= 0 {
 		return code
+	}
+	shard, err := suites.ParseShard(*shardFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: --shard: %v\n", err)
+		return exitUsage
 	}
 	root, err := harness.ModuleRoot()
 	if err != nil {
@@ -60,7 +67,7 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	session := newSessionID()
 	ginkgoArgs := []string{"--tags=conformance",
 		"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--keep-going",
-		"--timeout=" + suiteTimeout.String(), "--output-dir=" + dir, "--junit-report=junit.xml"}
+		"--timeout=" + suiteTimeout.String()}
 	if *labels != "" {
 		ginkgoArgs = append(ginkgoArgs, "--label-filter="+*labels)
 	}
@@ -74,7 +81,10 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	cmd := exec.Command(ginkgo, ginkgoArgs...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.Env = append(os.Environ(), "SNIPROOF_SESSION="+session, "SNIPROOF_REPORTS="+dir)
+	cmd.Env = append(os.Environ(), "SNIPROOF_SESSION="+session, "SNIPROOF_REPORTS="+dir, "SNIPROOF_SHARD="+*shardFlag)
+	if *quiet {
+		cmd.Env = append(cmd.Env, "SNIPROOF_QUIET=1")
+	}
 	if !*quiet {
 		fmt.Fprintf(stderr, "sniproof: session %s: running the suites (reports in %s)\n", session, dir)
 	}
@@ -89,7 +99,10 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	doc, err := report.Merge(dir)
+	doc, err := report.Collect(dir, shard.String())
+	if err == nil {
+		err = report.Write(dir, doc)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
 		return report.ExitInfra

@@ -30,6 +30,7 @@ var commands = []command{
 	{"certs", "write a test CA and leaf certificates as PEM", runCerts},
 	{"images", "build the images the suites need, skipping those present", runImages},
 	{"conformance", "run the conformance suites and write reports/", runConformance},
+	{"report", "merge shard results (merge) or check index.html in Chromium (check)", runReport},
 	{"bench", "time the suites warm: wall time, cases, marginal cost per case", runBench},
 	{"sweep", "remove the containers and networks of a session", runSweep},
 }

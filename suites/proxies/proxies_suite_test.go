@@ -32,26 +32,39 @@ var (
 	anyFailed atomic.Bool
 )
 
-// kinds and tables are loaded while the spec tree is built; a kind or table
-// that does not load becomes one failing spec naming the file and line.
-var kinds, tables, loadErr = load()
+// kinds, tables (only the cases of this run's shard) and the known-issue
+// ledger are loaded while the spec tree is built; what does not load becomes
+// one failing spec naming the file and line.
+var kinds, tables, ledger, loadErr = load()
 
-func load() ([]harness.Kind, map[string][]fixtures.Case, error) {
+func load() ([]harness.Kind, map[string][]fixtures.Case, fixtures.Ledger, error) {
+	shard, err := suites.ParseShard(os.Getenv("SNIPROOF_SHARD"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ledger, err := fixtures.LoadLedger()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	var ks []harness.Kind
 	tables := map[string][]fixtures.Case{}
 	for _, name := range underTest {
 		k, err := harness.LookupKind(name)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cs, err := fixtures.Cases(name)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		ks = append(ks, k)
-		tables[name] = cs
+		for _, c := range cs {
+			if shard.Has(c.ID) {
+				tables[name] = append(tables[name], c)
+			}
+		}
 	}
-	return ks, tables, nil
+	return ks, tables, ledger, nil
 }
 
 func TestProxies(t *testing.T) {
@@ -71,6 +84,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(err).NotTo(HaveOccurred(), "start the backend")
 
 	wanted, err := suites.Wanted(GinkgoLabelFilter(), kinds, tables)
+	setupErr = err
 	Expect(err).NotTo(HaveOccurred())
 	started = stack.StartProxies(ctx, wanted, tables)
 	for _, k := range wanted {
