@@ -45,6 +45,7 @@ type Kind struct {
 // its own kind_NAME.go.
 var kinds = map[string]Kind{
 	"nginx": nginxKind,
+	"goproxy": goproxyKind,
 }
 
 // KindNames are the names of every kind, sorted.

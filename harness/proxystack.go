@@ -235,6 +235,7 @@ func (st *Stack) StartProxy(ctx context.Context, k Kind, release string, cases [
 		network.WithNetwork(nil, st.Session.Internal),
 		st.Session.commonOptions(),
 	)
+	st.starts.Add(1)
 	if err != nil {
 		return p, &InfraError{Op: op, Err: err}
 	}

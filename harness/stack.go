@@ -54,6 +54,7 @@ type Stack struct {
 	Personalities map[string]fixtures.Personality
 	Timeouts      Timeouts
 
+	starts atomic.Int64 // containers started
 	client *http.Client // HTTP/1.1
 	h2c    *http.Client // HTTP/2 in cleartext, with prior knowledge
 	marks  atomic.Int64
@@ -106,6 +107,7 @@ func StartStack(ctx context.Context, progress io.Writer) (*Stack, error) {
 		return st, err
 	}
 	b, err := RunBackend(ctx, img, cfg, network.WithNetwork(aliases, sess.Internal), sess.commonOptions())
+	st.starts.Add(1)
 	st.Backend = b
 	if err != nil {
 		return st, &InfraError{Op: "start backend", Err: err}
@@ -167,6 +169,14 @@ func containerIP(ctx context.Context, c *testcontainers.DockerContainer, network
 		return "", fmt.Errorf("container %.12s has no address on network %s", c.GetContainerID(), networkName)
 	}
 	return ep.IPAddress.String(), nil
+}
+
+// ContainerStarts counts the containers the stack started.
+func (st *Stack) ContainerStarts() int {
+	if st == nil {
+		return 0
+	}
+	return int(st.starts.Load())
 }
 
 // Close removes every container and network of the stack's session.

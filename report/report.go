@@ -90,10 +90,12 @@ func (r Record) Key() string { return r.ID + "\x00" + r.Proxy + "\x00" + r.Versi
 // failed) or a setup error of the project's own (a case table that does not
 // load, a template that does not render).
 type Suite struct {
-	Suite      string   `json:"suite"`
-	InfraError string   `json:"infra_error,omitempty"`
-	SetupError string   `json:"setup_error,omitempty"`
-	Records    []Record `json:"records"`
+	Suite      string `json:"suite"`
+	InfraError string `json:"infra_error,omitempty"`
+	SetupError string `json:"setup_error,omitempty"`
+	// ContainerStarts counts the containers the suite started.
+	ContainerStarts int      `json:"container_starts"`
+	Records         []Record `json:"records"`
 }
 
 // Document is results.json.
@@ -104,12 +106,14 @@ type Document struct {
 	SuiteVersion string `json:"suiteVersion"`
 	Date         string `json:"date"`
 	// Shards lists the shards merged into the document ("1/2"), or "all".
-	Shards      []string  `json:"shards"`
-	Summary     Summary   `json:"summary"`
-	Profiles    []Profile `json:"profiles"`
-	InfraErrors []string  `json:"infraErrors,omitempty"`
-	SetupErrors []string  `json:"setupErrors,omitempty"`
-	Records     []Record  `json:"records"`
+	Shards []string `json:"shards"`
+	// ContainerStarts counts the containers the run started.
+	ContainerStarts int       `json:"containerStarts"`
+	Summary         Summary   `json:"summary"`
+	Profiles        []Profile `json:"profiles"`
+	InfraErrors     []string  `json:"infraErrors,omitempty"`
+	SetupErrors     []string  `json:"setupErrors,omitempty"`
+	Records         []Record  `json:"records"`
 }
 
 // Profile is one proxy version under test and how it fared.
@@ -199,6 +203,7 @@ func Build(suites []Suite) Document {
 			doc.SetupErrors = append(doc.SetupErrors, s.Suite+": "+s.SetupError)
 		}
 		doc.Records = append(doc.Records, s.Records...)
+		doc.ContainerStarts += s.ContainerStarts
 	}
 	doc.finish()
 	return doc
@@ -213,6 +218,7 @@ func Merge(docs []Document) Document {
 		out.Shards = append(out.Shards, d.Shards...)
 		out.InfraErrors = append(out.InfraErrors, d.InfraErrors...)
 		out.SetupErrors = append(out.SetupErrors, d.SetupErrors...)
+		out.ContainerStarts += d.ContainerStarts
 		for _, r := range d.Records {
 			if !seen[r.Key()] {
 				seen[r.Key()] = true

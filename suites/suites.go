@@ -6,6 +6,7 @@ package suites
 import (
 	"fmt"
 	"hash/fnv"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -148,4 +149,37 @@ func (s Shard) String() string {
 		return "all"
 	}
 	return fmt.Sprintf("%d/%d", s.I, s.N)
+}
+
+// Progress prints how many specs are done, at most every tenth of the run
+// (and every 25 specs at the most often) and at its end,
+// so that a long run shows it is alive without flooding the log.
+type Progress struct {
+	w                  io.Writer
+	quiet              bool
+	total, done, fails int
+	next               int
+}
+
+// NewProgress reports to w; a quiet Progress prints nothing.
+func NewProgress(w io.Writer, quiet bool) *Progress { return &Progress{w: w, quiet: quiet} }
+
+// Start sets the number of specs the run will do.
+func (p *Progress) Start(total int) {
+	p.total, p.next = total, max(total/10, 25)
+}
+
+// Done counts one finished spec.
+func (p *Progress) Done(failed bool) {
+	p.done++
+	if failed {
+		p.fails++
+	}
+	if p.quiet || p.total == 0 || (p.done < p.next && p.done != p.total) {
+		return
+	}
+	for p.next <= p.done {
+		p.next += max(p.total/10, 25)
+	}
+	fmt.Fprintf(p.w, "\nsniproof: %d/%d specs done, %d failed\n", p.done, p.total, p.fails)
 }

@@ -28,6 +28,7 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	reports := fs.String("reports", "reports", "`folder` for junit.xml, results.json and the suites' records")
 	quiet := fs.Bool("q", false, "quiet: print only failures and the summary line")
 	shardFlag := fs.String("shard", "", "run share `i/n` of the cases (split by case id), e.g. 1/4")
+	naive := fs.Bool("naive", false, "start one proxy container per case (the benchmark's baseline)")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -84,6 +85,9 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	cmd.Env = append(os.Environ(), "SNIPROOF_SESSION="+session, "SNIPROOF_REPORTS="+dir, "SNIPROOF_SHARD="+*shardFlag)
 	if *quiet {
 		cmd.Env = append(cmd.Env, "SNIPROOF_QUIET=1")
+	}
+	if *naive {
+		cmd.Env = append(cmd.Env, "SNIPROOF_NAIVE=1")
 	}
 	if !*quiet {
 		fmt.Fprintf(stderr, "sniproof: session %s: running the suites (reports in %s)\n", session, dir)
@@ -154,7 +158,12 @@ func runForwardingSignals(cmd *exec.Cmd) error {
 	}
 }
 
+// newSessionID is SNIPROOF_SESSION when the caller chose one (the benchmark
+// does, to watch the run's containers), else random.
 func newSessionID() string {
+	if id := os.Getenv("SNIPROOF_SESSION"); id != "" {
+		return id
+	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)

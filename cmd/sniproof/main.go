@@ -27,12 +27,14 @@ type command struct {
 
 var commands = []command{
 	{"backend", "run the SNI-only backend from a JSON config", runBackend},
+	{"proxy", "run the bundled Go reverse proxy from a JSON config", runProxy},
 	{"certs", "write a test CA and leaf certificates as PEM", runCerts},
 	{"images", "build the images the suites need, skipping those present", runImages},
 	{"conformance", "run the conformance suites and write reports/", runConformance},
 	{"report", "merge shard results (merge) or check index.html in Chromium (check)", runReport},
 	{"bench", "time the suites warm: wall time, cases, marginal cost per case", runBench},
 	{"sweep", "remove the containers and networks of a session", runSweep},
+	{"version", "print the sniproof build and its Go version", runVersion},
 }
 
 func main() {

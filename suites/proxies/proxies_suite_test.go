@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/sniproof/sniproof/fixtures"
@@ -24,6 +25,10 @@ import (
 
 // underTest are the proxy kinds of this suite: every kind the harness knows.
 var underTest = harness.KindNames()
+
+// naive (SNIPROOF_NAIVE=1) starts one proxy container per case instead of
+// one per proxy version: the benchmark's baseline, never the way to run.
+var naive = os.Getenv("SNIPROOF_NAIVE") == "1"
 
 var (
 	stack     *harness.Stack
@@ -86,6 +91,9 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	wanted, err := suites.Wanted(GinkgoLabelFilter(), kinds, tables)
 	setupErr = err
 	Expect(err).NotTo(HaveOccurred())
+	if naive {
+		return
+	}
 	started = stack.StartProxies(ctx, wanted, tables)
 	for _, k := range wanted {
 		for _, rel := range k.Releases {
@@ -118,14 +126,26 @@ func closeStack(ctx context.Context) {
 	Expect(stack.Close(ctx)).To(Succeed(), "remove the run's containers and networks")
 }
 
+var progress = suites.NewProgress(os.Stderr, os.Getenv("SNIPROOF_QUIET") == "1")
+
+var _ = ReportBeforeSuite(func(r Report) {
+	progress.Start(r.PreRunStats.SpecsThatWillRun)
+})
+
 var _ = ReportAfterEach(func(r SpecReport) {
+	if r.State.Is(types.SpecStateSkipped | types.SpecStatePending) {
+		return
+	}
 	if r.Failed() {
 		anyFailed.Store(true)
 	}
+	progress.Done(r.Failed())
 })
 
 var _ = ReportAfterSuite("records", func(r Report) {
 	dir, err := suites.ReportDir()
 	Expect(err).NotTo(HaveOccurred())
-	Expect(report.WriteSuite(dir, suites.Suite("proxies", r, setupErr))).To(Succeed())
+	s := suites.Suite("proxies", r, setupErr)
+	s.ContainerStarts = stack.ContainerStarts()
+	Expect(report.WriteSuite(dir, s)).To(Succeed())
 })

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/report"
 	"github.com/sniproof/sniproof/suites"
@@ -22,6 +23,12 @@ var _ = Describe("proxy", func() {
 					for _, c := range tables[k.Name] {
 						It(c.ID+": "+c.Name, Label(c.Labels...), func(ctx SpecContext) {
 							s := started[k.Name+"/"+rel]
+							if naive {
+								s.Proxy, s.Err = stack.StartProxy(ctx, k, rel, []fixtures.Case{c})
+								if s.Proxy != nil && s.Proxy.Container != nil {
+									DeferCleanup(s.Proxy.Container.Terminate)
+								}
+							}
 							Expect(s.Err).NotTo(HaveOccurred(), "%s from %s did not start", k.Name, rel)
 							p := s.Proxy
 							want := c.For(p.Version())
