@@ -1,37 +1,63 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/sniproof/sniproof/fixtures"
+	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/report"
 )
 
-// benchSuites are the suites the benchmark times, each with the one case of
-// its one-case run.
-var benchSuites = []struct {
-	suite, labels, oneCase string
-}{
-	{"nginx", "nginx", "nginx/seed/server-name-on"},
+// benchRow is one line of the benchmark's table.
+type benchRow struct {
+	kind, mode string
+	cases      int
+	all, one   time.Duration
+	starts     int
+	peak       uint64 // bytes
 }
 
 func runBench(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("bench", stderr)
+	kindsFlag := fs.String("kinds", "", "comma-separated proxy kinds to time (default: every kind)")
+	naiveFlag := fs.String("naive", "nginx", "comma-separated kinds also timed in naive mode, one proxy container per case; \"\" for none")
 	if code := parse(fs, args); code >= 0 {
 		return code
+	}
+	kinds := harness.KindNames()
+	if *kindsFlag != "" {
+		kinds = strings.Split(*kindsFlag, ",")
+	}
+	var naive []string
+	if *naiveFlag != "" {
+		naive = strings.Split(*naiveFlag, ",")
 	}
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(stderr, "sniproof bench: %v\n", err)
 		return exitInfra
 	}
+	cli, err := harness.Connect(context.Background())
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof bench: %v\n", err)
+		return exitInfra
+	}
+	defer cli.Close()
 	dir, err := os.MkdirTemp("", "sniproof-bench-")
 	if err != nil {
 		fmt.Fprintf(stderr, "sniproof bench: %v\n", err)
@@ -39,58 +65,176 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "suite\tcases\twall (all cases)\twall (one case)\tmarginal per case\t")
-	for _, b := range benchSuites {
-		// A first run warms the images and the build cache; it is not timed.
-		fmt.Fprintf(stderr, "sniproof bench: %s: warming up\n", b.suite)
-		if _, _, code := timedRun(self, dir, stderr, "--labels", b.labels, "--focus", regexp.QuoteMeta(b.oneCase)); code != report.ExitPass {
-			fmt.Fprintf(stderr, "sniproof bench: %s: warm-up run failed with exit code %d\n", b.suite, code)
-			return code
+	b := &bencher{self: self, dir: dir, cli: cli, stderr: stderr}
+	var rows []benchRow
+	for _, k := range kinds {
+		row, err := b.time(k, false)
+		if err != nil {
+			fmt.Fprintf(stderr, "sniproof bench: %v\n", err)
+			return exitInfra
 		}
-		fmt.Fprintf(stderr, "sniproof bench: %s: timing every case\n", b.suite)
-		all, n, code := timedRun(self, dir, stderr, "--labels", b.labels)
-		if code != report.ExitPass {
-			fmt.Fprintf(stderr, "sniproof bench: %s: run failed with exit code %d\n", b.suite, code)
-			return code
-		}
-		fmt.Fprintf(stderr, "sniproof bench: %s: timing one case\n", b.suite)
-		one, m, code := timedRun(self, dir, stderr, "--labels", b.labels, "--focus", regexp.QuoteMeta(b.oneCase))
-		if code != report.ExitPass {
-			fmt.Fprintf(stderr, "sniproof bench: %s: one-case run failed with exit code %d\n", b.suite, code)
-			return code
-		}
-		marginal := "n/a"
-		if n > m {
-			marginal = ((all - one) / time.Duration(n-m)).Round(time.Millisecond).String()
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t\n", b.suite, n, all.Round(10*time.Millisecond), one.Round(10*time.Millisecond), marginal)
+		rows = append(rows, row)
 	}
-	tw.Flush()
+	for _, k := range naive {
+		row, err := b.time(k, true)
+		if err != nil {
+			fmt.Fprintf(stderr, "sniproof bench: %v\n", err)
+			return exitInfra
+		}
+		rows = append(rows, row)
+	}
+	printBench(stdout, rows)
 	return exitOK
 }
 
-// timedRun runs `sniproof conformance -q` with args and returns its wall
-// time, the number of cases that ran and its exit code.
-func timedRun(self, dir string, stderr io.Writer, args ...string) (time.Duration, int, int) {
-	cmd := exec.Command(self, append([]string{"conformance", "-q", "--reports", dir}, args...)...)
-	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+func printBench(w io.Writer, rows []benchRow) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kind\tmode\tcases\twall (all cases)\twall (one case)\tmarginal per case\tcontainer starts\tpeak memory\t")
+	perCase := map[string]time.Duration{}
+	for _, r := range rows {
+		marginal := "n/a"
+		if r.cases > 1 {
+			m := (r.all - r.one) / time.Duration(r.cases-1)
+			perCase[r.kind+"/"+r.mode] = m
+			marginal = m.Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%.0f MiB\t\n", r.kind, r.mode, r.cases,
+			r.all.Round(10*time.Millisecond), r.one.Round(10*time.Millisecond), marginal, r.starts, float64(r.peak)/(1<<20))
+	}
+	tw.Flush()
+	for _, r := range rows {
+		shared, naive := perCase[r.kind+"/shared"], perCase[r.kind+"/naive"]
+		if r.mode == "naive" && shared > 0 {
+			fmt.Fprintf(w, "%s: naive mode costs %.1f× more per case than one container per version\n", r.kind, float64(naive)/float64(shared))
+		}
+	}
+}
+
+// bencher runs `sniproof conformance` and watches the run's containers.
+type bencher struct {
+	self, dir string
+	cli       *client.Client
+	stderr    io.Writer
+}
+
+// time measures one kind: a warm-up run, the whole table and one case.
+func (b *bencher) time(kind string, naive bool) (benchRow, error) {
+	row := benchRow{kind: kind, mode: "shared"}
+	if naive {
+		row.mode = "naive"
+	}
+	cases, err := fixtures.Cases(kind)
+	if err != nil {
+		return row, err
+	}
+	one := "^$"
+	for _, c := range cases {
+		if c.Expect.ConfigError == "" {
+			one = regexp.QuoteMeta(c.ID) + ":"
+			break
+		}
+	}
+	args := []string{"--labels", kind}
+	if naive {
+		args = append(args, "--naive")
+	}
+	fmt.Fprintf(b.stderr, "sniproof bench: %s (%s): warming up\n", kind, row.mode)
+	if _, err := b.run(append(args, "--focus", one)); err != nil {
+		return row, fmt.Errorf("%s warm-up: %w", kind, err)
+	}
+	fmt.Fprintf(b.stderr, "sniproof bench: %s (%s): timing every case\n", kind, row.mode)
+	all, err := b.run(args)
+	if err != nil {
+		return row, fmt.Errorf("%s: %w", kind, err)
+	}
+	fmt.Fprintf(b.stderr, "sniproof bench: %s (%s): timing one case\n", kind, row.mode)
+	single, err := b.run(append(args, "--focus", one))
+	if err != nil {
+		return row, fmt.Errorf("%s one case: %w", kind, err)
+	}
+	row.cases, row.all, row.starts, row.peak = all.cases, all.wall, all.starts, all.peak
+	row.one = single.wall
+	return row, nil
+}
+
+type runResult struct {
+	wall   time.Duration
+	cases  int
+	starts int
+	peak   uint64
+}
+
+// run runs `sniproof conformance -q` with args in a session of its own,
+// sampling the memory of the session's containers while it runs.
+func (b *bencher) run(args []string) (runResult, error) {
+	session := newSessionID()
+	cmd := exec.Command(b.self, append([]string{"conformance", "-q", "--reports", b.dir}, args...)...)
+	cmd.Env = append(os.Environ(), "SNIPROOF_SESSION=bench-"+session)
+	cmd.Stdout, cmd.Stderr = io.Discard, b.stderr
+
+	ctx, stop := context.WithCancel(context.Background())
+	var peak uint64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		peak = b.sample(ctx, "bench-"+session)
+	}()
 	start := time.Now()
 	err := cmd.Run()
 	wall := time.Since(start)
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		return wall, 0, exitInfra
+	stop()
+	wg.Wait()
+
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return runResult{}, err
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	doc, lerr := report.Load(filepath.Join(b.dir, "results.json"))
+	if lerr != nil {
+		return runResult{}, lerr
+	}
+	if code := doc.ExitCode(); code != report.ExitPass {
+		return runResult{}, fmt.Errorf("the run failed (exit %d): %s", code, doc.Explain())
+	}
+	return runResult{wall: wall, cases: doc.Summary.Passed + doc.Summary.Failed + doc.Summary.XFailed + doc.Summary.XPassed,
+		starts: doc.ContainerStarts, peak: peak}, nil
+}
+
+// sample polls the memory use of the session's containers every 250 ms
+// until ctx ends and returns the highest sum seen.
+func (b *bencher) sample(ctx context.Context, session string) uint64 {
+	var peak uint64
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return peak
+		case <-tick.C:
+		}
+		list, err := b.cli.ContainerList(ctx, client.ContainerListOptions{
+			Filters: make(client.Filters).Add("label", harness.LabelSession+"="+session)})
+		if err != nil {
+			continue
+		}
+		var sum uint64
+		for _, c := range list.Items {
+			sum += b.memory(ctx, c.ID)
+		}
+		peak = max(peak, sum)
+	}
+}
+
+func (b *bencher) memory(ctx context.Context, id string) uint64 {
+	res, err := b.cli.ContainerStats(ctx, id, client.ContainerStatsOptions{})
 	if err != nil {
-		return wall, 0, exitInfra
+		return 0
 	}
-	var doc report.Document
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return wall, 0, exitInfra
+	defer res.Body.Close()
+	var s container.StatsResponse
+	if err := json.NewDecoder(res.Body).Decode(&s); err != nil {
+		return 0
 	}
-	return wall, doc.Summary.Passed + doc.Summary.Failed, code
+	return s.MemoryStats.Usage
 }

@@ -145,6 +145,11 @@ var _ = ReportAfterEach(func(r SpecReport) {
 var _ = ReportAfterSuite("records", func(r Report) {
 	dir, err := suites.ReportDir()
 	Expect(err).NotTo(HaveOccurred())
+	if setupErr == nil {
+		// A table that does not load must fail the run even when the label
+		// filter leaves out the spec that reports it.
+		setupErr = loadErr
+	}
 	s := suites.Suite("proxies", r, setupErr)
 	s.ContainerStarts = stack.ContainerStarts()
 	Expect(report.WriteSuite(dir, s)).To(Succeed())
