@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/moby/moby/client"
 
@@ -127,7 +128,7 @@ func (im *Images) progress(format string, args ...any) {
 func (im *Images) Debian(ctx context.Context, r Recipe) (string, error) {
 	if ref := os.Getenv(r.EnvVar()); ref != "" {
 		im.progress("image %s/%s: using %s from %s", r.Image, r.Release, ref, r.EnvVar())
-		return ref, nil
+		return im.substitute(ctx, ref, r.EnvVar())
 	}
 	return im.once(r.Tag(), func() (string, error) {
 		tag := r.Tag()
@@ -141,6 +142,32 @@ func (im *Images) Debian(ctx context.Context, r Recipe) (string, error) {
 		}
 		im.progress("image %s: built", tag)
 		return tag, nil
+	})
+}
+
+// pullTimeout bounds the pull of a substitute image that is not present.
+const pullTimeout = 2 * time.Minute
+
+// substitute makes sure a user-named image is present: it pulls it, within
+// pullTimeout, when the engine does not have it yet.
+func (im *Images) substitute(ctx context.Context, ref, env string) (string, error) {
+	return im.once("substitute "+ref, func() (string, error) {
+		if im.has(ctx, ref) {
+			return ref, nil
+		}
+		im.progress("image %s (from %s): not present, pulling", ref, env)
+		pctx, cancel := context.WithTimeout(ctx, pullTimeout)
+		defer cancel()
+		res, err := im.Docker.ImagePull(pctx, ref, client.ImagePullOptions{})
+		if err == nil {
+			_, err = io.Copy(io.Discard, res)
+			res.Close()
+		}
+		if err != nil || !im.has(ctx, ref) {
+			return "", &InfraError{Op: "image " + ref + " from " + env,
+				Err: fmt.Errorf("not present on the Docker engine and not pulled (%v); build or load it first", err)}
+		}
+		return ref, nil
 	})
 }
 
@@ -206,7 +233,7 @@ func lastLines(s string, n int) string {
 func (im *Images) Binary(ctx context.Context) (string, error) {
 	if ref := os.Getenv("SNIPROOF_IMAGE_SNIPROOF"); ref != "" {
 		im.progress("image sniproof: using %s from SNIPROOF_IMAGE_SNIPROOF", ref)
-		return ref, nil
+		return im.substitute(ctx, ref, "SNIPROOF_IMAGE_SNIPROOF")
 	}
 	return im.once("binary", func() (string, error) {
 		bin, err := buildBinary(ctx)

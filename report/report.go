@@ -65,9 +65,12 @@ type Record struct {
 	Differences []string `json:"differences,omitempty"`
 	Judged      bool     `json:"judged"`
 	// Ledger is the known-issue ledger's reason, when the case is listed.
-	Ledger   string   `json:"ledger,omitempty"`
-	Failure  string   `json:"failure,omitempty"`
-	Evidence Evidence `json:"evidence"`
+	Ledger string `json:"ledger,omitempty"`
+	// InfraError is the infrastructure error that kept the case from being
+	// judged: its proxy did not start, a container died, Docker failed.
+	InfraError string   `json:"infraError,omitempty"`
+	Failure    string   `json:"failure,omitempty"`
+	Evidence   Evidence `json:"evidence"`
 }
 
 // Evidence is what a person needs to understand one verdict.
@@ -195,7 +198,16 @@ func Collect(dir, shard string) (Document, error) {
 func Build(suites []Suite) Document {
 	doc := Document{APIVersion: APIVersion, Kind: Kind, SuiteVersion: suiteVersion(),
 		Date: time.Now().UTC().Format(time.RFC3339), Records: []Record{}, Profiles: []Profile{}}
+	infraCases := 0
 	for _, s := range suites {
+		for _, r := range s.Records {
+			if r.InfraError == "" {
+				continue
+			}
+			if infraCases++; infraCases <= 3 {
+				doc.InfraErrors = append(doc.InfraErrors, fmt.Sprintf("%s %s %s: %s", r.Proxy, r.Version, r.ID, r.InfraError))
+			}
+		}
 		if s.InfraError != "" {
 			doc.InfraErrors = append(doc.InfraErrors, s.Suite+": "+s.InfraError)
 		}
@@ -204,6 +216,9 @@ func Build(suites []Suite) Document {
 		}
 		doc.Records = append(doc.Records, s.Records...)
 		doc.ContainerStarts += s.ContainerStarts
+	}
+	if infraCases > 3 {
+		doc.InfraErrors = append(doc.InfraErrors, fmt.Sprintf("and %d more case(s) with infrastructure errors", infraCases-3))
 	}
 	doc.finish()
 	return doc

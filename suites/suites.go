@@ -53,6 +53,15 @@ func Records(r types.Report) []report.Record {
 	return out
 }
 
+// InfraText is the text of err for Record.InfraError: any error that kept
+// a case from being judged is the infrastructure's, not the proxy's.
+func InfraText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
 // Suite is the report of a suite: its records and the error, if any, that
 // its setup failed with.
 func Suite(name string, r types.Report, setupErr error) report.Suite {

@@ -29,6 +29,11 @@ var _ = Describe("proxy", func() {
 									DeferCleanup(s.Proxy.Container.Terminate)
 								}
 							}
+							if s.Err != nil {
+								AddReportEntry(suites.RecordEntry, &report.Record{ID: c.ID, Name: c.Name, Suite: "proxies", Proxy: k.Name,
+									Release: rel, InfraError: s.Err.Error(), Evidence: report.Evidence{Reason: c.Reason, Source: fmt.Sprintf("%s:%d", c.File, c.Line)}},
+									ReportEntryVisibilityNever)
+							}
 							Expect(s.Err).NotTo(HaveOccurred(), "%s from %s did not start", k.Name, rel)
 							p := s.Proxy
 							want := c.For(p.Version())
@@ -48,11 +53,13 @@ var _ = Describe("proxy", func() {
 							rec.Observed = obs
 							if want.ConfigError != "" {
 								code, out, err := p.TestConfig(ctx, c.ID)
+								rec.InfraError = suites.InfraText(err)
 								Expect(err).NotTo(HaveOccurred())
 								obs.ConfigTest = &harness.ConfigTest{Exit: code, Output: out}
 							} else {
 								var err error
 								*obs, err = stack.Exchange(ctx, p, c)
+								rec.InfraError = suites.InfraText(err)
 								Expect(err).NotTo(HaveOccurred())
 							}
 
@@ -62,7 +69,7 @@ var _ = Describe("proxy", func() {
 							if known := ledger.Lookup(c.ID, p.Name(), p.Version()); known != nil {
 								rec.Ledger = known.Reason
 								Expect(rec.Differences).NotTo(BeEmpty(),
-									"%s: XPASS: passes, but fixtures/ledger.yaml:%d expects it to fail (%s): remove the entry", at, known.Line, known.Reason)
+									"%s: XPASS: passes, but %s:%d expects it to fail (%s): remove the entry", at, fixtures.Source("ledger.yaml"), known.Line, known.Reason)
 								return
 							}
 							Expect(rec.Differences).To(BeEmpty(), "%s:\n%s", at, strings.Join(obs.ProxyLog, "\n"))
