@@ -188,3 +188,48 @@ func (s *Session) commonOptions() testcontainers.CustomizeRequestOption {
 		})(req)
 	}
 }
+
+// Violations inspects every container of the session and returns each way
+// one breaks the run's confinement: a privileged container, a port published
+// on an address other than 127.0.0.1, or a container with a network other
+// than the session's two (the backend: other than the internal one), or an
+// internal network that has egress.
+func (s *Session) Violations(ctx context.Context, backendID string) ([]string, error) {
+	var out []string
+	nets, err := s.Docker.NetworkInspect(ctx, s.Internal.ID, client.NetworkInspectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("inspect the internal network: %w", err)
+	}
+	if !nets.Network.Internal {
+		out = append(out, fmt.Sprintf("network %s is not internal: the backend has egress", s.Internal.Name))
+	}
+	list, err := s.Docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", LabelSession+"="+s.ID)})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	for _, c := range list.Items {
+		info, err := s.Docker.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("inspect container %.12s: %w", c.ID, err)
+		}
+		ci := info.Container
+		name := fmt.Sprintf("container %.12s (%s)", c.ID, ci.Config.Image)
+		if ci.HostConfig.Privileged {
+			out = append(out, name+" is privileged")
+		}
+		for port, bindings := range ci.HostConfig.PortBindings {
+			for _, b := range bindings {
+				if b.HostIP.String() != "127.0.0.1" {
+					out = append(out, fmt.Sprintf("%s publishes %s on %q, not 127.0.0.1", name, port, b.HostIP))
+				}
+			}
+		}
+		for netName := range ci.NetworkSettings.Networks {
+			allowed := netName == s.Internal.Name || (netName == s.Front.Name && c.ID != backendID)
+			if !allowed {
+				out = append(out, fmt.Sprintf("%s is on network %s", name, netName))
+			}
+		}
+	}
+	return out, nil
+}

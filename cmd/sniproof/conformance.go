@@ -4,14 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/report"
@@ -29,6 +33,7 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("q", false, "quiet: print only failures and the summary line")
 	shardFlag := fs.String("shard", "", "run share `i/n` of the cases (split by case id), e.g. 1/4")
 	naive := fs.Bool("naive", false, "start one proxy container per case (the benchmark's baseline)")
+	timeout := fs.Duration("suite-timeout", suiteTimeout, "abort the suites after this `duration`, cleaning up")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -66,23 +71,37 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 		return report.ExitInfra
 	}
 	session := newSessionID()
-	ginkgoArgs := []string{"--tags=conformance",
-		"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--keep-going",
-		"--timeout=" + suiteTimeout.String()}
+	env := append(os.Environ(), "SNIPROOF_SESSION="+session, "SNIPROOF_REPORTS="+dir, "SNIPROOF_SHARD="+*shardFlag)
+	var selection []string
 	if *labels != "" {
-		ginkgoArgs = append(ginkgoArgs, "--label-filter="+*labels)
+		selection = append(selection, "--label-filter="+*labels)
 	}
 	if *focus != "" {
-		ginkgoArgs = append(ginkgoArgs, "--focus="+*focus)
+		selection = append(selection, "--focus="+*focus)
 	}
+	// --fail-on-empty holds per suite: run only the suites the selection
+	// leaves specs in, and say so when it leaves none.
+	selected, err := selectSuites(root, ginkgo, selection, env)
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
+		return report.ExitInfra
+	}
+	if len(selected) == 0 {
+		fmt.Fprintln(stderr, "sniproof: no case ran: the label filter, focus or shard selects no spec in any suite")
+		fmt.Fprintln(stdout, report.Summary{}.Line())
+		return report.ExitEmpty
+	}
+	ginkgoArgs := append([]string{"--tags=conformance",
+		"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--keep-going",
+		"--timeout=" + timeout.String()}, selection...)
 	if *quiet {
 		ginkgoArgs = append(ginkgoArgs, "--succinct", "--silence-skips")
 	}
-	ginkgoArgs = append(ginkgoArgs, "./suites/...")
+	ginkgoArgs = append(ginkgoArgs, selected...)
 	cmd := exec.Command(ginkgo, ginkgoArgs...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.Env = append(os.Environ(), "SNIPROOF_SESSION="+session, "SNIPROOF_REPORTS="+dir, "SNIPROOF_SHARD="+*shardFlag)
+	cmd.Env = env
 	if *quiet {
 		cmd.Env = append(cmd.Env, "SNIPROOF_QUIET=1")
 	}
@@ -121,6 +140,48 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "sniproof: %s\n", doc.Explain())
 	fmt.Fprintln(stdout, doc.Summary.Line())
 	return doc.ExitCode()
+}
+
+// selectSuites dry-runs every suite with the selection and returns the
+// folders (./suites/NAME) of those in which at least one spec would run.
+func selectSuites(root, ginkgo string, selection, env []string) ([]string, error) {
+	tmp, err := os.MkdirTemp("", "sniproof-dry-run-")
+	if err != nil {
+		return nil, fmt.Errorf("dry run: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	args := append([]string{"--tags=conformance", "--dry-run", "--succinct", "--silence-skips",
+		"--output-dir=" + tmp, "--json-report=dry-run.json"}, selection...)
+	cmd := exec.Command(ginkgo, append(args, "./suites/...")...)
+	// The suites' report nodes run in a dry run too: keep their records out
+	// of the real reports.
+	cmd.Dir, cmd.Env = root, append(env, "SNIPROOF_REPORTS="+tmp)
+	out, runErr := cmd.CombinedOutput()
+	data, err := os.ReadFile(filepath.Join(tmp, "dry-run.json"))
+	if err != nil {
+		return nil, fmt.Errorf("dry run of the suites: %v\n%s", runErr, lastLines(string(out), 20))
+	}
+	var reports []types.Report
+	if err := json.Unmarshal(data, &reports); err != nil {
+		return nil, fmt.Errorf("read the dry run: %w", err)
+	}
+	var dirs []string
+	for _, r := range reports {
+		if r.PreRunStats.SpecsThatWillRun == 0 {
+			continue
+		}
+		rel, err := filepath.Rel(root, r.SuitePath)
+		if err != nil {
+			return nil, fmt.Errorf("suite path %s: %w", r.SuitePath, err)
+		}
+		dirs = append(dirs, "./"+filepath.ToSlash(rel))
+	}
+	return dirs, nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // buildGinkgo builds the ginkgo CLI pinned by go.mod into bin/.

@@ -4,6 +4,7 @@ package proxies_test
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -48,6 +49,9 @@ var _ = Describe("proxy", func() {
 								},
 							}
 							AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
+							if os.Getenv("SNIPROOF_FAULT") == "panic:"+c.ID {
+								panic("fault injected by SNIPROOF_FAULT for the reliability suite")
+							}
 
 							obs := &harness.Observation{}
 							rec.Observed = obs
