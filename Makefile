@@ -7,15 +7,27 @@ SHARD   ?=
 # Built, not `go run`: `go run` turns every exit code into 1.
 SNIPROOF = bin/sniproof
 
-.PHONY: test unit vet conformance bench report-check images sweep bin/sniproof
+.PHONY: test unit vet conformance bench soak fuzz report-check images sweep bin/sniproof
 
-## test: vet, unit tests, then the conformance suites; ends with the line
+## test: vet, unit tests, a bounded fuzz of every parser of untrusted input,
+## then the conformance suites; ends with the line
 ## "conformance: N passed, N failed, N skipped".
-test: vet unit conformance
+test: vet unit fuzz conformance
 
 ## unit: unit tests; no Docker needed.
 unit:
 	$(GO) test ./...
+
+## fuzz: every fuzz target for FUZZTIME each (go test -fuzz); their seed
+## corpora are under testdata/fuzz/.
+FUZZTIME ?= 5s
+FUZZ_TARGETS = backend:FuzzParseClientHello backend:FuzzDecodeConfig proxy:FuzzLoadConfig \
+	fixtures:FuzzCaseTable fixtures:FuzzLedger harness:FuzzRecipe
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz ./$$pkg $$fn for $(FUZZTIME)"; \
+		out=$$($(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) ./$$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+	done
 
 ## vet: formatting and go vet, for the unit and the conformance build.
 vet:
@@ -28,6 +40,10 @@ vet:
 ## id, SHARD=1/4 runs a stable quarter of the cases.
 conformance: bin/sniproof
 	$(SNIPROOF) conformance --labels '$(LABELS)' --focus '$(FOCUS)' --shard '$(SHARD)'
+
+## soak: the suites 10 times in a row; fails if any verdict changes.
+soak: bin/sniproof
+	$(SNIPROOF) soak --runs 10 --labels '$(LABELS)'
 
 ## report-check: open reports/index.html in headless Chromium and check it.
 report-check: bin/sniproof

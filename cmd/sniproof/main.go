@@ -33,6 +33,7 @@ var commands = []command{
 	{"conformance", "run the conformance suites and write reports/", runConformance},
 	{"report", "merge shard results (merge) or check index.html in Chromium (check)", runReport},
 	{"bench", "time the suites warm: wall time, cases, marginal cost per case", runBench},
+	{"soak", "run the suites several times and fail on any verdict that changes", runSoak},
 	{"sweep", "remove the containers and networks of a session", runSweep},
 	{"version", "print the sniproof build and its Go version", runVersion},
 }
