@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sniproof/sniproof/lint"
+)
+
+// exitLintFindings is sniproof lint's exit code when it found something.
+const exitLintFindings = 1
+
+const lintUsage = `usage: sniproof lint [--format text|sarif] FILE...
+
+Checks nginx configurations statically for the pitfalls that make nginx
+send no SNI, or the wrong one, to an HTTPS upstream, and prints each finding
+with its file and line, its rule, what nginx does and the fix:
+
+  FILE:LINE: SNIxxx severity: message
+      fix: ...
+
+Lint the main nginx.conf: include directives are followed (glob patterns
+too; relative paths are resolved against the directory of the FILE named,
+as nginx resolves them against its main file's), and directives are
+inherited as nginx inherits them (location, server, http; server, stream).
+A site file linted alone does not see what http {} sets for it. upstream {}
+blocks are looked up across every FILE, so site files can be linted
+together with the file that defines their upstreams.
+
+rules:
+%s
+flags:
+`
+
+const lintExitCodes = `
+exit codes:
+  0   no findings
+  1   findings (errors or warnings)
+  64  bad usage, or a FILE or an included file that cannot be read or
+      parsed: one sentence on stderr with the file and, when known, the line
+`
+
+func runLint(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("lint", stderr)
+	format := fs.String("format", "text", "output `format`: text, or sarif (SARIF 2.1.0 for code-scanning UIs, paths relative to the working directory)")
+	fs.Usage = func() {
+		var rules strings.Builder
+		for _, r := range lint.Rules() {
+			fmt.Fprintf(&rules, "  %s  %-7s  %s\n", r.ID, r.Severity, r.Summary)
+		}
+		fmt.Fprintf(stderr, lintUsage, rules.String())
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, lintExitCodes)
+	}
+	files, code := parseArgs(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if *format != "text" && *format != "sarif" {
+		fmt.Fprintf(stderr, "sniproof lint: --format must be text or sarif, got %q\n", *format)
+		return exitUsage
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "sniproof lint: name at least one nginx configuration FILE")
+		return exitUsage
+	}
+	res, err := lint.Files(files...)
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof lint: %v\n", err)
+		return exitUsage
+	}
+	if *format == "sarif" {
+		err = lint.WriteSARIF(stdout, res.Findings, ".")
+	} else {
+		err = lint.WriteText(stdout, res.Findings)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof lint: write findings: %v\n", err)
+		return exitLintFindings
+	}
+	fmt.Fprintf(stderr, "sniproof lint: %s\n", lintSummary(res))
+	if len(res.Findings) > 0 {
+		return exitLintFindings
+	}
+	return exitOK
+}
+
+// lintSummary says how many findings, by severity, in how many files.
+func lintSummary(res *lint.Result) string {
+	files := map[string]bool{}
+	for _, f := range res.Files {
+		files[f] = true
+	}
+	n := map[lint.Severity]int{}
+	for _, f := range res.Findings {
+		n[f.Severity]++
+	}
+	if len(res.Findings) == 0 {
+		return "no findings in " + plural(len(files), "file")
+	}
+	return fmt.Sprintf("%s (%s, %s) in %s",
+		plural(len(res.Findings), "finding"), plural(n[lint.Error], "error"), plural(n[lint.Warning], "warning"), plural(len(files), "file"))
+}
+
+// plural is "1 thing" or "N things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}

@@ -1,0 +1,146 @@
+// Package lint checks nginx configurations statically for the pitfalls
+// that make nginx send no SNI, or the wrong one, to an HTTPS upstream: the
+// shapes REFERENCE.md's nginx section lists and fixtures/nginx/cases.yaml
+// runs. Each Finding has the file and line, the rule, a message and the fix.
+//
+// Configurations are read with gonginx and include directives are followed;
+// directives are looked up the way nginx inherits them (location, then
+// server, then http, or server then stream), the nearest one winning.
+package lint
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// Severity is how sure a finding is to break traffic.
+type Severity string
+
+// The severities, named as SARIF levels.
+const (
+	// Error: nginx sends no SNI or a name upstreams refuse, or does not
+	// start.
+	Error Severity = "error"
+	// Warning: it breaks with strict upstreams only.
+	Warning Severity = "warning"
+)
+
+// Rule is one check.
+type Rule struct {
+	// ID is stable: SNI001, SNI002, ...
+	ID string
+	// Name is a short kebab-case name.
+	Name     string
+	Severity Severity
+	// Summary says in one line what the rule finds.
+	Summary string
+	// Help says why it breaks and how to fix it.
+	Help string
+}
+
+var rules = []Rule{
+	{"SNI001", "tls-upstream-without-sni", Error,
+		"A TLS upstream without proxy_ssl_server_name on: nginx sends no SNI.",
+		"proxy_ssl_server_name (grpc_ssl_server_name, uwsgi_ssl_server_name) is off by default, so proxy_pass https://, " +
+			"grpc_pass grpcs://, uwsgi_pass suwsgi:// and stream proxy_ssl on send a ClientHello without SNI. An upstream that " +
+			"routes by SNI (a CDN edge, a shared load balancer) refuses it with a TLS alert (80, 112 or 40) and nginx answers 502. " +
+			"Fix: proxy_ssl_server_name on; in the location, server or http block, and an explicit off nearer to proxy_pass removed."},
+	{"SNI002", "upstream-block-name-as-sni", Error,
+		"An upstream {} block's name is sent as SNI.",
+		"With proxy_ssl_server_name on and no proxy_ssl_name, nginx sends the name of the upstream {} block that proxy_pass names " +
+			"(ingress-nginx sends upstream_balancer). A name without a dot or with an underscore is no name the upstream serves, " +
+			"so it refuses the handshake. Fix: proxy_ssl_name <the upstream's host name>;."},
+	{"SNI003", "ip-upstream-without-name", Error,
+		"An IP-address upstream without proxy_ssl_name: nginx sends no SNI.",
+		"RFC 6066 forbids IP literals in SNI, so nginx sends none for proxy_pass https://10.0.0.5, even with " +
+			"proxy_ssl_server_name on. Fix: proxy_ssl_name <the upstream's host name>;."},
+	{"SNI004", "verify-without-trusted-certificate", Error,
+		"proxy_ssl_verify on without proxy_ssl_trusted_certificate: nginx does not start.",
+		"nginx refuses the configuration: [emerg] no proxy_ssl_trusted_certificate for proxy_ssl_verify. Fix: " +
+			"proxy_ssl_trusted_certificate with the CA bundle that issued the upstream's certificate " +
+			"(/etc/ssl/certs/ca-certificates.crt on Debian for public CAs)."},
+	{"SNI005", "host-differs-from-sni", Warning,
+		"proxy_set_header Host differs from the SNI.",
+		"nginx sends proxy_ssl_name (by default the proxy_pass host) as SNI and the Host header separately. An upstream that checks " +
+			"that both name the same site answers 421 Misdirected Request (RFC 9110 §15.5.20). Fix: send one name in both, " +
+			"e.g. proxy_ssl_name $host; when Host is $host."},
+	{"SNI006", "bad-ssl-name", Error,
+		"proxy_ssl_name with a trailing dot, an IP address or a bare IPv6 address.",
+		"nginx keeps a trailing dot (upstreams matching names exactly refuse it), sends no SNI for an IPv4 address or a bracketed " +
+			"IPv6 address, and cuts a bare IPv6 address at its first colon as if a port followed (2001:db8::1 sends 2001). " +
+			"Fix: proxy_ssl_name <a DNS name the upstream serves>;."},
+}
+
+// Rules returns every rule lint checks, in ID order.
+func Rules() []Rule { return slices.Clone(rules) }
+
+// Finding is one problem found in a configuration.
+type Finding struct {
+	// Rule is the rule's ID, e.g. "SNI001".
+	Rule     string
+	Severity Severity
+	// File is the file the directive is in, as named on the command line
+	// or in the include directive; Line is the directive's line (for a
+	// directive spread over lines, the line of its ';').
+	File string
+	Line int
+	// Message says what nginx does with this configuration.
+	Message string
+	// Fix says what to change.
+	Fix string
+}
+
+// String is the finding as text output prints it, on two lines:
+// "FILE:LINE: SNIxxx severity: message" and "    fix: ...".
+func (f Finding) String() string {
+	return fmt.Sprintf("%s:%d: %s %s: %s\n    fix: %s", f.File, f.Line, f.Rule, f.Severity, f.Message, f.Fix)
+}
+
+// Result is what lint found in a set of configurations.
+type Result struct {
+	// Findings are sorted by file, line and rule. Nil when there are none.
+	Findings []Finding
+	// Files are every file read, included ones too, in the order read.
+	Files []string
+}
+
+// Files lints the nginx configurations at paths, each a main file whose
+// includes are followed: relative include paths are resolved against the
+// file's directory, as nginx resolves them against its main file's.
+// upstream {} blocks are looked up across all paths, so that site files
+// can be linted together with the file defining their upstreams. The
+// error, a *ConfigError, names the first file (and line) that cannot be
+// read or parsed.
+func Files(paths ...string) (*Result, error) {
+	var roots []*directive
+	res := &Result{}
+	for _, p := range paths {
+		root, files, err := load(p)
+		if err != nil {
+			return nil, err
+		}
+		roots = append(roots, root)
+		res.Files = append(res.Files, files...)
+	}
+	c := newChecker(roots)
+	for _, root := range roots {
+		c.check(root)
+	}
+	res.Findings = c.findings
+	slices.SortStableFunc(res.Findings, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Rule, b.Rule))
+	})
+	return res, nil
+}
+
+// WriteText writes each finding as Finding.String does, one after another.
+func WriteText(w io.Writer, findings []Finding) error {
+	for _, f := range findings {
+		if _, err := fmt.Fprintln(w, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
