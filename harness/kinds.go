@@ -44,7 +44,7 @@ type Kind struct {
 // kinds are the proxies the harness can run, by name; each is defined in
 // its own kind_NAME.go.
 var kinds = map[string]Kind{
-	"nginx": nginxKind,
+	"nginx":   nginxKind,
 	"goproxy": goproxyKind,
 }
 

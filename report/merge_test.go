@@ -42,6 +42,7 @@ func jsonOf(t *testing.T, v any) string {
 // the same summary and profiles, and both shards listed. A record both
 // shards hold (a case rerun) appears once.
 func TestMergeShards(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "") // Write must not append to a CI job's summary
 	all := manyRecords()
 	whole := report.Build([]report.Suite{{Suite: "proxies", Records: all}})
 

@@ -197,7 +197,7 @@ func Collect(dir, shard string) (Document, error) {
 // Build makes the document of a run from its suites' records.
 func Build(suites []Suite) Document {
 	doc := Document{APIVersion: APIVersion, Kind: Kind, SuiteVersion: suiteVersion(),
-		Date: time.Now().UTC().Format(time.RFC3339), Records: []Record{}, Profiles: []Profile{}}
+		Date: time.Now().UTC().Format(time.RFC3339), Shards: []string{"all"}, Records: []Record{}, Profiles: []Profile{}}
 	infraCases := 0
 	for _, s := range suites {
 		for _, r := range s.Records {
@@ -227,7 +227,7 @@ func Build(suites []Suite) Document {
 // Merge combines the documents of several shards of one run.
 func Merge(docs []Document) Document {
 	out := Document{APIVersion: APIVersion, Kind: Kind, SuiteVersion: suiteVersion(),
-		Date: time.Now().UTC().Format(time.RFC3339), Records: []Record{}}
+		Date: time.Now().UTC().Format(time.RFC3339), Shards: []string{}, Records: []Record{}}
 	seen := map[string]bool{}
 	for _, d := range docs {
 		out.Shards = append(out.Shards, d.Shards...)

@@ -570,3 +570,37 @@ func TestWriteSuite(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildCaseInfraErrors pins that records kept from being judged by an
+// infrastructure error make the run's exit code 3: the first three are
+// listed by proxy, version and case id, the rest counted.
+func TestBuildCaseInfraErrors(t *testing.T) {
+	var rs []Record
+	for _, id := range []string{"nginx/a/e", "nginx/a/d", "nginx/a/c", "nginx/a/b", "nginx/a/a"} {
+		r := rec(id, "1.26.3", Fail)
+		r.InfraError = "container nginx 1.26.3 died"
+		rs = append(rs, r)
+	}
+	rs = append(rs, rec("nginx/a/f", "1.26.3", Pass))
+	doc := Build([]Suite{{Suite: "proxies", Records: rs}})
+	want := []string{
+		"nginx 1.26.3 nginx/a/e: container nginx 1.26.3 died",
+		"nginx 1.26.3 nginx/a/d: container nginx 1.26.3 died",
+		"nginx 1.26.3 nginx/a/c: container nginx 1.26.3 died",
+		"and 2 more case(s) with infrastructure errors",
+	}
+	if !slices.Equal(doc.InfraErrors, want) {
+		t.Errorf("InfraErrors =\n %q\nwant\n %q", doc.InfraErrors, want)
+	}
+	if doc.ExitCode() != ExitInfra || !strings.HasPrefix(doc.Explain(), "infrastructure error: nginx 1.26.3 nginx/a/e: ") {
+		t.Errorf("exit %d (%s), want 3", doc.ExitCode(), doc.Explain())
+	}
+	if doc.Summary != (Summary{Passed: 1, Failed: 5}) {
+		t.Errorf("Summary = %+v", doc.Summary)
+	}
+
+	one := Build([]Suite{{Suite: "proxies", InfraError: "start backend: no Docker", Records: rs[:1]}})
+	if want := []string{"nginx 1.26.3 nginx/a/e: container nginx 1.26.3 died", "proxies: start backend: no Docker"}; !slices.Equal(one.InfraErrors, want) {
+		t.Errorf("InfraErrors = %q, want %q", one.InfraErrors, want)
+	}
+}

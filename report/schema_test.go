@@ -181,6 +181,7 @@ func TestSchemaWrite(t *testing.T) {
 // TestWriteErrors pins that Write fails when it cannot write: the report
 // folder is a file, or GITHUB_STEP_SUMMARY names a folder.
 func TestWriteErrors(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -38,7 +40,7 @@ func runReportMerge(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("report merge", stderr)
 	out := fs.String("out", "reports", "`folder` for the merged results.json, junit.xml, matrix.md and index.html")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return helpOrUsage(err)
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "sniproof report merge: name at least one results.json")
@@ -63,6 +65,14 @@ func runReportMerge(args []string, stdout, stderr io.Writer) int {
 	return doc.ExitCode()
 }
 
+// helpOrUsage is the exit code for a flag parse error: 0 for -h.
+func helpOrUsage(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
 // failColour is the background of a failed cell in index.html (#f7c6c6).
 var failColour = [3]uint8{0xf7, 0xc6, 0xc6}
 
@@ -73,7 +83,7 @@ func runReportCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("report check", stderr)
 	browser := fs.String("chromium", "chromium", "the Chromium `binary`")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return helpOrUsage(err)
 	}
 	dir := "reports"
 	if fs.NArg() > 0 {
