@@ -56,11 +56,17 @@ type Event struct {
 	Status     int    `json:"status,omitempty"`
 }
 
-// eventLog numbers events, keeps them all in memory and writes each as one
-// JSON line.
+// MaxKeptEvents bounds the events kept in memory for the control API; older
+// ones are dropped (they stay in the JSON log), so a long run or a load test
+// holds bounded memory.
+const MaxKeptEvents = 10000
+
+// eventLog numbers events, keeps the last MaxKeptEvents in memory and writes
+// each as one JSON line.
 type eventLog struct {
 	mu     sync.Mutex
-	events []Event
+	seq    int64
+	events []Event       // the kept events, oldest first
 	enc    *json.Encoder // nil when there is no log writer
 }
 
@@ -77,28 +83,27 @@ func newEventLog(w io.Writer) *eventLog {
 func (l *eventLog) add(e Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e.Seq = int64(len(l.events)) + 1
+	l.seq++
+	e.Seq = l.seq
 	e.Time = time.Now().UTC()
+	if len(l.events) == MaxKeptEvents {
+		copy(l.events, l.events[1:])
+		l.events = l.events[:MaxKeptEvents-1]
+	}
 	l.events = append(l.events, e)
 	if l.enc != nil {
 		_ = l.enc.Encode(e)
 	}
 }
 
-// since returns the events after sequence number after, of the named
+// since returns the kept events after sequence number after, of the named
 // listener or of all when listener is "". The result is never nil.
 func (l *eventLog) since(listener string, after int64) []Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := []Event{}
-	if after < 0 {
-		after = 0
-	}
-	if after >= int64(len(l.events)) {
-		return out
-	}
-	for _, e := range l.events[after:] {
-		if listener == "" || e.Listener == listener {
+	for _, e := range l.events {
+		if e.Seq > after && (listener == "" || e.Listener == listener) {
 			out = append(out, e)
 		}
 	}

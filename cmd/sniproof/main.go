@@ -34,6 +34,7 @@ var commands = []command{
 	{"images", "build the images the suites need, skipping those present", runImages},
 	{"conformance", "run the conformance suites and write reports/", runConformance},
 	{"report", "merge shard results (merge) or check index.html in Chromium (check)", runReport},
+	{"load", "put the backend and the Go proxy under load on loopback; nothing may be lost", runLoad},
 	{"bench", "time the suites warm: wall time, cases, marginal cost per case", runBench},
 	{"soak", "run the suites several times and fail on any verdict that changes", runSoak},
 	{"sweep", "remove the containers and networks of a session", runSweep},
