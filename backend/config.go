@@ -96,6 +96,9 @@ type Config struct {
 	// Control is the control API's listen address, such as ":9000".
 	Control   string     `json:"control"`
 	Listeners []Listener `json:"listeners"`
+	// KeepEvents bounds the events kept in memory for Events and the
+	// control API; 0 means MaxKeptEvents. Every event is logged anyway.
+	KeepEvents int `json:"keep_events,omitempty"`
 }
 
 // LoadConfig reads a JSON config file and validates it. Unknown fields are

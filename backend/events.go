@@ -56,22 +56,26 @@ type Event struct {
 	Status     int    `json:"status,omitempty"`
 }
 
-// MaxKeptEvents bounds the events kept in memory for the control API; older
-// ones are dropped (they stay in the JSON log), so a long run or a load test
-// holds bounded memory.
+// MaxKeptEvents is the default bound of the events kept in memory for the
+// control API (Config.KeepEvents); older ones are dropped (they stay in the
+// JSON log), so that a long run holds bounded memory.
 const MaxKeptEvents = 10000
 
-// eventLog numbers events, keeps the last MaxKeptEvents in memory and writes
+// eventLog numbers events, keeps the last few (keep) in memory and writes
 // each as one JSON line.
 type eventLog struct {
 	mu     sync.Mutex
+	keep   int
 	seq    int64
 	events []Event       // the kept events, oldest first
 	enc    *json.Encoder // nil when there is no log writer
 }
 
-func newEventLog(w io.Writer) *eventLog {
-	l := &eventLog{}
+func newEventLog(w io.Writer, keep int) *eventLog {
+	if keep <= 0 {
+		keep = MaxKeptEvents
+	}
+	l := &eventLog{keep: keep}
 	if w != nil {
 		l.enc = json.NewEncoder(w)
 	}
@@ -86,9 +90,9 @@ func (l *eventLog) add(e Event) {
 	l.seq++
 	e.Seq = l.seq
 	e.Time = time.Now().UTC()
-	if len(l.events) == MaxKeptEvents {
+	if len(l.events) == l.keep {
 		copy(l.events, l.events[1:])
-		l.events = l.events[:MaxKeptEvents-1]
+		l.events = l.events[:l.keep-1]
 	}
 	l.events = append(l.events, e)
 	if l.enc != nil {

@@ -5,7 +5,7 @@ import "testing"
 // TestEventLogBounded pins that the in-memory log keeps only the last
 // MaxKeptEvents events, numbered without gaps, and that since() filters them.
 func TestEventLogBounded(t *testing.T) {
-	l := newEventLog(nil)
+	l := newEventLog(nil, 0)
 	for i := 0; i < MaxKeptEvents+5; i++ {
 		name := "a"
 		if i%2 == 1 {

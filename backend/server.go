@@ -79,7 +79,7 @@ func New(cfg *Config, logw io.Writer) (*Server, error) {
 	s := &Server{
 		byName:      make(map[string]*listener, len(cfg.Listeners)),
 		controlAddr: cfg.Control,
-		events:      newEventLog(logw),
+		events:      newEventLog(logw, cfg.KeepEvents),
 		hangTimeout: HangTimeout,
 		done:        make(chan struct{}),
 		conns:       make(map[*trackedConn]struct{}),

@@ -61,10 +61,12 @@ func (p *pki) clientConfig(sni string) *tls.Config {
 
 // startBackend starts a backend on loopback with one listener that serves
 // upstreamName and refuses anything else with alert 80. Its event lines
-// are discarded; its events stay in memory.
-func startBackend(p *pki) (*backend.Server, error) {
+// are discarded; it keeps up to keep events in memory, enough for the
+// counts of a run (its default bound is lower).
+func startBackend(p *pki, keep int) (*backend.Server, error) {
 	srv, err := backend.New(&backend.Config{
-		Control: "127.0.0.1:0",
+		Control:    "127.0.0.1:0",
+		KeepEvents: keep,
 		Listeners: []backend.Listener{{
 			Name:    listenerName,
 			Addr:    "127.0.0.1:0",

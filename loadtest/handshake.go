@@ -87,7 +87,7 @@ type outcome struct {
 
 // runHandshakes runs the handshake phase with n connections.
 func runHandshakes(ctx context.Context, p *pki, n int) (HandshakeResult, error) {
-	srv, err := startBackend(p)
+	srv, err := startBackend(p, 2*n+16)
 	if err != nil {
 		return HandshakeResult{}, err
 	}

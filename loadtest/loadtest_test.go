@@ -284,7 +284,7 @@ func BenchmarkHandshake(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := startBackend(p)
+	srv, err := startBackend(p, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func BenchmarkProxyRequest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	env, err := startProxy(p)
+	env, err := startProxy(p, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -75,7 +75,7 @@ const proxyPath = "/load"
 // concurrent clients, the peak heap bounded by bound.
 func runProxy(ctx context.Context, p *pki, requests, clients int, bound uint64) (ProxyResult, error) {
 	res := ProxyResult{Requests: requests, Clients: clients, HeapBound: bound}
-	env, err := startProxy(p)
+	env, err := startProxy(p, 2*requests+2*clients+16)
 	if err != nil {
 		return res, err
 	}
@@ -141,8 +141,9 @@ type proxyEnv struct {
 
 // startProxy starts a backend and a proxy whose one route sends every
 // host to https://upstreamName:PORT, dialled on the backend's loopback
-// address, with SNI auto and the run's CA verified.
-func startProxy(p *pki) (_ *proxyEnv, err error) {
+// address, with SNI auto and the run's CA verified; the backend keeps up
+// to keep events.
+func startProxy(p *pki, keep int) (_ *proxyEnv, err error) {
 	env := &proxyEnv{}
 	defer func() {
 		if err != nil {
@@ -156,7 +157,7 @@ func startProxy(p *pki) (_ *proxyEnv, err error) {
 	if err := os.WriteFile(caFile, p.caPEM, 0o644); err != nil {
 		return nil, fmt.Errorf("write CA bundle: %w", err)
 	}
-	if env.backend, err = startBackend(p); err != nil {
+	if env.backend, err = startBackend(p, keep); err != nil {
 		return nil, err
 	}
 	addr := env.backend.Addr(listenerName).(*net.TCPAddr)
