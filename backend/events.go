@@ -54,6 +54,10 @@ type Event struct {
 	Method     string `json:"method,omitempty"`
 	Path       string `json:"path,omitempty"`
 	Status     int    `json:"status,omitempty"`
+	// Pending, on requests to a plain listener (the harness's mark), counts
+	// by TLS listener the connections whose handshake had no final event
+	// yet: the events the harness must still wait for.
+	Pending map[string]int `json:"pending,omitempty"`
 }
 
 // MaxKeptEvents is the default bound of the events kept in memory for the

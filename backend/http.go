@@ -49,9 +49,14 @@ func (s *Server) requestHandler(l *listener) http.Handler {
 				seen.Status = http.StatusMisdirectedRequest
 			}
 		}
+		var pending map[string]int
+		if r.TLS == nil {
+			pending = s.pendingHandshakes()
+		}
 		s.events.add(Event{
 			Listener:   seen.Listener,
 			Kind:       KindRequest,
+			Pending:    pending,
 			Conn:       id,
 			Remote:     r.RemoteAddr,
 			SNI:        seen.SNI,

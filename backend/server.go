@@ -63,6 +63,9 @@ type listener struct {
 	http  *http.Server
 	ln    net.Listener // set by Start
 	queue *connQueue   // connections ready for http, set by Start
+	// pending counts the TLS connections whose ClientHello or handshake
+	// has no final event yet.
+	pending atomic.Int64
 }
 
 // serves reports whether l accepts a ClientHello with this server name.
@@ -259,6 +262,7 @@ func (s *Server) serveConn(l *listener, c *trackedConn) {
 		l.queue.deliver(c)
 		return
 	}
+	l.pending.Add(1)
 	ev := Event{Listener: l.cfg.Name, Conn: c.id, Remote: c.RemoteAddr().String()}
 	hello, data, err := readClientHello(c)
 	if err != nil {
@@ -266,7 +270,7 @@ func (s *Server) serveConn(l *listener, c *trackedConn) {
 		if errors.Is(err, ErrNotTLS) {
 			ev.Reason = ReasonNotTLS
 		}
-		s.events.add(ev)
+		s.settle(l, ev)
 		_ = c.Close()
 		return
 	}
@@ -274,7 +278,7 @@ func (s *Server) serveConn(l *listener, c *trackedConn) {
 	switch {
 	case l.cfg.HangAll:
 		ev.Kind, ev.Reason = KindRefused, ReasonHang
-		s.events.add(ev)
+		s.settle(l, ev)
 		s.hang(c)
 	case !l.serves(hello.ServerName):
 		s.refuse(l, c, ev)
@@ -292,7 +296,7 @@ func (s *Server) refuse(l *listener, c *trackedConn, ev Event) {
 		ev.Reason = ReasonMissingSNI
 	}
 	ev.Alert = l.cfg.Refuse.alert()
-	s.events.add(ev)
+	s.settle(l, ev)
 	switch {
 	case l.cfg.Refuse == RefuseHang:
 		s.hang(c)
@@ -325,7 +329,7 @@ func (s *Server) handshake(l *listener, c *trackedConn, ev Event) {
 	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := tc.Handshake(); err != nil {
 		ev.Kind, ev.Reason = KindFailed, err.Error()
-		s.events.add(ev)
+		s.settle(l, ev)
 		_ = c.Close()
 		return
 	}
@@ -335,6 +339,27 @@ func (s *Server) handshake(l *listener, c *trackedConn, ev Event) {
 	ev.TLSVersion = tls.VersionName(st.Version)
 	ev.ALPN = st.NegotiatedProtocol
 	ev.Resumed = st.DidResume
-	s.events.add(ev)
+	s.settle(l, ev)
 	l.queue.deliver(tc)
+}
+
+// settle records the final event of a TLS connection's handshake on l.
+func (s *Server) settle(l *listener, ev Event) {
+	s.events.add(ev)
+	l.pending.Add(-1)
+}
+
+// pendingHandshakes is, by TLS listener, how many connections have no
+// final handshake event yet; listeners with none are left out.
+func (s *Server) pendingHandshakes() map[string]int {
+	var out map[string]int
+	for _, l := range s.listeners {
+		if n := l.pending.Load(); n > 0 {
+			if out == nil {
+				out = map[string]int{}
+			}
+			out[l.cfg.Name] = int(n)
+		}
+	}
+	return out
 }

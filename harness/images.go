@@ -218,6 +218,11 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) error {
 	// Drain what the import left unread so mmdebstrap can finish.
 	_, _ = io.Copy(io.Discard, out)
 	if err := cmd.Wait(); err != nil {
+		// The import may have tagged a partial root filesystem: remove it,
+		// or the next run would take it for a finished build.
+		if importErr == nil {
+			_, _ = im.Docker.ImageRemove(context.WithoutCancel(ctx), tag, client.ImageRemoveOptions{Force: true})
+		}
 		return fmt.Errorf("mmdebstrap %s: %w\n%s", r.Release, err, lastLines(stderr.String(), 15))
 	}
 	if importErr != nil {

@@ -45,6 +45,9 @@ type Kind struct {
 // its own kind_NAME.go.
 var kinds = map[string]Kind{
 	"nginx":   nginxKind,
+	"haproxy": haproxyKind,
+	"apache":  apacheKind,
+	"caddy":   caddyKind,
 	"goproxy": goproxyKind,
 }
 

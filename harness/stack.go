@@ -263,18 +263,14 @@ func (st *Stack) Exchange(ctx context.Context, p *Proxy, c fixtures.Case) (Obser
 	}
 	obs.Duration = time.Since(start).Round(time.Millisecond).String()
 
-	proxyTo, backendTo, err := st.sync(ctx, p, proxyFrom, backendFrom)
+	proxyTo, mark, err := st.sync(ctx, p, proxyFrom, backendFrom)
 	if err != nil {
 		obs.ProxyLog = p.Log().Lines(proxyFrom)
 		return obs, &InfraError{Op: fmt.Sprintf("synchronise with %s %s", p.Name(), p.Version()),
 			Err: fmt.Errorf("%w\n%s's log since the request:\n%s", err, p.Name(), lastLines(strings.Join(obs.ProxyLog, "\n"), 20))}
 	}
 	obs.ProxyLog = p.Log().Lines(proxyFrom)[:proxyTo-proxyFrom]
-	for _, ev := range st.Backend.Events(backendFrom) {
-		if ev.Listener == c.Personality && ev.Seq < backendTo {
-			obs.Events = append(obs.Events, ev)
-		}
-	}
+	obs.Events = st.caseEvents(ctx, backendFrom, mark, c.Personality)
 	obs.Backend, obs.Reason, obs.SNI = classify(obs.Events)
 	for _, ev := range obs.Events {
 		if ev.Kind == backend.KindHandshake {
@@ -288,33 +284,65 @@ func (st *Stack) Exchange(ctx context.Context, p *Proxy, c fixtures.Case) (Obser
 	return obs, nil
 }
 
+// caseEvents are the events of the case's listener logged before the mark,
+// and the final events of the handshakes that were still under way on that
+// listener when the mark arrived (a proxy may answer its client before the
+// backend has read the alert that ends a handshake). Those are waited for
+// within Timeouts.Sync; a handshake that never ends is simply not there.
+func (st *Stack) caseEvents(ctx context.Context, from int, mark backend.Event, listener string) []backend.Event {
+	var events []backend.Event
+	late := mark.Pending[listener]
+	deadline := time.Now().Add(st.Timeouts.Sync)
+	for {
+		events = events[:0]
+		settled := 0
+		for _, ev := range st.Backend.Events(from) {
+			if ev.Listener != listener {
+				continue
+			}
+			if ev.Seq < mark.Seq {
+				events = append(events, ev)
+			} else if settled < late && ev.Kind != backend.KindRequest {
+				events = append(events, ev)
+				settled++
+			}
+		}
+		if settled >= late || time.Now().After(deadline) {
+			return events
+		}
+		wctx, cancel := context.WithDeadline(ctx, deadline)
+		_, _ = st.Backend.Log.WaitFor(wctx, st.Backend.Log.Len(), `"listener":"`+listener+`"`)
+		cancel()
+	}
+}
+
 // sync sends a mark through the proxy and waits until it appears in the
 // proxy's log and the backend's; it returns the proxy's log index of the
-// mark and the backend's event sequence number of it.
-func (st *Stack) sync(ctx context.Context, p *Proxy, proxyFrom, backendFrom int) (int, int64, error) {
+// mark and the backend's event of it.
+func (st *Stack) sync(ctx context.Context, p *Proxy, proxyFrom, backendFrom int) (int, backend.Event, error) {
 	token := fmt.Sprintf("%d-%d", time.Now().UnixNano(), st.marks.Add(1))
 	status, body, err := st.do(ctx, st.client, p.BaseURL()+MarkPath+token, http.MethodGet, "")
 	if err != nil {
-		return 0, 0, fmt.Errorf("mark request: %w", err)
+		return 0, backend.Event{}, fmt.Errorf("mark request: %w", err)
 	}
 	if status != http.StatusOK {
-		return 0, 0, fmt.Errorf("mark request: status %d: %.200s", status, body)
+		return 0, backend.Event{}, fmt.Errorf("mark request: status %d: %.200s", status, body)
 	}
 	wctx, cancel := context.WithTimeout(ctx, st.Timeouts.Sync)
 	defer cancel()
 	proxyTo, err := p.Log().WaitFor(wctx, proxyFrom, p.Kind.Mark(token))
 	if err != nil {
-		return 0, 0, err
+		return 0, backend.Event{}, err
 	}
 	if _, err := st.Backend.Log.WaitFor(wctx, backendFrom, MarkPath+token); err != nil {
-		return 0, 0, err
+		return 0, backend.Event{}, err
 	}
 	for _, ev := range st.Backend.Events(backendFrom) {
 		if ev.Listener == markListener && ev.Path == MarkPath+token {
-			return proxyTo, ev.Seq, nil
+			return proxyTo, ev, nil
 		}
 	}
-	return 0, 0, errors.New("mark line is not a backend event")
+	return 0, backend.Event{}, errors.New("mark line is not a backend event")
 }
 
 func (st *Stack) do(ctx context.Context, client *http.Client, url, method, host string) (int, string, error) {
@@ -363,12 +391,12 @@ func classify(events []backend.Event) (outcome, reason string, sni *string) {
 	return outcome, reason, sni
 }
 
-// AlertLines are the proxy log lines at [alert] or [emerg] level, which no
-// passing case may produce.
+// AlertLines are the proxy log lines at [alert] or [emerg] level (any
+// letter case: HAProxy writes [ALERT]), which no passing case may produce.
 func AlertLines(lines []string) []string {
 	var bad []string
 	for _, l := range lines {
-		if strings.Contains(l, "[alert]") || strings.Contains(l, "[emerg]") {
+		if lower := strings.ToLower(l); strings.Contains(lower, "[alert]") || strings.Contains(lower, "[emerg]") {
 			bad = append(bad, l)
 		}
 	}
