@@ -44,11 +44,14 @@ type Kind struct {
 // kinds are the proxies the harness can run, by name; each is defined in
 // its own kind_NAME.go.
 var kinds = map[string]Kind{
-	"nginx":   nginxKind,
-	"haproxy": haproxyKind,
-	"apache":  apacheKind,
-	"caddy":   caddyKind,
-	"goproxy": goproxyKind,
+	"nginx":         nginxKind,
+	"haproxy":       haproxyKind,
+	"squid":         squidKind,
+	"squid-openssl": squidOpenSSLKind,
+	"apache":        apacheKind,
+	"caddy":         caddyKind,
+	"goproxy":       goproxyKind,
+	"h2o":           h2oKind,
 }
 
 // KindNames are the names of every kind, sorted.

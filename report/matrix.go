@@ -146,6 +146,12 @@ func Markdown(d Document) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %d | %d | %d | `%s` |\n",
 			p.Proxy, p.Version, p.Release, p.Result, s.Passed, s.Failed, s.XFailed, s.XPassed, s.Skipped, p.Image)
 	}
+	if len(d.Unsupported) > 0 {
+		b.WriteString("\n## Unsupported proxies\n\n| proxy | version | why | evidence |\n|---|---|---|---|\n")
+		for _, u := range d.Unsupported {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", u.Proxy, u.Version, mdCell(u.Reason), mdCell(u.Evidence))
+		}
+	}
 	if m := d.Comparison(); len(m.Columns) > 0 {
 		b.WriteString("\n## Comparison: what each proxy does in the same case\n\nEach cell: verdict, the client's status, and the SNI the backend saw (`none`: no SNI was sent).\n\n")
 		writeMarkdownMatrix(&b, m)

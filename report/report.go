@@ -114,9 +114,11 @@ type Document struct {
 	ContainerStarts int       `json:"containerStarts"`
 	Summary         Summary   `json:"summary"`
 	Profiles        []Profile `json:"profiles"`
-	InfraErrors     []string  `json:"infraErrors,omitempty"`
-	SetupErrors     []string  `json:"setupErrors,omitempty"`
-	Records         []Record  `json:"records"`
+	// Unsupported are proxies that cannot take part, with the reason.
+	Unsupported []fixtures.Unsupported `json:"unsupported,omitempty"`
+	InfraErrors []string               `json:"infraErrors,omitempty"`
+	SetupErrors []string               `json:"setupErrors,omitempty"`
+	Records     []Record               `json:"records"`
 }
 
 // Profile is one proxy version under test and how it fared.
@@ -234,6 +236,9 @@ func Merge(docs []Document) Document {
 		out.InfraErrors = append(out.InfraErrors, d.InfraErrors...)
 		out.SetupErrors = append(out.SetupErrors, d.SetupErrors...)
 		out.ContainerStarts += d.ContainerStarts
+		if len(out.Unsupported) == 0 {
+			out.Unsupported = d.Unsupported
+		}
 		for _, r := range d.Records {
 			if !seen[r.Key()] {
 				seen[r.Key()] = true

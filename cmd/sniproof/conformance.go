@@ -17,6 +17,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/report"
 	"github.com/sniproof/sniproof/suites"
@@ -123,6 +124,9 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	}
 
 	doc, err := report.Collect(dir, shard.String())
+	if err == nil {
+		doc.Unsupported, err = fixtures.LoadUnsupported()
+	}
 	if err == nil {
 		err = report.Write(dir, doc)
 	}

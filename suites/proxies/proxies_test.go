@@ -37,7 +37,7 @@ var _ = Describe("proxy", func() {
 							}
 							Expect(s.Err).NotTo(HaveOccurred(), "%s from %s did not start", k.Name, rel)
 							p := s.Proxy
-							want := c.For(p.Version())
+							want := c.For(p.Version()).Expand(stack.BackendIP)
 							rec := &report.Record{
 								ID: c.ID, Name: c.Name, Suite: "proxies", Proxy: p.Name(), Version: p.Version(), Release: rel, Image: p.Image,
 								Expected: want,
