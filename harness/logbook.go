@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -12,6 +13,9 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 )
 
+// ErrStopped means a container stopped while the harness waited for it.
+var ErrStopped = errors.New("the container stopped")
+
 // LogBook collects a container's output, line by line, as it arrives. It is
 // safe for concurrent use.
 type LogBook struct {
@@ -19,6 +23,7 @@ type LogBook struct {
 	lines   []string
 	partial map[string][]byte // per stream, an unfinished line
 	changed chan struct{}     // closed and replaced on every new line
+	ended   bool              // the followed container's output ended
 }
 
 // NewLogBook returns an empty LogBook.
@@ -37,8 +42,26 @@ func (b *LogBook) Follow(ctx context.Context, cli *client.Client, containerID st
 	go func() {
 		defer rc.Close()
 		_, _ = stdcopy.StdCopy(streamWriter{b, "stdout"}, streamWriter{b, "stderr"}, rc)
+		b.end()
 	}()
 	return nil
+}
+
+// end records that no more output will come: the container stopped.
+func (b *LogBook) end() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.ended = true
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// Ended reports whether the followed container's output has ended, which
+// means the container stopped.
+func (b *LogBook) Ended() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ended
 }
 
 type streamWriter struct {
@@ -104,6 +127,10 @@ func (b *LogBook) WaitFor(ctx context.Context, from int, substr string) (int, er
 		}
 		if len(b.lines) > from {
 			from = len(b.lines)
+		}
+		if b.ended {
+			b.mu.Unlock()
+			return -1, fmt.Errorf("wait for log line %q: %w", substr, ErrStopped)
 		}
 		changed := b.changed
 		b.mu.Unlock()

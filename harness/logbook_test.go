@@ -148,3 +148,25 @@ func TestLogBookWaitForContext(t *testing.T) {
 		t.Errorf("WaitFor with a cancelled context = %v, want Canceled", err)
 	}
 }
+
+// TestLogBookEnded pins that a wait on a stopped container's log fails with
+// ErrStopped instead of waiting for its deadline.
+func TestLogBookEnded(t *testing.T) {
+	b := NewLogBook()
+	b.write("stdout", []byte("last line\n"))
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.WaitFor(context.Background(), 0, "never")
+		done <- err
+	}()
+	b.end()
+	if err := <-done; !errors.Is(err, ErrStopped) {
+		t.Fatalf("WaitFor after end = %v, want ErrStopped", err)
+	}
+	if !b.Ended() {
+		t.Error("Ended = false after end")
+	}
+	if i, err := b.WaitFor(context.Background(), 0, "last"); err != nil || i != 0 {
+		t.Errorf("WaitFor of a line already there = %d, %v; want 0, nil", i, err)
+	}
+}

@@ -239,6 +239,14 @@ type Observation struct {
 // every line logged between the request and the synchronisation mark belongs
 // to the case.
 func (st *Stack) Exchange(ctx context.Context, p *Proxy, c fixtures.Case) (Observation, error) {
+	// A stopped container would make every request of the case wait for
+	// timeouts: say so at once.
+	switch {
+	case st.Backend.Log.Ended():
+		return Observation{}, &InfraError{Op: "exchange", Err: fmt.Errorf("the backend container stopped: %w", ErrStopped)}
+	case p.Log().Ended():
+		return Observation{}, &InfraError{Op: "exchange", Err: fmt.Errorf("%s %s's container stopped: %w", p.Name(), p.Version(), ErrStopped)}
+	}
 	proxyFrom, backendFrom := p.Log().Len(), st.Backend.Log.Len()
 	start := time.Now()
 	var obs Observation
