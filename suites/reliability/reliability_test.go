@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/report"
+	"github.com/sniproof/sniproof/suites"
 )
 
 // Bounds of the reliability specs, in one place.
@@ -41,6 +43,12 @@ var (
 	sniproof string
 	docker   *client.Client
 )
+
+var _ = ReportAfterSuite("records", func(r Report) {
+	dir, err := suites.ReportDir()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(report.WriteSuite(dir, suites.Suite("reliability", r, nil))).To(Succeed())
+})
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	root, err := harness.ModuleRoot()
@@ -170,12 +178,14 @@ func (in *inner) document() report.Document {
 
 var _ = Describe("a run", Label("reliability"), func() {
 	It("that passes leaves nothing behind", func(ctx SpecContext) {
+		record("pass", "a run that passes leaves nothing behind")
 		in := start([]string{"--labels", seedCases})
 		Expect(in.wait(runBound)).To(Equal(report.ExitPass), in.out.String())
 		Expect(in.leftovers(ctx)).To(BeEmpty())
 	})
 
 	It("with a failing case writes all four reports, exits 1 and leaves nothing behind", func(ctx SpecContext) {
+		record("failing-case", "a run with a failing case writes all four reports, exits 1 and leaves nothing behind")
 		dir := GinkgoT().TempDir()
 		Expect(os.MkdirAll(filepath.Join(dir, "nginx"), 0o755)).To(Succeed())
 		Expect(os.WriteFile(filepath.Join(dir, "nginx", "cases.yaml"), []byte(failingTable), 0o644)).To(Succeed())
@@ -191,6 +201,7 @@ var _ = Describe("a run", Label("reliability"), func() {
 	})
 
 	It("with a panicking spec reports it as failed and leaves nothing behind", func(ctx SpecContext) {
+		record("panicking-spec", "a run with a panicking spec reports it as failed and leaves nothing behind")
 		in := start([]string{"--labels", seedCases}, "SNIPROOF_FAULT=panic:nginx/seed/server-name-on")
 		Expect(in.wait(runBound)).To(Equal(report.ExitFail), in.out.String())
 		Expect(in.document().Summary.Failed).To(Equal(1))
@@ -198,13 +209,16 @@ var _ = Describe("a run", Label("reliability"), func() {
 	})
 
 	It("that hits the suite timeout stops and leaves nothing behind", func(ctx SpecContext) {
+		record("suite-timeout", "a run that hits the suite timeout stops and leaves nothing behind")
 		in := start([]string{"--labels", "nginx && bookworm", "--suite-timeout", "4s"})
 		Expect(in.wait(runBound)).NotTo(Equal(report.ExitPass), in.out.String())
 		Expect(in.leftovers(ctx)).To(BeEmpty())
 	})
 
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		id := map[syscall.Signal]string{syscall.SIGINT: "sigint", syscall.SIGTERM: "sigterm"}[sig]
 		It("interrupted by "+sig.String()+" while its proxies run leaves nothing behind", func(ctx SpecContext) {
+			record("interrupted-"+id, "a run interrupted by "+sig.String()+" while its proxies run leaves nothing behind")
 			in := start([]string{"--labels", "nginx && bookworm"})
 			in.waitForContainers(ctx, "sniproof/nginx", 1)
 			Expect(in.cmd.Process.Signal(sig)).To(Succeed())
@@ -214,6 +228,7 @@ var _ = Describe("a run", Label("reliability"), func() {
 	}
 
 	It("interrupted while it builds an image stops within a bound and leaves nothing behind", func(ctx SpecContext) {
+		record("interrupted-build", "a run interrupted while it builds an image stops within a bound and leaves nothing behind")
 		salt := "interrupted-" + time.Now().Format("150405.000")
 		recipe, err := harness.LoadRecipe("nginx", "bookworm")
 		Expect(err).NotTo(HaveOccurred())
@@ -243,6 +258,8 @@ var _ = Describe("a run", Label("reliability"), func() {
 
 	for _, victim := range []struct{ name, image string }{{"a proxy", "sniproof/nginx"}, {"the backend", "sniproof/sniproof"}} {
 		It("with "+victim.name+" killed from outside gives an infrastructure error in bounded time and leaves nothing behind", func(ctx SpecContext) {
+			record("killed-"+strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(victim.name, "a "), "the "), " ", "-"),
+				"a run with "+victim.name+" killed from outside gives an infrastructure error in bounded time and leaves nothing behind")
 			in := start([]string{"--labels", "nginx && bookworm"})
 			// Kill it once the cases have begun.
 			Eventually(in.out.String).WithTimeout(appearBound).WithPolling(100 * time.Millisecond).
@@ -256,6 +273,18 @@ var _ = Describe("a run", Label("reliability"), func() {
 		})
 	}
 })
+
+// record makes the spec a record of the run's reports, under id.
+func record(id, name string) {
+	AddReportEntry(suites.RecordEntry, &report.Record{
+		ID: "reliability/" + id, Name: name, Suite: "reliability", Proxy: "sniproof", Version: "run", Release: "local",
+		Evidence: report.Evidence{
+			Reason:    "DESIGN.md, issue 8: no container or network of a run remains, however it ends",
+			Source:    "suites/reliability/reliability_test.go",
+			Reproduce: "make conformance LABELS=reliability FOCUS='" + name + "'",
+		},
+	}, ReportEntryVisibilityNever)
+}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
