@@ -27,6 +27,10 @@ type Kind struct {
 	Releases []string
 	// ConfigPath is where the rendered configuration goes.
 	ConfigPath string
+	// Files are further configuration files, by path in the container:
+	// templates under fixtures/NAME/, rendered with the same data as the
+	// main template (for proxies whose configuration is several files).
+	Files map[string]string
 	// Cmd starts the proxy in the foreground, logging to stdout/stderr.
 	Cmd []string
 	// VersionCmd prints the version, which VersionRE's first group captures.

@@ -121,6 +121,7 @@ type renderedCase struct {
 // plan is a rendered configuration and where each case is reached.
 type plan struct {
 	conf        []byte
+	files       map[string][]byte // the kind's further files, by container path
 	standalone  map[string]string
 	streamPorts map[string]int // case id → port
 }
@@ -175,8 +176,20 @@ func (st *Stack) plan(k Kind, release string, cases []fixtures.Case) (plan, erro
 			shared = append(shared, rc)
 		}
 	}
-	pl.conf, err = execute(tmpl, release, st.BackendIP, shared)
-	return pl, err
+	if pl.conf, err = execute(tmpl, release, st.BackendIP, shared); err != nil {
+		return pl, err
+	}
+	pl.files = map[string][]byte{}
+	for path, name := range k.Files {
+		t, err := fixtures.Template(k.Name + "/" + name)
+		if err != nil {
+			return pl, err
+		}
+		if pl.files[path], err = execute(t, release, st.BackendIP, shared); err != nil {
+			return pl, err
+		}
+	}
+	return pl, nil
 }
 
 // serverNames are the distinct host names of a case's requests.
@@ -225,11 +238,15 @@ func (st *Stack) StartProxy(ctx context.Context, k Kind, release string, cases [
 	for _, port := range pl.streamPorts {
 		ports = append(ports, strconv.Itoa(port)+"/tcp")
 	}
+	files := []testcontainers.ContainerFile{
+		{Reader: bytes.NewReader(st.CA.CertPEM()), ContainerFilePath: caPath, FileMode: 0o644},
+		{Reader: bytes.NewReader(st.OtherCA.CertPEM()), ContainerFilePath: otherCAPath, FileMode: 0o644},
+	}
+	for path, data := range pl.files {
+		files = append(files, testcontainers.ContainerFile{Reader: bytes.NewReader(data), ContainerFilePath: path, FileMode: 0o644})
+	}
 	p.Container, err = RunProxy(ctx, k, img, pl.conf,
-		testcontainers.WithFiles(
-			testcontainers.ContainerFile{Reader: bytes.NewReader(st.CA.CertPEM()), ContainerFilePath: caPath, FileMode: 0o644},
-			testcontainers.ContainerFile{Reader: bytes.NewReader(st.OtherCA.CertPEM()), ContainerFilePath: otherCAPath, FileMode: 0o644},
-		),
+		testcontainers.WithFiles(files...),
 		testcontainers.WithExposedPorts(ports...),
 		network.WithNetwork(nil, st.Session.Front),
 		network.WithNetwork(nil, st.Session.Internal),
