@@ -198,6 +198,41 @@ var _ = Describe("a run", Label("reliability"), func() {
 		Expect(doc.Summary.Failed).To(Equal(1))
 		Expect(doc.Summary.Passed).To(Equal(1))
 		Expect(in.leftovers(ctx)).To(BeEmpty())
+		// The page shows the failure in red with its evidence, in a real browser.
+		check := exec.CommandContext(ctx, sniproof, "report", "check", in.reports)
+		out, err := check.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), "sniproof report check: %s", out)
+		Expect(string(out)).To(ContainSubstring("1 failed in red with their evidence"))
+	})
+
+	It("split into two shards and merged gives the verdicts of one run", func(ctx SpecContext) {
+		record("shards-merged", "a run split into two shards and merged gives the verdicts of one run")
+		whole := start([]string{"--labels", "nginx && bookworm"})
+		Expect(whole.wait(runBound)).To(Equal(report.ExitPass), whole.out.String())
+		var shards []string
+		for _, sh := range []string{"1/2", "2/2"} {
+			in := start([]string{"--labels", "nginx && bookworm", "--shard", sh})
+			Expect(in.wait(runBound)).To(Equal(report.ExitPass), in.out.String())
+			shards = append(shards, filepath.Join(in.reports, "results.json"))
+		}
+		out := GinkgoT().TempDir()
+		merge := exec.CommandContext(ctx, sniproof, append([]string{"report", "merge", "--out", out}, shards...)...)
+		msg, err := merge.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), "sniproof report merge: %s", msg)
+		merged, err := report.Load(filepath.Join(out, "results.json"))
+		Expect(err).NotTo(HaveOccurred())
+		verdicts := func(d report.Document) map[string]string {
+			m := map[string]string{}
+			for _, r := range d.Records {
+				m[r.Key()] = r.Verdict
+			}
+			return m
+		}
+		Expect(verdicts(merged)).To(Equal(verdicts(whole.document())))
+		Expect(merged.Shards).To(Equal([]string{"1/2", "2/2"}))
+		for _, f := range []string{"junit.xml", "matrix.md", "index.html"} {
+			Expect(filepath.Join(out, f)).To(BeAnExistingFile())
+		}
 	})
 
 	It("with a panicking spec reports it as failed and leaves nothing behind", func(ctx SpecContext) {
