@@ -1,10 +1,12 @@
 package harness
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/sniproof/sniproof/backend"
 	"github.com/sniproof/sniproof/fixtures"
@@ -123,5 +125,33 @@ func TestInfraError(t *testing.T) {
 		if got := IsInfra(tt.err); got != tt.want {
 			t.Errorf("IsInfra(%v) = %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestCaseEvents pins the case's window of backend events: its listener's
+// events before the mark, plus the final events of the handshakes the mark
+// reported as still under way, which may be logged after the mark.
+func TestCaseEvents(t *testing.T) {
+	b := &BackendContainer{Log: NewLogBook()}
+	st := &Stack{Backend: b, Timeouts: Timeouts{Sync: 2 * time.Second}}
+	line := func(s string) { b.Log.write("stdout", []byte(s+"\n")) }
+	line(`{"seq":1,"listener":"alert80","kind":"handshake","sni":"a"}`)
+	line(`{"seq":2,"listener":"other","kind":"handshake"}`)
+	line(`{"seq":3,"listener":"mark","kind":"request","path":"/m","pending":{"alert80":1}}`)
+	mark := b.Events(0)[2]
+
+	done := make(chan []backend.Event, 1)
+	go func() { done <- st.caseEvents(context.Background(), 0, mark, "alert80") }()
+	line(`{"seq":4,"listener":"alert80","kind":"failed","reason":"bad certificate"}`)
+	line(`{"seq":5,"listener":"alert80","kind":"handshake","sni":"late, not the case's"}`)
+	got := <-done
+	if len(got) != 2 || got[0].Seq != 1 || got[1].Seq != 4 {
+		t.Fatalf("caseEvents = %+v, want events 1 and 4", got)
+	}
+
+	// Nothing pending: only the events before the mark, at once.
+	mark.Pending = nil
+	if got := st.caseEvents(context.Background(), 0, mark, "alert80"); len(got) != 1 || got[0].Seq != 1 {
+		t.Errorf("caseEvents without pending = %+v, want event 1", got)
 	}
 }
