@@ -144,7 +144,8 @@ func (im *Images) buildClientImage(ctx context.Context, r Recipe, tag string) er
 }
 
 // ClientContainer is the container the clients under test run in: it
-// sleeps, and every client command is one exec in it.
+// sleeps, and every client command is one exec in it. Commands must run
+// one at a time: the servers' log lines are attributed by its address.
 type ClientContainer struct {
 	*testcontainers.DockerContainer
 	// IP is the container's address on the internal network: the servers
@@ -208,7 +209,8 @@ func splitOutput(stdout, stderr io.Writer) tcexec.ProcessOption {
 	})
 }
 
-// ClientFile is a file for the client container.
+// ClientFile is a file for the client container: its path, content and
+// mode.
 type ClientFile struct {
 	Path string
 	Data []byte
@@ -218,7 +220,8 @@ type ClientFile struct {
 // StartClient builds (if missing) the client image of a Debian release and
 // starts it on the internal network, so that it reaches the backend under
 // its names, with the run's CA at ClientCAPath, the sniproof binary at
-// ClientBinaryPath and the caller's files.
+// ClientBinaryPath and the caller's files. It returns the container and
+// its image; the stack's Close removes the container.
 func (st *Stack) StartClient(ctx context.Context, release string, files ...ClientFile) (*ClientContainer, string, error) {
 	op := "start the client container from " + release
 	recipe, err := LoadRecipe("clients", release)
@@ -611,8 +614,10 @@ type ClientExpect struct {
 	SNI string
 	// Cert is the common name the client must print, "" for none.
 	Cert string
-	// Error lists phrases that must each be in the client's error text.
-	Error []string
+	// Error lists phrases that must each be in the client's error text,
+	// Output phrases that must each be in its standard output.
+	Error  []string
+	Output []string
 }
 
 // JudgeClient compares a client observation with an expectation and
@@ -643,6 +648,11 @@ func JudgeClient(want ClientExpect, obs ClientObservation) []string {
 	for _, p := range want.Error {
 		if !strings.Contains(obs.Error, p) {
 			add("error text %q lacks %q", obs.Error, p)
+		}
+	}
+	for _, p := range want.Output {
+		if !strings.Contains(obs.Stdout, p) {
+			add("standard output lacks %q", p)
 		}
 	}
 	return diffs

@@ -37,7 +37,7 @@ func HTML(d Document) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	err := page.Execute(&b, map[string]any{
-		"Doc": d, "Line": d.Summary.Line(), "Explain": d.Explain(), "Comparison": d.Comparison(), "Proxies": proxies,
+		"Doc": d, "Line": d.Summary.Line(), "Explain": d.Explain(), "Comparison": d.Comparison(), "Clients": d.ClientMatrix(), "Proxies": proxies,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("render index.html: %w", err)

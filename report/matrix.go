@@ -78,6 +78,49 @@ func (d Document) Comparison() Matrix {
 	return d.matrix(func(r *Record) bool { return strings.HasPrefix(r.ID, CommonPrefix) }, d.Profiles)
 }
 
+// ClientSuite is the suite whose records are clients × targets: the
+// record's Proxy is the client, the last segment of its id the target.
+const ClientSuite = "clients"
+
+// ClientMatrix is the client compatibility matrix: every client version
+// (rows) × every target (columns).
+func (d Document) ClientMatrix() Matrix {
+	var m Matrix
+	cols := map[string]bool{}
+	cells := map[string]*Cell{}
+	var profiles []Profile
+	seen := map[string]bool{}
+	for i := range d.Records {
+		r := &d.Records[i]
+		if r.Suite != ClientSuite {
+			continue
+		}
+		target := r.ID[strings.LastIndexByte(r.ID, '/')+1:]
+		if !cols[target] {
+			cols[target] = true
+			m.Columns = append(m.Columns, target)
+		}
+		cells[r.Proxy+"\x00"+r.Version+"\x00"+target] = &Cell{Record: r, Index: i}
+		if key := r.Proxy + "\x00" + r.Version; !seen[key] {
+			seen[key] = true
+			for _, p := range d.Profiles {
+				if p.Proxy == r.Proxy && p.Version == r.Version {
+					profiles = append(profiles, p)
+				}
+			}
+		}
+	}
+	sort.Strings(m.Columns)
+	for _, p := range profiles {
+		row := MatrixRow{Profile: p}
+		for _, t := range m.Columns {
+			row.Cells = append(row.Cells, cells[p.Proxy+"\x00"+p.Version+"\x00"+t])
+		}
+		m.Rows = append(m.Rows, row)
+	}
+	return m
+}
+
 // ProxyMatrix is one proxy's own matrix: its versions × all its cases.
 func (d Document) ProxyMatrix(proxy string) Matrix {
 	var ps []Profile
@@ -89,12 +132,19 @@ func (d Document) ProxyMatrix(proxy string) Matrix {
 	return d.matrix(func(r *Record) bool { return r.Proxy == proxy }, ps)
 }
 
-// Proxies are the proxies of the document, sorted.
+// Proxies are the proxies of the document, sorted; the clients of the
+// client suite are not proxies.
 func (d Document) Proxies() []string {
+	clients := map[string]bool{}
+	for _, r := range d.Records {
+		if r.Suite == ClientSuite {
+			clients[r.Proxy] = true
+		}
+	}
 	seen := map[string]bool{}
 	var out []string
 	for _, p := range d.Profiles {
-		if !seen[p.Proxy] {
+		if !seen[p.Proxy] && !clients[p.Proxy] {
 			seen[p.Proxy] = true
 			out = append(out, p.Proxy)
 		}
@@ -154,6 +204,10 @@ func Markdown(d Document) string {
 	}
 	if m := d.Comparison(); len(m.Columns) > 0 {
 		b.WriteString("\n## Comparison: what each proxy does in the same case\n\nEach cell: verdict, the client's status, and the SNI the backend saw (`none`: no SNI was sent).\n\n")
+		writeMarkdownMatrix(&b, m)
+	}
+	if m := d.ClientMatrix(); len(m.Columns) > 0 {
+		b.WriteString("\n## Clients × targets\n\nEach cell: verdict, the HTTP status (0: the client failed; its exit status is in the evidence), and the SNI the server saw.\n\n")
 		writeMarkdownMatrix(&b, m)
 	}
 	var failed []Record

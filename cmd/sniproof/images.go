@@ -41,7 +41,11 @@ func runImages(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "sniproof images: %v\n", err)
 			return exitUsage
 		}
-		ref, err := im.Debian(ctx, r)
+		build := im.Debian
+		if image == "clients" {
+			build = im.ClientImage
+		}
+		ref, err := build(ctx, r)
 		if err != nil {
 			fmt.Fprintf(stderr, "sniproof images: %v\n", err)
 			return exitInfra

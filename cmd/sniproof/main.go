@@ -30,6 +30,7 @@ var commands = []command{
 	{"proxy", "run the bundled Go reverse proxy from a JSON config", runProxy},
 	{"probe", "does this upstream require SNI? handshakes without and with SNI, a verdict and the fix", runProbe},
 	{"lint", "check nginx configurations statically for SNI pitfalls (text or SARIF)", runLint},
+	{"tlsclient", "make one TLS handshake and print it as JSON (the suite's Go client)", runTLSClient},
 	{"certs", "write a test CA and leaf certificates as PEM", runCerts},
 	{"images", "build the images the suites need, skipping those present", runImages},
 	{"conformance", "run the conformance suites and write reports/", runConformance},

@@ -1,0 +1,236 @@
+//go:build conformance
+
+// Package clients_test is the client compatibility suite: real clients from
+// Debian bookworm (curl, wget, openssl s_client, gnutls-cli, Python, Java,
+// Node.js) and Go's crypto/tls (sniproof tlsclient), all in one container on
+// the suite's internal network, each aimed at the SNI-only backend and at
+// nginx routing by SNI. Every cell of fixtures/clients/cases.yaml is one
+// spec, judged on the client's exit status and HTTP status, the SNI the
+// server saw, the certificate the client printed and its error text.
+package clients_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	. "github.com/onsi/gomega"
+
+	"github.com/sniproof/sniproof/fixtures"
+	"github.com/sniproof/sniproof/fixtures/clients"
+	"github.com/sniproof/sniproof/harness"
+	"github.com/sniproof/sniproof/report"
+	"github.com/sniproof/sniproof/suites"
+)
+
+// release is the Debian release of the client image and the frontend.
+const release = "bookworm"
+
+// scriptDir is where the client scripts go in the client container.
+const scriptDir = "/opt/sniproof"
+
+var (
+	stack     *harness.Stack
+	client    *harness.ClientContainer
+	clientImg string
+	front     *harness.Front
+	versions  = map[string]string{} // by tool
+	overhead  time.Duration         // median exec of `true`
+	setupErr  error
+	anyFailed atomic.Bool
+)
+
+// table holds only the cases of this run's shard; what does not load
+// becomes one failing spec naming the file and line.
+var table, loadErr = load()
+
+func load() (*clients.Table, error) {
+	shard, err := suites.ParseShard(os.Getenv("SNIPROOF_SHARD"))
+	if err != nil {
+		return nil, err
+	}
+	ps, err := fixtures.Personalities()
+	if err != nil {
+		return nil, err
+	}
+	t, err := clients.Load(harness.OutputFormats, ps)
+	if err != nil {
+		return nil, err
+	}
+	var cs []clients.Case
+	for _, c := range t.Cases {
+		if shard.Has(c.ID) {
+			cs = append(cs, c)
+		}
+	}
+	t.Cases = cs
+	return t, nil
+}
+
+// labels are a case's labels: "clients" and its client's name.
+func labels(c clients.Case) []string { return []string{"clients", c.Client} }
+
+func TestClients(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "clients")
+}
+
+var _ = It("loads the client table", Label("clients"), func() {
+	Expect(loadErr).NotTo(HaveOccurred())
+})
+
+// wanted are the clients with a case the label filter selects, and whether
+// one of those cases is aimed at the frontend, so that a filtered run sets
+// up nothing it does not need.
+func wanted() (map[string]bool, bool, error) {
+	match := func([]string) bool { return true }
+	if f := GinkgoLabelFilter(); f != "" {
+		var err error
+		if match, err = types.ParseLabelFilter(f); err != nil {
+			return nil, false, fmt.Errorf("label filter %q: %w", f, err)
+		}
+	}
+	names, needFront := map[string]bool{}, false
+	for _, c := range table.Cases {
+		if match(labels(c)) {
+			names[c.Client] = true
+			needFront = needFront || table.Target(c.Target).Server == clients.ServerFront
+		}
+	}
+	return names, needFront, nil
+}
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	if loadErr != nil {
+		return // no case specs; the table's own spec fails
+	}
+	var err error
+	stack, err = harness.StartStack(ctx, os.Stderr)
+	DeferCleanup(closeStack)
+	setupErr = err
+	Expect(err).NotTo(HaveOccurred(), "start the backend")
+
+	names, needFront, err := wanted()
+	setupErr = err
+	Expect(err).NotTo(HaveOccurred())
+	if needFront {
+		conf, err := clients.RenderFront(release, harness.FrontCertDir)
+		setupErr = err
+		Expect(err).NotTo(HaveOccurred())
+		certNames := append(append([]string(nil), clients.Front.Names...), clients.Front.Default)
+		front, err = stack.StartFront(ctx, release, conf, certNames, []string{clients.Front.Unknown})
+		setupErr = err
+		Expect(err).NotTo(HaveOccurred(), "start the nginx frontend")
+		fmt.Fprintf(os.Stderr, "sniproof: nginx %s (%s) routes by SNI at %s on the internal network\n", front.Version, release, front.IP)
+	}
+
+	scripts, err := clients.Scripts()
+	setupErr = err
+	Expect(err).NotTo(HaveOccurred())
+	var files []harness.ClientFile
+	for _, s := range scripts {
+		files = append(files, harness.ClientFile{Path: scriptDir + "/" + s.Name, Data: s.Data, Mode: 0o644})
+	}
+	client, clientImg, err = stack.StartClient(ctx, release, files...)
+	setupErr = err
+	Expect(err).NotTo(HaveOccurred(), "start the client container")
+
+	setupErr = prepare(ctx, names)
+	Expect(setupErr).NotTo(HaveOccurred())
+	fmt.Fprintf(os.Stderr, "sniproof: client container %s at %s; one exec costs %s (median of %d runs of true)\n",
+		clientImg, client.IP, overhead.Round(time.Millisecond), overheadRuns)
+}, NodeTimeout(harness.DefaultTimeouts.ContainerStart*8))
+
+const overheadRuns = 9
+
+// prepare runs the wanted clients' setup commands, learns their tools'
+// versions, and measures what one exec costs.
+func prepare(ctx context.Context, names map[string]bool) error {
+	for _, cl := range table.Clients {
+		if !names[cl.Name] {
+			continue
+		}
+		if len(cl.Setup) > 0 {
+			run, err := client.Run(ctx, cl.Setup)
+			if err != nil {
+				return err
+			}
+			if run.Exit != 0 {
+				return fmt.Errorf("fixtures/clients/clients.yaml:%d: setup of %s: exit %d: %s%s", cl.Line, cl.Name, run.Exit, run.Stdout, run.Stderr)
+			}
+		}
+		if _, ok := versions[cl.Tool]; ok {
+			continue
+		}
+		v, err := client.ClientVersion(ctx, cl.Version, regexp.MustCompile(cl.VersionRE))
+		if err != nil {
+			return fmt.Errorf("fixtures/clients/clients.yaml:%d: version of %s: %w", cl.Line, cl.Name, err)
+		}
+		versions[cl.Tool] = v
+	}
+	var runs []time.Duration
+	for range overheadRuns {
+		run, err := client.Run(ctx, []string{"true"})
+		if err != nil {
+			return err
+		}
+		runs = append(runs, run.Duration)
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i] < runs[j] })
+	overhead = runs[len(runs)/2]
+	return nil
+}
+
+// closeStack removes the run's containers and networks, unless
+// SNIPROOF_KEEP=1 and a case failed: then it says how to reach them.
+func closeStack(ctx context.Context) {
+	if stack == nil || stack.Session == nil {
+		return
+	}
+	if os.Getenv("SNIPROOF_KEEP") == "1" && anyFailed.Load() {
+		fmt.Fprintf(os.Stderr, "sniproof: SNIPROOF_KEEP=1: kept the containers of session %s:\n"+
+			"  docker ps --filter label=%s=%s\n  remove them with: bin/sniproof sweep --session %s\n",
+			stack.Session.ID, harness.LabelSession, stack.Session.ID, stack.Session.ID)
+		return
+	}
+	Expect(stack.Close(ctx)).To(Succeed(), "remove the run's containers and networks")
+}
+
+var progress = suites.NewProgress(os.Stderr, os.Getenv("SNIPROOF_QUIET") == "1")
+
+var _ = ReportBeforeSuite(func(r Report) {
+	progress.Start(r.PreRunStats.SpecsThatWillRun)
+})
+
+var _ = ReportAfterEach(func(r SpecReport) {
+	if r.State.Is(types.SpecStateSkipped | types.SpecStatePending) {
+		return
+	}
+	if r.Failed() {
+		anyFailed.Store(true)
+	}
+	progress.Done(r.Failed())
+})
+
+var _ = ReportAfterSuite("records", func(r Report) {
+	dir, err := suites.ReportDir()
+	Expect(err).NotTo(HaveOccurred())
+	if setupErr == nil {
+		// A table that does not load must fail the run even when the label
+		// filter leaves out the spec that reports it.
+		setupErr = loadErr
+	}
+	s := suites.Suite("clients", r, setupErr)
+	s.ContainerStarts = stack.ContainerStarts()
+	Expect(report.WriteSuite(dir, s)).To(Succeed())
+	if len(s.Records) > 0 {
+		fmt.Fprintf(os.Stderr, "sniproof: one exec in the client container costs about %s\n", overhead.Round(time.Millisecond))
+	}
+})
