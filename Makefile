@@ -7,7 +7,7 @@ SHARD   ?=
 # Built, not `go run`: `go run` turns every exit code into 1.
 SNIPROOF = bin/sniproof
 
-.PHONY: test unit vet conformance bench soak fuzz report-check images sweep bin/sniproof
+.PHONY: test unit vet conformance bench soak fuzz check report-check images sweep bin/sniproof
 
 ## test: vet, unit tests, a bounded fuzz of every parser of untrusted input,
 ## then the conformance suites; ends with the line
@@ -44,6 +44,11 @@ conformance: bin/sniproof
 ## soak: the suites 10 times in a row; fails if any verdict changes.
 soak: bin/sniproof
 	$(SNIPROOF) soak --runs 10 --labels '$(LABELS)'
+
+## check: run your nginx configuration unchanged against impersonated
+## upstreams: make check CONFIG=/etc/nginx [EXPECT=expect.yaml] [BASELINE=before.json]
+check: bin/sniproof
+	$(SNIPROOF) check $(CONFIG) $(if $(EXPECT),--expect $(EXPECT)) $(if $(BASELINE),--baseline $(BASELINE))
 
 ## report-check: open reports/index.html in headless Chromium and check it.
 report-check: bin/sniproof

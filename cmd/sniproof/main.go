@@ -28,6 +28,7 @@ type command struct {
 var commands = []command{
 	{"backend", "run the SNI-only backend from a JSON config", runBackend},
 	{"proxy", "run the bundled Go reverse proxy from a JSON config", runProxy},
+	{"check", "run an nginx configuration unchanged against impersonated upstreams: per location, the SNI seen and the fix", runCheck},
 	{"probe", "does this upstream require SNI? handshakes without and with SNI, a verdict and the fix", runProbe},
 	{"lint", "check nginx configurations statically for SNI pitfalls (text or SARIF)", runLint},
 	{"tlsclient", "make one TLS handshake and print it as JSON (the suite's Go client)", runTLSClient},

@@ -1,0 +1,34 @@
+// Package check runs an operator's own nginx configuration, unchanged, in
+// real nginx against impersonated upstreams, and reports per location what
+// the upstream saw: sniproof check.
+//
+// How a check runs:
+//
+//   - The configuration is read as nginx reads it in the container (lint's
+//     parser, includes under the main file's folder read from this
+//     machine), and lint's rules run over it: every finding is reported
+//     with the location it concerns.
+//   - Every TLS pass (proxy_pass https://, upstream {} servers behind one,
+//     grpc_pass grpcs://, stream proxy_ssl on) names upstreams. The SNI-only
+//     backend answers under all their host names (network aliases) on all
+//     their ports, refusing a ClientHello without SNI or with another name
+//     with alert 80, as the field report's upstream does, with a
+//     certificate from the run's CA for exactly those names. The CA is
+//     written at every *_ssl_trusted_certificate path. An IPv4 upstream is
+//     impersonated: the backend takes its address on an internal network
+//     made for it (a /29 to /24 subnet holding it), which nginx joins.
+//   - nginx runs from the operator's image or the project's: an idle nginx
+//     keeps the container up; the configuration is copied in, nginx -t
+//     tests it (missing certificate files get throwaway ones), and nginx
+//     starts with it, with -g adding an error log on stderr.
+//   - Requests run one at a time, from an expectations file or made up per
+//     location. What the upstream saw comes from the backend's events in
+//     its log: every event after the request started is the request's, and
+//     check waits, bounded, until the request's events have arrived and
+//     both logs are quiet (Waits). Nothing is added to the configuration to
+//     mark requests.
+//
+// Every container and network is labelled with the check's session (a new
+// one, or SNIPROOF_SESSION's, as inside sniproof conformance) and removed
+// when Run returns, unless SNIPROOF_KEEP=1 keeps them for debugging.
+package check

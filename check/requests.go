@@ -1,0 +1,480 @@
+package check
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sniproof/sniproof/backend"
+	"github.com/sniproof/sniproof/harness"
+	"github.com/sniproof/sniproof/lint"
+)
+
+// requests sends every request, one at a time, and fills the report's
+// locations.
+func (r *runner) requests(ctx context.Context, entries []Entry) {
+	jobs := r.jobs(entries)
+	for i := range jobs {
+		j := &jobs[i]
+		if j.loc.Outcome != NotChecked {
+			r.exchange(ctx, j)
+		}
+		j.loc.Lint = r.lintFor(j.pass, j.node)
+		j.loc.Config = r.blockText(j.node)
+		r.rep.Locations = append(r.rep.Locations, j.loc)
+	}
+}
+
+// job is one location to report, with its request when it is checked.
+type job struct {
+	loc  Location
+	pass *Pass
+	node *lint.Node // the location, or the stream server
+	port int        // the container port to send to
+}
+
+// jobs are the locations to report: with expectations, one per entry and
+// one, not checked, per TLS location no entry requests; without, one per
+// TLS pass, with the request check makes up for it.
+func (r *runner) jobs(entries []Entry) []job {
+	var out []job
+	if entries == nil {
+		for _, ps := range r.plan.Passes {
+			out = append(out, r.defaultJob(ps))
+		}
+		return out
+	}
+	covered := map[*Pass]bool{}
+	for _, e := range entries {
+		j := r.entryJob(e)
+		if j.pass != nil {
+			covered[j.pass] = true
+		}
+		out = append(out, j)
+	}
+	for _, ps := range r.plan.Passes {
+		if covered[ps] {
+			continue
+		}
+		j := r.newJob(ps)
+		j.loc.Outcome, j.loc.Verdict = NotChecked, VerdictSkip
+		j.loc.NotChecked = "no entry of the expectations file requests it"
+		j.loc.Key = placeKey(ps)
+		out = append(out, j)
+	}
+	return out
+}
+
+func (r *runner) newJob(ps *Pass) job {
+	j := job{pass: ps, node: ps.Location}
+	if j.node == nil {
+		j.node = ps.Server.Node
+	}
+	j.loc = Location{Location: ps.Describe(), At: ps.At(), Server: ps.Server.Label(), Pass: ps.Directive(), PassAt: ps.Node.Pos(), Place: placeKey(ps)}
+	return j
+}
+
+// placeKey identifies a location that no request reaches by its place,
+// without line numbers, which edits move: its file, server and location.
+func placeKey(ps *Pass) string {
+	return fmt.Sprintf("%s %s %s", ps.Node.File, ps.Server.Label(), ps.Describe())
+}
+
+// defaultJob makes up the request for a TLS pass: a GET of the location's
+// path, with the Host (and SNI) of the server's first name, on the
+// server's first ssl listen port, else its first; or why it cannot.
+func (r *runner) defaultJob(ps *Pass) job {
+	j := r.newJob(ps)
+	skip := func(why string) job {
+		j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, why
+		j.loc.Key = placeKey(ps)
+		return j
+	}
+	if why := r.passSkip(ps); why != "" {
+		return skip(why)
+	}
+	l, ok := pickListen(ps.Server)
+	if !ok {
+		return skip("its server has no listen port that Docker can publish (only addresses such as 127.0.0.1, [::] or unix sockets)")
+	}
+	req := Request{Method: "GET", Host: ps.Server.Host(), Port: l.Port, Path: "/"}
+	switch {
+	case ps.Stream:
+		req.Scheme, req.TLS, req.Host = "tcp", l.SSL, ps.Server.Host()
+	case l.SSL:
+		req.Scheme = "https"
+	default:
+		req.Scheme = "http"
+	}
+	req.HTTP2 = !ps.Stream && l.HTTP2
+	if ps.Location != nil {
+		mod, p := locationArgs(ps.Location)
+		switch mod {
+		case "", "=", "^~":
+			req.Path = p
+		default:
+			return skip(fmt.Sprintf("location %s is a regular expression or a named location: name a request for it in an expectations file (--expect)", strings.Join(ps.Location.Args, " ")))
+		}
+		if !strings.HasPrefix(req.Path, "/") {
+			return skip(fmt.Sprintf("location %s does not start with /", req.Path))
+		}
+		s := r.plan.serverFor(req.Port, req.Host, false)
+		if s != ps.Server {
+			return skip(fmt.Sprintf("a request for %s on port %d goes to another server (%s): name one in an expectations file", req.Host, req.Port, s.Node.Pos()))
+		}
+		if got := locationFor(s.Node, req.Path); got != ps.Location {
+			where := "no location"
+			if got != nil {
+				where = fmt.Sprintf("location %s at %s:%d", strings.Join(got.Args, " "), got.File, got.Open)
+			}
+			return skip(fmt.Sprintf("a request for %s goes to %s instead: name one for this location in an expectations file (--expect)", req.Path, where))
+		}
+	}
+	j.port = req.Port
+	j.loc.Request = &req
+	j.loc.Key = req.String()
+	return j
+}
+
+// passSkip says why a pass cannot be requested without an expectations
+// entry, or "".
+func (r *runner) passSkip(ps *Pass) string {
+	switch {
+	case ps.Dynamic:
+		return fmt.Sprintf("%s has variables, which check cannot resolve without running it: name a request for it in an expectations file (--expect)", ps.Directive())
+	case ps.Unix:
+		return "the upstream is a unix socket"
+	}
+	return r.targetSkip(ps)
+}
+
+// targetSkip says why the backend cannot stand for one of the pass's
+// upstreams, or "".
+func (r *runner) targetSkip(ps *Pass) string {
+	for _, t := range ps.Targets {
+		if t.IP {
+			if why := r.skipIP[t.Host]; why != "" {
+				return fmt.Sprintf("the upstream %s cannot be impersonated: %s", t, why)
+			}
+		}
+	}
+	return ""
+}
+
+// pickListen is the listen a made-up request goes to: the first reachable
+// ssl one, else the first reachable one.
+func pickListen(s *Server) (Listen, bool) {
+	for _, l := range s.Listens {
+		if l.Reachable && l.SSL && !s.Stream {
+			return l, true
+		}
+	}
+	for _, l := range s.Listens {
+		if l.Reachable {
+			return l, true
+		}
+	}
+	return Listen{}, false
+}
+
+// entryJob matches an expectations entry to its server and location.
+func (r *runner) entryJob(e Entry) job {
+	req := e.Request
+	exp := e.Expect
+	stream := req.Scheme == "tcp"
+	r.fillRequest(&req)
+	j := job{port: req.Port}
+	j.loc = Location{Key: req.String(), Request: &req, Expect: &exp, ExpectSource: e.Source}
+	s := r.plan.serverFor(req.Port, req.Host, stream)
+	if s == nil {
+		j.loc.Location, j.loc.At = "no server", e.Source
+		j.loc.Outcome, j.loc.Verdict = NotChecked, VerdictSkip
+		j.loc.NotChecked = fmt.Sprintf("no %sserver listens on port %d", map[bool]string{true: "stream "}[stream], req.Port)
+		return j
+	}
+	j.loc.Server = s.Label()
+	j.node = s.Node
+	if !stream {
+		loc := locationFor(s.Node, req.Path)
+		if loc == nil {
+			j.loc.Location, j.loc.At = "server "+s.Label(), fmt.Sprintf("%s:%d", s.Node.File, s.Node.Open)
+		} else {
+			j.node = loc
+			j.loc.Location, j.loc.At = "location "+strings.Join(loc.Args, " "), fmt.Sprintf("%s:%d", loc.File, loc.Open)
+		}
+	} else {
+		j.loc.Location, j.loc.At = s.Label(), fmt.Sprintf("%s:%d", s.Node.File, s.Node.Open)
+	}
+	j.loc.Place = fmt.Sprintf("%s %s %s", j.node.File, s.Label(), j.loc.Location)
+	for _, ps := range r.plan.Passes {
+		if (stream && ps.Server == s && ps.Location == nil) || (!stream && ps.Location != nil && ps.Location == j.node) {
+			j.pass = ps
+			j.loc.Pass, j.loc.PassAt = ps.Directive(), ps.Node.Pos()
+			if why := r.targetSkip(ps); why != "" {
+				j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, why
+			}
+			break
+		}
+	}
+	return j
+}
+
+// fillRequest completes an entry's request: the scheme from the listen of
+// its port (https for ssl), the port from the scheme or from the ssl
+// listen of a server with that name, HTTP/2 where the listen has http2.
+func (r *runner) fillRequest(req *Request) {
+	if req.Scheme == "tcp" {
+		if s := r.plan.serverFor(req.Port, "", true); s != nil {
+			for _, l := range s.Listens {
+				if l.Port == req.Port {
+					req.TLS = l.SSL
+				}
+			}
+		}
+		return
+	}
+	if req.Port == 0 {
+		switch req.Scheme {
+		case "http":
+			req.Port = 80
+		case "https":
+			req.Port = 443
+		default:
+			// The port of a server with that name: an ssl one first, as
+			// a browser would land there.
+			req.Scheme, req.Port = "http", 80
+			found := false
+			for _, s := range r.plan.Servers {
+				if s.Stream || !slices.ContainsFunc(s.Names, func(n string) bool { return strings.EqualFold(n, req.Host) }) {
+					continue
+				}
+				if l, ok := pickListen(s); ok && (!found || l.SSL && req.Scheme == "http") {
+					req.Port, found = l.Port, true
+					if l.SSL {
+						req.Scheme = "https"
+					}
+				}
+			}
+		}
+	}
+	if s := r.plan.serverFor(req.Port, req.Host, false); s != nil {
+		for _, l := range s.Listens {
+			if l.Port == req.Port {
+				if req.Scheme == "" {
+					req.Scheme = map[bool]string{true: "https", false: "http"}[l.SSL]
+				}
+				req.HTTP2 = l.HTTP2
+			}
+		}
+	}
+	if req.Scheme == "" {
+		req.Scheme = "http"
+	}
+}
+
+// exchange sends a job's request, reads what the backend saw from its log
+// and what nginx logged, and diagnoses the outcome.
+func (r *runner) exchange(ctx context.Context, j *job) {
+	req := *j.loc.Request
+	backendFrom, nginxFrom := r.backend.Log.Len(), r.nginx.Log.Len()
+	start := time.Now()
+	obs := &harness.Observation{}
+	addr, err := r.address(ctx, j.port)
+	resp := harness.Response{Host: req.Host}
+	if err != nil {
+		resp.Error = err.Error()
+	} else {
+		rctx, cancel := context.WithTimeout(ctx, r.opts.Waits.Request)
+		resp.Status, resp.Body, err = send(rctx, addr, req)
+		cancel()
+		if err != nil {
+			resp.Error = err.Error()
+		}
+	}
+	var seen backend.Seen
+	if resp.Status != 0 && json.Unmarshal([]byte(resp.Body), &seen) == nil && seen.Conn != 0 {
+		resp.Seen = &seen
+	}
+	obs.Responses = []harness.Response{resp}
+	obs.Status, obs.Error = resp.Status, resp.Error
+	obs.Events = r.settle(ctx, backendFrom, nginxFrom, resp.Status, resp.Seen)
+	obs.ProxyLog = r.nginx.Log.Lines(nginxFrom)
+	obs.Backend, obs.Reason, obs.SNI = harness.ClassifyEvents(obs.Events)
+	for _, ev := range obs.Events {
+		if ev.Kind == backend.KindHandshake {
+			obs.Connections++
+		}
+	}
+	if resp.Seen != nil {
+		name := resp.Seen.SNI
+		obs.SNI, obs.Resumed = &name, resp.Seen.Resumed
+		if obs.Backend == "untouched" {
+			obs.Backend = "served"
+		}
+	}
+	obs.Duration = time.Since(start).Round(time.Millisecond).String()
+
+	l := &j.loc
+	l.Observed, l.Status, l.Error, l.SNI = obs, obs.Status, obs.Error, obs.SNI
+	d := diagnose(j.pass, obs)
+	if d.Works {
+		l.Outcome = Works
+	} else {
+		l.Outcome, l.Cause, l.Explanation, l.Fix = Broken, d.Cause, d.Explanation, d.Fix
+	}
+	l.Verdict = map[bool]string{true: VerdictPass, false: VerdictFail}[d.Works]
+	if l.Expect != nil {
+		l.Differences = differences(*l.Expect, l)
+		l.Verdict = map[bool]string{true: VerdictPass, false: VerdictFail}[len(l.Differences) == 0]
+	}
+	r.say("%s %s: %s, upstream saw %s", l.Location, req, statusText(l.Status, l.Error), sawText(l.SNI))
+}
+
+// differences are every way a location's observation differs from its
+// expectation, as sentences.
+func differences(e Expect, l *Location) []string {
+	var out []string
+	if *e.Status != l.Status {
+		out = append(out, fmt.Sprintf("status %s want %d", statusText(l.Status, l.Error), *e.Status))
+	}
+	if l.SNI == nil || *l.SNI != *e.SNI {
+		out = append(out, fmt.Sprintf("upstream saw %s want %s", sawText(l.SNI), sawText(e.SNI)))
+	}
+	if e.Cause != "" && e.Cause != l.Cause {
+		got := l.Cause
+		if got == "" {
+			got = "none (it works)"
+		}
+		out = append(out, fmt.Sprintf("cause %s want %s", got, e.Cause))
+	}
+	return out
+}
+
+// address is where this machine reaches nginx's container port.
+func (r *runner) address(ctx context.Context, port int) (string, error) {
+	host, err := r.nginx.Host(ctx)
+	if err != nil {
+		return "", err
+	}
+	p, err := r.nginx.MappedPort(ctx, strconv.Itoa(port)+"/tcp")
+	if err != nil {
+		return "", fmt.Errorf("port %d is not published: %w", port, err)
+	}
+	return netJoin(host, p.Port()), nil
+}
+
+func netJoin(host, port string) string {
+	if a, err := netip.ParseAddr(host); err == nil && a.Is6() {
+		return "[" + host + "]:" + port
+	}
+	return host + ":" + port
+}
+
+// settle waits until the backend's events of the request just answered
+// have arrived, and returns them. Requests run one at a time and nothing
+// else talks to the backend, so every event after backendFrom is the
+// request's; the wait is for Docker's log stream to deliver them: for an
+// answered request until the backend's request event of its connection,
+// else, unless nginx answered by itself (a status below 500), until the
+// first event or nginx error line; then until both logs are quiet for
+// Waits.Quiet. Each wait is bounded by Waits.Event.
+func (r *runner) settle(ctx context.Context, backendFrom, nginxFrom int, status int, seen *backend.Seen) []backend.Event {
+	w := r.opts.Waits
+	deadline := time.Now().Add(w.Event)
+	tick := 20 * time.Millisecond
+	arrived := func() bool {
+		for _, ev := range r.backend.Events(backendFrom) {
+			if seen == nil || (ev.Kind == backend.KindRequest && ev.Conn == seen.Conn) {
+				return true
+			}
+		}
+		return seen == nil && r.nginx.Log.Len() > nginxFrom && hasError(r.nginx.Log.Lines(nginxFrom))
+	}
+	// nginx answered by itself (a redirect, a page): nothing to wait for
+	// but the quiet.
+	if seen == nil && status > 0 && status < 500 {
+		deadline = time.Now()
+	}
+	for !arrived() && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(tick)
+	}
+	deadline = time.Now().Add(w.Event)
+	nb, nn := r.backend.Log.Len(), r.nginx.Log.Len()
+	quietSince := time.Now()
+	for time.Since(quietSince) < w.Quiet && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(tick)
+		if b, n := r.backend.Log.Len(), r.nginx.Log.Len(); b != nb || n != nn {
+			nb, nn, quietSince = b, n, time.Now()
+		}
+	}
+	return r.backend.Events(backendFrom)
+}
+
+func hasError(lines []string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, "[error]") || strings.Contains(l, "[crit]") || strings.Contains(l, "[alert]") {
+			return true
+		}
+	}
+	return false
+}
+
+// blockText is a block as written in its file, from its '{' line to its
+// '}' line; "" when the file cannot be read again.
+func (r *runner) blockText(n *lint.Node) string {
+	if n == nil || !n.Block {
+		return ""
+	}
+	for _, f := range r.cfg.Tree.Files {
+		if f.Name != n.File {
+			continue
+		}
+		data := r.cfg.Tree.Options.MainContent
+		if f.Host != "" {
+			var err error
+			if data, err = os.ReadFile(f.Host); err != nil {
+				return ""
+			}
+		}
+		lines := strings.Split(string(data), "\n")
+		if n.Open < 1 || n.Line > len(lines) || n.Open > n.Line {
+			return ""
+		}
+		return strings.Join(lines[n.Open-1:n.Line], "\n") + "\n"
+	}
+	return ""
+}
+
+// lintFor are lint's findings at the directives in effect for a location
+// (or stream server): those inside it, and those of the blocks around it.
+func (r *runner) lintFor(ps *Pass, node *lint.Node) []Finding {
+	if node == nil {
+		return nil
+	}
+	at := map[string]bool{}
+	node.Walk(func(n *lint.Node) { at[n.Pos()] = true })
+	at[node.Pos()] = true
+	for b := node.Parent; b != nil; b = b.Parent {
+		for _, c := range b.Children {
+			if !c.Block {
+				at[c.Pos()] = true
+			}
+		}
+	}
+	if ps != nil {
+		at[ps.Node.Pos()] = true
+	}
+	var out []Finding
+	for _, f := range r.cfg.Tree.Findings {
+		if at[fmt.Sprintf("%s:%d", f.File, f.Line)] {
+			out = append(out, finding(f))
+		}
+	}
+	return out
+}

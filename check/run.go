@@ -1,0 +1,656 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/sniproof/sniproof/backend"
+	"github.com/sniproof/sniproof/certs"
+	"github.com/sniproof/sniproof/harness"
+	"github.com/sniproof/sniproof/lint"
+)
+
+// Options configure a check.
+type Options struct {
+	// Config names the configuration: an nginx.conf, a folder holding
+	// one, or a folder of site files.
+	Config string
+	// ConfDir is the folder of the main file in the container; "" means
+	// DefaultConfDir.
+	ConfDir string
+	// Expect names an expectations file (see LoadExpectations), or "".
+	Expect string
+	// Image is the nginx image to run; "" means the project's nginx image
+	// for Debian bookworm.
+	Image string
+	// Baseline names a previous check's JSON report to compare with, or "".
+	Baseline string
+	// Progress receives a line per step; nil for silence.
+	Progress io.Writer
+	// Waits bound every wait; the zero value means DefaultWaits.
+	Waits Waits
+}
+
+// Waits are every wait of a check, in one place.
+type Waits struct {
+	// Request bounds one request through nginx, answer included.
+	Request time.Duration
+	// Event bounds the wait, after a response, for the first event of the
+	// backend (or the nginx log line) that belongs to it.
+	Event time.Duration
+	// Quiet is how long the backend's and nginx's logs must stay quiet
+	// before a request's events are taken as complete.
+	Quiet time.Duration
+	// Start bounds nginx's start once nginx -t accepted the configuration.
+	Start time.Duration
+}
+
+// DefaultWaits are the waits of a check.
+var DefaultWaits = Waits{Request: 20 * time.Second, Event: 3 * time.Second, Quiet: 300 * time.Millisecond, Start: 10 * time.Second}
+
+// globalDirectives are added with nginx -g to the configuration, which
+// stays unchanged: a second error log on the container's stderr, so that
+// check reads nginx's messages however the configuration logs.
+const globalDirectives = "error_log stderr notice;"
+
+// Run checks the configuration opts names: it runs it unchanged in nginx
+// against a backend impersonating its upstreams, requests every location
+// that proxies to a TLS upstream (or every request of the expectations
+// file), and reports what each upstream saw. Errors are *UsageError for
+// bad input and harness.InfraError for the infrastructure; a configuration
+// nginx rejects is a Report with Rejected set.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	if opts.Waits == (Waits{}) {
+		opts.Waits = DefaultWaits
+	}
+	var entries []Entry
+	var err error
+	if opts.Expect != "" {
+		if entries, err = LoadExpectations(opts.Expect); err != nil {
+			return nil, err
+		}
+	}
+	var base *Report
+	if opts.Baseline != "" {
+		if base, err = LoadReport(opts.Baseline); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := LoadConfig(opts.Config, opts.ConfDir)
+	var parseErr *lint.ConfigError
+	if err != nil && !errors.As(err, &parseErr) {
+		return nil, err
+	}
+	rep := &Report{APIVersion: APIVersion, Kind: ReportKind, Config: opts.Config, Folder: cfg.Tree.Options.HostDir, Main: cfg.Main(), Wrapped: cfg.Wrapped,
+		Date: time.Now().UTC().Format(time.RFC3339), Expectations: opts.Expect, Notes: []string{}, Locations: []Location{}, Lint: []Finding{}}
+	if cfg.Wrapped {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s is site files, not a whole nginx.conf: check wrapped %s in a minimal main file of its own, %s (events {} and http { include ... })",
+			opts.Config, strings.Join(cfg.Sites, ", "), cfg.Main()))
+	}
+
+	r := &runner{opts: opts, rep: rep, cfg: cfg, progress: opts.Progress}
+	sess, err := harness.NewSession(ctx, opts.Progress)
+	r.sess = sess
+	if sess != nil {
+		rep.Session = sess.ID
+	}
+	defer func() {
+		if os.Getenv("SNIPROOF_KEEP") == "1" && sess != nil {
+			r.say("SNIPROOF_KEEP=1: kept the containers of session %s:\n  docker ps --filter label=%s=%s\n  remove them with: bin/sniproof sweep --session %s",
+				sess.ID, harness.LabelSession, sess.ID, sess.ID)
+			return
+		}
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if cerr := sess.Close(cctx); cerr != nil {
+			r.say("cleanup: %v", cerr)
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if rep.Image, err = r.image(ctx); err != nil {
+		return nil, err
+	}
+	if parseErr != nil {
+		return r.unparsable(ctx, parseErr)
+	}
+	r.plan = NewPlan(cfg)
+	rep.Notes = append(rep.Notes, r.plan.Notes...)
+	for _, f := range cfg.Tree.Findings {
+		rep.Lint = append(rep.Lint, finding(f))
+	}
+	if err := r.start(ctx); err != nil {
+		return nil, err
+	}
+	if rep.Rejected != nil {
+		rep.summarise()
+		return rep, nil
+	}
+	r.requests(ctx, entries)
+	rep.summarise()
+	if base != nil {
+		rep.Baseline = opts.Baseline
+		rep.Changes = Compare(base, rep)
+	}
+	return rep, nil
+}
+
+// runner is one check's state.
+type runner struct {
+	opts     Options
+	rep      *Report
+	cfg      *Config
+	plan     *Plan
+	progress io.Writer
+	sess     *harness.Session
+	ca       *certs.Authority
+	backend  *harness.BackendContainer
+	nginx    *harness.NginxHost
+	// skipIP holds, by IP address, why the backend could not take it.
+	skipIP map[string]string
+}
+
+func (r *runner) say(format string, args ...any) {
+	if r.progress != nil {
+		fmt.Fprintf(r.progress, "sniproof check: "+format+"\n", args...)
+	}
+}
+
+// image resolves the nginx image: the operator's, or the project's.
+func (r *runner) image(ctx context.Context) (string, error) {
+	if img := r.opts.Image; img != "" {
+		if _, err := r.sess.Docker.ImageInspect(ctx, img); err == nil {
+			return img, nil
+		}
+		r.say("image %s is not on the Docker engine: pulling it (at most %s)", img, pullTimeout)
+		pctx, cancel := context.WithTimeout(ctx, pullTimeout)
+		defer cancel()
+		res, err := r.sess.Docker.ImagePull(pctx, img, client.ImagePullOptions{})
+		if err == nil {
+			_, err = io.Copy(io.Discard, res)
+			res.Close()
+		}
+		if _, ierr := r.sess.Docker.ImageInspect(ctx, img); ierr != nil {
+			return "", usagef("the image %s is not on the Docker engine and could not be pulled (%v): build or load it first", img, firstLine(err))
+		}
+		return img, nil
+	}
+	recipe, err := harness.LoadRecipe("nginx", "bookworm")
+	if err != nil {
+		return "", &harness.InfraError{Op: "image of nginx from bookworm", Err: err}
+	}
+	return r.sess.Images.Debian(ctx, recipe)
+}
+
+// pullTimeout bounds the pull of an image named with --image.
+const pullTimeout = 2 * time.Minute
+
+// firstLine is an error's first line, or "no error".
+func firstLine(err error) string {
+	if err == nil {
+		return "no error, but the image is still missing"
+	}
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
+}
+
+// runNginx starts the nginx container, mapping a missing nginx to a
+// UsageError.
+func (r *runner) runNginx(ctx context.Context, ports []string, extra []*testcontainers.DockerNetwork) error {
+	var err error
+	r.nginx, err = r.sess.RunNginxHost(ctx, r.rep.Image, ports, extra)
+	if err != nil {
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file or directory"):
+			return usagef("the image %s has no nginx on its PATH: name an image that contains nginx (--image)", r.rep.Image)
+		}
+		return &harness.InfraError{Op: "start nginx", Err: err}
+	}
+	code, out, err := r.nginx.Run(ctx, "nginx", "-v")
+	if err != nil {
+		return &harness.InfraError{Op: "nginx -v", Err: err}
+	}
+	if m := regexp.MustCompile(`nginx/(\S+)`).FindStringSubmatch(out); code == 0 && m != nil {
+		r.rep.Nginx = m[1]
+	}
+	return nil
+}
+
+// start impersonates the upstreams, starts nginx with the configuration
+// and waits until it serves; a configuration nginx refuses sets Rejected.
+func (r *runner) start(ctx context.Context) error {
+	var err error
+	if r.ca, err = certs.NewCA("sniproof check " + r.sess.ID); err != nil {
+		return err
+	}
+	statics, networks := r.impersonate(ctx)
+	cfg, err := r.backendConfig()
+	if err != nil {
+		return &harness.InfraError{Op: "configure the backend", Err: err}
+	}
+	if len(r.plan.Ports) > 0 {
+		r.say("starting the backend: %s on ports %s", strings.Join(r.plan.Names, ", "), joinInts(r.plan.Ports))
+	} else {
+		r.say("starting the backend: the configuration has no static TLS upstream")
+	}
+	if r.backend, err = r.sess.RunCheckBackend(ctx, cfg, r.plan.Aliases, statics); err != nil {
+		return err
+	}
+	r.rep.Backend.Names, r.rep.Backend.Ports = r.plan.Names, r.plan.Ports
+	if len(r.plan.Names) > 0 {
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the backend answers as %s on ports %s, refusing a ClientHello without SNI or with another name with alert 80, with a certificate for exactly those names from the run's CA",
+			strings.Join(r.plan.Names, ", "), joinInts(r.plan.Ports)))
+	}
+
+	var ports []string
+	seen := map[int]bool{}
+	for _, s := range r.plan.Servers {
+		for _, l := range s.Listens {
+			if l.Reachable && !seen[l.Port] && l.Port > 0 {
+				seen[l.Port] = true
+				ports = append(ports, strconv.Itoa(l.Port)+"/tcp")
+			}
+		}
+	}
+	r.say("starting nginx from %s", r.rep.Image)
+	if err := r.runNginx(ctx, ports, networks); err != nil {
+		return err
+	}
+	files, err := r.plan.Files()
+	if err != nil {
+		return err
+	}
+	for _, n := range r.plan.Trusted {
+		p := r.cfg.Tree.ContainerPath(n.Arg(0))
+		if _, ok := files[p]; ok || strings.Contains(p, "$") {
+			continue
+		}
+		files[p] = r.ca.CertPEM()
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (%s at %s), so that nginx trusts the backend's certificate", p, n.Name, n.Pos()))
+	}
+	if err := r.nginx.CopyFiles(ctx, files); err != nil {
+		return &harness.InfraError{Op: "copy the configuration into nginx", Err: err}
+	}
+	r.removeLeftovers(ctx)
+	if done, err := r.test(ctx); done || err != nil {
+		return err
+	}
+	return r.launch(ctx)
+}
+
+// impersonate creates, for each IP upstream, a network in which the backend
+// takes that address, and records those it cannot take.
+func (r *runner) impersonate(ctx context.Context) ([]harness.StaticIP, []*testcontainers.DockerNetwork) {
+	r.skipIP = map[string]string{}
+	var statics []harness.StaticIP
+	var networks []*testcontainers.DockerNetwork
+	var routes []route
+	if local := os.Getenv("DOCKER_HOST"); local == "" || strings.HasPrefix(local, "unix://") {
+		routes = hostRoutes()
+	}
+	for _, p := range r.plan.Passes {
+		for _, t := range p.Targets {
+			if t.IP {
+				if why := unimpersonable(t.Host); why != "" {
+					r.skipIP[t.Host] = why
+				}
+			}
+		}
+	}
+	for _, ip := range r.plan.IPs {
+		if why := unimpersonable(ip.String()); why != "" {
+			r.skipIP[ip.String()] = why
+			continue
+		}
+		var errs []string
+		for _, c := range candidates(ip, r.plan.IPs) {
+			if clash := routeClash(c.Prefix, routes); clash != "" {
+				errs = append(errs, clash)
+				continue
+			}
+			nw, err := r.sess.NewSubnetNetwork(ctx, c.Prefix, c.Gateway)
+			if err != nil {
+				errs = append(errs, err.Error())
+				continue
+			}
+			statics = append(statics, harness.StaticIP{Network: nw, Addr: ip})
+			networks = append(networks, nw)
+			r.rep.Backend.Impersonated = append(r.rep.Backend.Impersonated, Impersonation{IP: ip.String(), Subnet: c.Prefix.String()})
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s is impersonated by the backend (an internal network %s, which nginx joins)", ip, c.Prefix))
+			errs = nil
+			break
+		}
+		if errs != nil {
+			why := "no subnet holds it as a host address apart from the other impersonated addresses"
+			if len(errs) > 0 {
+				why = errs[len(errs)-1]
+			}
+			r.skipIP[ip.String()] = why
+			r.rep.Backend.Impersonated = append(r.rep.Backend.Impersonated, Impersonation{IP: ip.String(), Reason: why})
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s cannot be impersonated: %s; its locations are not checked", ip, why))
+		}
+	}
+	return statics, networks
+}
+
+// backendConfig is one TLS listener per upstream port, each serving every
+// upstream name with one certificate for them, refusing any other
+// ClientHello with alert 80 as the field report's upstream does.
+func (r *runner) backendConfig() (*backend.Config, error) {
+	names := r.plan.Names
+	certNames := names
+	if len(certNames) == 0 {
+		certNames = []string{"impersonated-upstream.invalid"}
+	}
+	leaf, err := r.ca.Leaf(certNames...)
+	if err != nil {
+		return nil, err
+	}
+	key, err := leaf.KeyPEM()
+	if err != nil {
+		return nil, err
+	}
+	control := 9000
+	for slices.Contains(r.plan.Ports, control) {
+		control++
+	}
+	cfg := &backend.Config{Control: fmt.Sprintf(":%d", control)}
+	for _, p := range r.plan.Ports {
+		cfg.Listeners = append(cfg.Listeners, backend.Listener{
+			Name: fmt.Sprintf("port-%d", p), Addr: fmt.Sprintf(":%d", p), Names: names,
+			Refuse: backend.RefuseAlert80, CertPEM: string(leaf.ChainPEM()), KeyPEM: string(key),
+		})
+	}
+	if len(cfg.Listeners) == 0 {
+		cfg.Listeners = []backend.Listener{{Name: "idle", Addr: fmt.Sprintf(":%d", control+1), Plain: true}}
+	}
+	return cfg, cfg.Validate()
+}
+
+// removeLeftovers removes, from each folder that an include pattern lists
+// and that the operator's folder provides, the image's own files the
+// operator's folder does not have (Debian's sites-enabled/default).
+func (r *runner) removeLeftovers(ctx context.Context) {
+	for dir, bases := range r.plan.Leftovers() {
+		code, out, err := r.nginx.Run(ctx, "ls", "-A", dir)
+		if err != nil || code != 0 {
+			continue
+		}
+		own := r.plan.hostFiles(dir)
+		for _, name := range strings.Fields(out) {
+			if own[name] || !matchesAny(bases, name) {
+				continue
+			}
+			p := path.Join(dir, name)
+			if code, _, err := r.nginx.Run(ctx, "rm", "-f", p); err == nil && code == 0 {
+				r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("removed the image's %s, which your folder does not have, so that the include of %s reads your files alone", p, path.Join(dir, bases[0])))
+			} else {
+				r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the image's %s, which your folder does not have, is included too (it could not be removed)", p))
+			}
+		}
+	}
+}
+
+func matchesAny(patterns []string, name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return false
+	}
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// nginx -t's messages for a certificate file it cannot open.
+	missingCert    = regexp.MustCompile(`cannot load certificate(?: key)? "([^"]+)"`)
+	missingVerify  = regexp.MustCompile(`SSL_CTX_load_verify_locations\("([^"]+)"\)`)
+	noSuchFile     = regexp.MustCompile(`(?i)no such file`)
+	nginxFileLine  = regexp.MustCompile(` in (/[^\s:]+):(\d+)`)
+	startedWorkers = "start worker process"
+)
+
+// test runs nginx -t until it accepts the configuration, replacing each
+// certificate file it finds missing with a throwaway one. It returns done
+// when nginx refuses the configuration for another reason, with Rejected
+// set to nginx's own message.
+func (r *runner) test(ctx context.Context) (bool, error) {
+	main := r.cfg.Main()
+	made := map[string]bool{}
+	for {
+		code, out, err := r.nginx.Run(ctx, "nginx", "-t", "-c", main, "-g", globalDirectives)
+		if err != nil {
+			return true, &harness.InfraError{Op: "nginx -t", Err: err}
+		}
+		if code == 0 {
+			return false, nil
+		}
+		missing := ""
+		if m := missingCert.FindStringSubmatch(out); m != nil && noSuchFile.MatchString(out) {
+			missing = m[1]
+		} else if m := missingVerify.FindStringSubmatch(out); m != nil && noSuchFile.MatchString(out) {
+			missing = m[1]
+		}
+		if missing == "" || made[missing] {
+			r.reject(code, out)
+			return true, nil
+		}
+		files, note, ok, err := r.throwaway(missing)
+		if err != nil {
+			return true, err
+		}
+		if !ok {
+			r.reject(code, out)
+			return true, nil
+		}
+		for p := range files {
+			made[p] = true
+		}
+		if err := r.nginx.CopyFiles(ctx, files); err != nil {
+			return true, &harness.InfraError{Op: "copy a throwaway certificate into nginx", Err: err}
+		}
+		r.rep.Notes = append(r.rep.Notes, note)
+	}
+}
+
+// reject records nginx's refusal, with the operator's file and line.
+func (r *runner) reject(code int, out string) {
+	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(out)}
+	if m := nginxFileLine.FindStringSubmatch(out); m != nil {
+		for _, f := range r.cfg.Tree.Files {
+			if f.Container == m[1] {
+				ct.At = f.Name + ":" + m[2]
+			}
+		}
+	}
+	r.rep.Rejected = ct
+}
+
+// throwaway makes the certificate files a directive names at the missing
+// container path p: a certificate for its server's names and its key (both
+// of the pair), or the run's CA for a trusted or client CA file.
+func (r *runner) throwaway(p string) (map[string][]byte, string, bool, error) {
+	t := r.cfg.Tree
+	var n *lint.Node
+	for _, c := range r.plan.Certs {
+		if t.ContainerPath(c.Arg(0)) == p {
+			n = c
+			break
+		}
+	}
+	if n == nil {
+		return nil, "", false, nil
+	}
+	if n.Name == "ssl_trusted_certificate" || n.Name == "ssl_client_certificate" {
+		return map[string][]byte{p: r.ca.CertPEM()}, fmt.Sprintf("%s %s (%s) is missing: the run's CA was written there", n.Name, n.Arg(0), n.Pos()), true, nil
+	}
+	certName := strings.TrimSuffix(n.Name, "_key")
+	certNode, keyNode := n.Parent.Lookup(certName), n.Parent.Lookup(certName+"_key")
+	if certNode == nil || keyNode == nil {
+		return nil, "", false, nil
+	}
+	names := []string{}
+	if s := n.Enclosing("server"); s != nil {
+		for _, c := range s.Children {
+			if c.Name != "server_name" {
+				continue
+			}
+			for _, a := range c.Args {
+				if a != "" && a != "_" && !strings.HasPrefix(a, "~") && !strings.Contains(a, "$") {
+					names = append(names, strings.TrimPrefix(a, "."))
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		names = []string{"localhost"}
+	}
+	leaf, err := r.ca.Leaf(names...)
+	if err != nil {
+		return nil, "", false, err
+	}
+	key, err := leaf.KeyPEM()
+	if err != nil {
+		return nil, "", false, err
+	}
+	certPath, keyPath := t.ContainerPath(certNode.Arg(0)), t.ContainerPath(keyNode.Arg(0))
+	files := map[string][]byte{certPath: leaf.ChainPEM(), keyPath: key}
+	if certPath == keyPath {
+		files[certPath] = append(leaf.ChainPEM(), key...)
+	}
+	note := fmt.Sprintf("%s %s (%s) is missing: check made a throwaway certificate for %s there, and its key at %s",
+		certNode.Name, certNode.Arg(0), certNode.Pos(), strings.Join(names, ", "), keyPath)
+	return files, note, true, nil
+}
+
+// launch starts nginx with the configuration, unchanged but for the error
+// log on stderr that -g adds, and waits until its workers run.
+func (r *runner) launch(ctx context.Context) error {
+	from := r.nginx.Log.Len()
+	cmd := fmt.Sprintf("exec nginx -c %s -g %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2", shQuote(r.cfg.Main()), shQuote(globalDirectives))
+	if !r.plan.Daemon {
+		cmd = strings.TrimPrefix(cmd, "exec ") + " &"
+	}
+	code, out, err := r.nginx.Run(ctx, "sh", "-c", cmd)
+	if err != nil {
+		return &harness.InfraError{Op: "start nginx", Err: err}
+	}
+	if code != 0 {
+		lines := strings.Join(r.nginx.Log.Lines(from), "\n")
+		r.reject(code, strings.TrimSpace("nginx -t accepted the configuration, but nginx did not start:\n"+out+"\n"+lines))
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, r.opts.Waits.Start)
+	defer cancel()
+	if _, err := r.nginx.Log.WaitFor(wctx, from, startedWorkers); err != nil {
+		r.say("nginx logged no %q within %s; going on", startedWorkers, r.opts.Waits.Start)
+	}
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("nginx runs your configuration unchanged (nginx -c %s), with -g '%s' added so that check reads its messages", r.cfg.Main(), globalDirectives))
+	return nil
+}
+
+// shQuote quotes s for sh.
+func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func joinInts(ns []int) string {
+	var s []string
+	for _, n := range ns {
+		s = append(s, strconv.Itoa(n))
+	}
+	return strings.Join(s, ", ")
+}
+
+// unparsable handles a configuration check's parser cannot read: nginx -t
+// runs on a copy of the whole folder, and its message is the verdict.
+func (r *runner) unparsable(ctx context.Context, perr *lint.ConfigError) (*Report, error) {
+	t := r.cfg.Tree
+	files, err := folderFiles(t.Options.HostDir, t.Options.ConfDir)
+	if err != nil {
+		return nil, err
+	}
+	if t.Options.MainContent != nil {
+		files[r.cfg.Main()] = t.Options.MainContent
+	}
+	if err := r.runNginx(ctx, nil, nil); err != nil {
+		return nil, err
+	}
+	if err := r.nginx.CopyFiles(ctx, files); err != nil {
+		return nil, &harness.InfraError{Op: "copy the configuration into nginx", Err: err}
+	}
+	code, out, err := r.nginx.Run(ctx, "nginx", "-t", "-c", r.cfg.Main(), "-g", globalDirectives)
+	if err != nil {
+		return nil, &harness.InfraError{Op: "nginx -t", Err: err}
+	}
+	if code == 0 {
+		return nil, usagef("sniproof cannot parse the configuration: %v (nginx -t accepts it)", perr)
+	}
+	r.reject(code, out)
+	if r.rep.Rejected.At == "" {
+		if m := nginxFileLine.FindStringSubmatch(out); m != nil {
+			if rel, ok := strings.CutPrefix(m[1], t.Options.ConfDir+"/"); ok {
+				r.rep.Rejected.At = rel + ":" + m[2]
+			}
+		}
+	}
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("sniproof's parser stopped at %v; nginx -t ran on a copy of the whole folder %s", perr, t.Options.HostDir))
+	r.rep.summarise()
+	return r.rep, nil
+}
+
+// folderFiles reads every regular file under dir (hidden ones skipped, at
+// most 2000 files and 32 MiB), by its path under confDir.
+func folderFiles(dir, confDir string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	total := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			return nil
+		}
+		if len(out) >= 2000 || total+int(st.Size()) > 32<<20 {
+			return fmt.Errorf("the folder %s is too big to copy whole (over 2000 files or 32 MiB)", dir)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[path.Join(confDir, filepath.ToSlash(rel))] = data
+		total += len(data)
+		return nil
+	})
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return out, nil
+}

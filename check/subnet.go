@@ -1,0 +1,134 @@
+package check
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+)
+
+// subnet is a network that lets the backend take an upstream's address.
+type subnet struct {
+	Prefix  netip.Prefix
+	Gateway netip.Addr
+}
+
+// candidates are the subnets in which the backend can take the address ip,
+// smallest first (/29, which leaves room for the gateway, the backend and
+// nginx, up to /24): each holds ip as a host address (neither the network
+// nor the broadcast address) and none of the other addresses to
+// impersonate, which need networks of their own.
+func candidates(ip netip.Addr, others []netip.Addr) []subnet {
+	var out []subnet
+	for bits := 29; bits >= 24; bits-- {
+		pfx, err := ip.Prefix(bits)
+		if err != nil {
+			continue
+		}
+		first, last := pfx.Addr(), lastAddr(pfx)
+		if ip == first || ip == last {
+			continue
+		}
+		clash := false
+		for _, o := range others {
+			if o != ip && pfx.Contains(o) {
+				clash = true
+			}
+		}
+		if clash {
+			continue
+		}
+		gw := first.Next()
+		if gw == ip {
+			gw = gw.Next()
+		}
+		out = append(out, subnet{Prefix: pfx, Gateway: gw})
+	}
+	return out
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Addr().As4()
+	v := binary.BigEndian.Uint32(a[:]) | (1<<(32-p.Bits()) - 1)
+	binary.BigEndian.PutUint32(a[:], v)
+	return netip.AddrFrom4(a)
+}
+
+// unimpersonable says why the backend cannot take an upstream address, or
+// "" when it can try.
+func unimpersonable(host string) string {
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil {
+		return "it is not an IP address"
+	}
+	switch {
+	case a.Is6() && !a.Is4In6():
+		return "IPv6 upstreams are not impersonated (the run's networks are IPv4)"
+	case a.IsLoopback():
+		return "it is a loopback address: nginx would reach its own container"
+	case a.IsUnspecified(), a.IsMulticast(), a.IsLinkLocalUnicast(), a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return "no container can take that address"
+	}
+	return ""
+}
+
+// route is an IPv4 route of this machine.
+type route struct {
+	Iface  string
+	Prefix netip.Prefix
+}
+
+// hostRoutes reads this machine's IPv4 routes, the default route left
+// out, from /proc/net/route; nil when it cannot.
+func hostRoutes() []route {
+	f, err := os.Open("/proc/net/route")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []route
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 8 {
+			continue
+		}
+		dst, err1 := hex.DecodeString(fields[1])
+		mask, err2 := hex.DecodeString(fields[7])
+		if err1 != nil || err2 != nil || len(dst) != 4 || len(mask) != 4 {
+			continue
+		}
+		// /proc/net/route prints network-order addresses read as
+		// little-endian numbers.
+		d := netip.AddrFrom4([4]byte{dst[3], dst[2], dst[1], dst[0]})
+		m := binary.BigEndian.Uint32(mask) // the printed value: network-order bytes read little-endian
+		bits := 0
+		for ; m&1 == 1; m >>= 1 {
+			bits++
+		}
+		if bits == 0 {
+			continue
+		}
+		out = append(out, route{Iface: fields[0], Prefix: netip.PrefixFrom(d, bits).Masked()})
+	}
+	return out
+}
+
+// routeClash names the route of this machine (not a Docker bridge's) that
+// a subnet overlaps, or "": a network for it would take that traffic over
+// while the check runs.
+func routeClash(s netip.Prefix, routes []route) string {
+	for _, r := range routes {
+		if strings.HasPrefix(r.Iface, "docker") || strings.HasPrefix(r.Iface, "br-") || strings.HasPrefix(r.Iface, "veth") {
+			continue
+		}
+		if r.Prefix.Overlaps(s) {
+			return fmt.Sprintf("this machine reaches %s through %s, and a network for %s would take that traffic over while the check runs", r.Prefix, r.Iface, s)
+		}
+	}
+	return ""
+}

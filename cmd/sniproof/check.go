@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/sniproof/sniproof/check"
+	"github.com/sniproof/sniproof/harness"
+)
+
+const checkUsage = `usage: sniproof check CONFIG [--expect FILE.yaml] [--image IMAGE] [--baseline results.json] [--json] [--out FILE]
+
+Runs an operator's nginx configuration, unchanged, in real nginx against a
+backend that impersonates its upstreams, and reports, per location that
+proxies to an HTTPS upstream, the SNI the upstream saw, the status and, for
+a failure, the cause and the configuration line that fixes it.
+
+CONFIG is an nginx.conf (or any main file), a folder holding nginx.conf, or
+a folder of site files, which check wraps in a minimal main file with an
+http {} block of its own (and says so). The main file's folder is copied to
+--conf-dir in the container (/etc/nginx), with the files it includes;
+include paths under it are read from CONFIG's folder, others are left to the
+image. nginx -t runs first: a configuration nginx rejects gets nginx's own
+message with the file and line. Certificate files it names that are missing
+get throwaway ones; the run's CA is written at every
+proxy_ssl_trusted_certificate (grpc_, uwsgi_ and stream too).
+
+The backend (sniproof's SNI-only server, refusing a ClientHello without SNI
+or with a name it does not serve with alert 80) answers under every upstream
+host name, on every upstream port, with a certificate from the run's CA for
+exactly those names. IP upstreams are impersonated: the backend takes the
+address on an internal network made for it; when that is impossible the
+location is reported as not checked, with the reason.
+
+Without --expect, check sends one request per location that proxies to
+HTTPS: the location's path, with the Host (and SNI) of the server's first
+name, on its first ssl listen port (else its first). Locations with
+variables in proxy_pass or a regular expression are not checked. With
+--expect FILE, it sends FILE's requests and compares each with its
+expectation:
+
+  - request: {host: shop.example.com, path: /api/, port: 443, scheme: https}
+    expect: {status: 200, sni: api.internal.example}   # sni "": none sent
+  - request: {scheme: tcp, port: 5432}                  # a stream server
+    expect: {status: 0, sni: "", cause: no-sni}
+
+Requests run one at a time; each one's upstream events are read from the
+backend's log (waiting, bounded, for its connection's events); nothing is
+added to the configuration to mark them.
+
+Run it from a sniproof checkout: the backend's image is built from the
+source, like the suites' (or set SNIPROOF_IMAGE_SNIPROOF). Everything it
+starts is labelled with its session and removed when it ends.
+
+flags:
+`
+
+const checkExitCodes = `
+exit codes:
+  0   every location works (with --expect: every request as expected); with
+      --baseline: no behaviour change (and every expectation met)
+  1   a location fails or differs from its expectation, nginx rejects the
+      configuration, or with --baseline a behaviour changed
+  3   infrastructure: no Docker engine, an image build failed, a container
+      did not start
+  64  bad usage, an unreadable CONFIG, an invalid expectations or baseline
+      file, an image without nginx: one sentence on stderr
+`
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("check", stderr)
+	expect := fs.String("expect", "", "expectations `FILE.yaml`: the requests to send and what each must get")
+	image := fs.String("image", "", "nginx `IMAGE` to run (default: the project's nginx image for Debian bookworm)")
+	baseline := fs.String("baseline", "", "a previous check's JSON `report` (--out or --json) to compare with: every behaviour change is listed")
+	asJSON := fs.Bool("json", false, "print the report as JSON (the format --baseline reads)")
+	out := fs.String("out", "", "also write the JSON report to `FILE`, e.g. for a later --baseline")
+	confDir := fs.String("conf-dir", check.DefaultConfDir, "the `folder` of the main file in the container")
+	quiet := fs.Bool("q", false, "quiet: no progress lines on stderr")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, checkUsage)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, checkExitCodes)
+	}
+	configs, code := parseArgs(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(configs) != 1 {
+		fmt.Fprintln(stderr, "sniproof check: name exactly one CONFIG: an nginx.conf, or a folder of site files")
+		return check.ExitUsage
+	}
+	opts := check.Options{Config: configs[0], ConfDir: *confDir, Expect: *expect, Image: *image, Baseline: *baseline}
+	if !*quiet {
+		opts.Progress = stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := check.Run(ctx, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof check: %v\n", err)
+		var ue *check.UsageError
+		switch {
+		case errors.As(err, &ue):
+			return check.ExitUsage
+		case harness.IsInfra(err):
+			return check.ExitInfra
+		}
+		return check.ExitInfra
+	}
+	if *out != "" {
+		if err := writeReport(*out, rep); err != nil {
+			fmt.Fprintf(stderr, "sniproof check: %v\n", err)
+			return check.ExitUsage
+		}
+	}
+	if *asJSON {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof check: write the report: %v\n", err)
+		return check.ExitFail
+	}
+	return rep.ExitCode()
+}
+
+// writeReport writes the JSON report to file, creating its folder.
+func writeReport(file string, rep *check.Report) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return fmt.Errorf("write the report: %w", err)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("write the report: %w", err)
+	}
+	if err := rep.WriteJSON(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write the report %s: %w", file, err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,191 @@
+package harness
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"path"
+	"sort"
+	"strings"
+
+	mnetwork "github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tcexec "github.com/testcontainers/testcontainers-go/exec"
+	"github.com/testcontainers/testcontainers-go/network"
+	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/sniproof/sniproof/backend"
+)
+
+// This file holds the containers of sniproof check, which runs an
+// operator's own nginx configuration rather than a rendered one: a backend
+// with listeners and addresses chosen from that configuration, and an nginx
+// container into which the configuration is copied, tested and started.
+
+// NewSubnetNetwork creates an internal network of the session with the
+// given subnet and gateway, so that a container can take a chosen address
+// in it (sniproof check impersonates an upstream IP address that way).
+func (s *Session) NewSubnetNetwork(ctx context.Context, subnet netip.Prefix, gateway netip.Addr) (*testcontainers.DockerNetwork, error) {
+	nw, err := network.New(ctx, network.WithLabels(s.Labels()), network.WithInternal(),
+		network.WithIPAM(&mnetwork.IPAM{Driver: "default", Config: []mnetwork.IPAMConfig{{Subnet: subnet, Gateway: gateway}}}))
+	if err != nil {
+		return nil, fmt.Errorf("create network %s: %w", subnet, err)
+	}
+	return nw, nil
+}
+
+// StaticIP is an address a container takes on a network of the session.
+type StaticIP struct {
+	Network *testcontainers.DockerNetwork
+	Addr    netip.Addr
+}
+
+// RunCheckBackend starts the backend with cfg on the session's internal
+// network, reachable there under aliases, and at every static address. On
+// error it returns the partly started container, if any; Session.Close
+// removes it.
+func (s *Session) RunCheckBackend(ctx context.Context, cfg *backend.Config, aliases []string, statics []StaticIP) (*BackendContainer, error) {
+	img, err := s.Images.Binary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	connect := func(ctx context.Context, c testcontainers.Container) error {
+		for _, st := range statics {
+			_, err := s.Docker.NetworkConnect(ctx, st.Network.ID, client.NetworkConnectOptions{
+				Container:      c.GetContainerID(),
+				EndpointConfig: &mnetwork.EndpointSettings{IPAMConfig: &mnetwork.EndpointIPAMConfig{IPv4Address: st.Addr}},
+			})
+			if err != nil {
+				return fmt.Errorf("take address %s: %w", st.Addr, err)
+			}
+		}
+		return nil
+	}
+	b, err := RunBackend(ctx, img, cfg, network.WithNetwork(aliases, s.Internal),
+		testcontainers.WithAdditionalLifecycleHooks(testcontainers.ContainerLifecycleHooks{
+			PostCreates: []testcontainers.ContainerHook{connect},
+		}),
+		s.commonOptions())
+	if err != nil {
+		return b, &InfraError{Op: "start backend", Err: err}
+	}
+	return b, nil
+}
+
+// IdleNginxConf keeps an nginx container up without serving anything, so
+// that a configuration can be copied in, tested with nginx -t and started
+// next to it: it binds no port and writes its pid outside /run.
+const IdleNginxConf = `# sniproof check: an idle nginx that keeps the container up; it serves nothing.
+pid /tmp/sniproof-idle.pid;
+error_log stderr notice;
+daemon off;
+master_process off;
+events {}
+`
+
+// idleNginxPath is where the idle configuration goes.
+const idleNginxPath = "/tmp/sniproof-idle.conf"
+
+// NginxHost is a container of an nginx image running an idle nginx, into
+// which sniproof check copies an operator's configuration, tests it and
+// starts it. Its Log holds the container's output: the idle nginx's, and
+// whatever the started nginx writes to the container's stderr.
+type NginxHost struct {
+	*testcontainers.DockerContainer
+	Log *LogBook
+}
+
+// RunNginxHost starts image img as an NginxHost publishing ports (e.g.
+// "443/tcp") on 127.0.0.1, attached to the session's front network, its
+// internal network and extra networks. On error it returns the partly
+// started container, if any; Session.Close removes it.
+func (s *Session) RunNginxHost(ctx context.Context, img string, ports []string, extra []*testcontainers.DockerNetwork) (*NginxHost, error) {
+	opts := []testcontainers.ContainerCustomizer{
+		testcontainers.WithEntrypoint("nginx"),
+		testcontainers.WithCmd("-c", idleNginxPath),
+		testcontainers.WithFiles(testcontainers.ContainerFile{
+			Reader: strings.NewReader(IdleNginxConf), ContainerFilePath: idleNginxPath, FileMode: 0o644,
+		}),
+		testcontainers.WithExposedPorts(ports...),
+		testcontainers.WithWaitStrategy(wait.ForLog(" nginx/").WithStartupTimeout(DefaultTimeouts.ContainerStart)),
+		network.WithNetwork(nil, s.Front),
+		network.WithNetwork(nil, s.Internal),
+	}
+	for _, nw := range extra {
+		opts = append(opts, network.WithNetwork(nil, nw))
+	}
+	opts = append(opts, s.commonOptions())
+	book := NewLogBook()
+	ctr, err := testcontainers.Run(ctx, img, opts...)
+	var h *NginxHost
+	if ctr != nil {
+		h = &NginxHost{DockerContainer: ctr, Log: book}
+	}
+	if err != nil {
+		return h, fmt.Errorf("run nginx from %s: %w", img, err)
+	}
+	if err := followLogs(ctx, ctr, book); err != nil {
+		return h, fmt.Errorf("run nginx from %s: %w", img, err)
+	}
+	return h, nil
+}
+
+// CopyFiles copies files, by absolute container path, into the container
+// in one archive; missing folders are created.
+func (h *NginxHost) CopyFiles(ctx context.Context, files map[string][]byte) error {
+	var b bytes.Buffer
+	w := tar.NewWriter(&b)
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		rel := strings.TrimPrefix(path.Clean(name), "/")
+		if err := w.WriteHeader(&tar.Header{Name: rel, Mode: 0o644, Size: int64(len(files[name])), Typeflag: tar.TypeReg}); err != nil {
+			return fmt.Errorf("copy %s: %w", name, err)
+		}
+		if _, err := w.Write(files[name]); err != nil {
+			return fmt.Errorf("copy %s: %w", name, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("copy files: %w", err)
+	}
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return fmt.Errorf("copy files: docker client: %w", err)
+	}
+	defer cli.Close()
+	if _, err := cli.CopyToContainer(ctx, h.GetContainerID(), client.CopyToContainerOptions{DestinationPath: "/", Content: &b}); err != nil {
+		return fmt.Errorf("copy files: %w", err)
+	}
+	return nil
+}
+
+// Run runs cmd in the container and returns its exit code and output,
+// stdout and stderr merged.
+func (h *NginxHost) Run(ctx context.Context, cmd ...string) (int, string, error) {
+	code, out, err := h.Exec(ctx, cmd, tcexec.Multiplexed())
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: %w", strings.Join(cmd, " "), err)
+	}
+	data, _ := io.ReadAll(out)
+	return code, string(data), nil
+}
+
+// ClassifyEvents sums up backend events as a case's Observation does: the
+// outcome (served, refused, failed or untouched), the reason of a refusal
+// or failure, and the first SNI seen (nil when no ClientHello arrived).
+func ClassifyEvents(events []backend.Event) (outcome, reason string, sni *string) {
+	return classify(events)
+}
+
+// ContainerIP is the container's address on the named network.
+func ContainerIP(ctx context.Context, c *testcontainers.DockerContainer, networkName string) (string, error) {
+	return containerIP(ctx, c, networkName)
+}

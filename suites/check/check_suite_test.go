@@ -1,0 +1,69 @@
+//go:build conformance
+
+// Package check_test is the suite of sniproof check: it checks the sample
+// operator configuration of fixtures/check end to end in real nginx, with
+// its expected per-location verdicts; checks that lint and check agree on
+// it; runs the baseline scenario (an edit that breaks one location); and
+// feeds check a configuration nginx rejects and a file it cannot read.
+// Every check runs in a session of its own, removed when it ends.
+package check_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	. "github.com/onsi/gomega"
+
+	"github.com/sniproof/sniproof/check"
+	"github.com/sniproof/sniproof/report"
+	"github.com/sniproof/sniproof/suites"
+)
+
+// childEnv makes the suite's binary check the file it names and print the
+// error, for the spec that runs it as an unprivileged user.
+const childEnv = "SNIPROOF_CHECK_CHILD"
+
+func TestCheck(t *testing.T) {
+	if file := os.Getenv(childEnv); file != "" {
+		_, err := check.Run(context.Background(), check.Options{Config: file})
+		fmt.Print(err)
+		os.Exit(0)
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "check")
+}
+
+var (
+	// setupErr is the error, if any, of the check every spec of the
+	// sample depends on.
+	setupErr error
+	// starts counts the containers the checks started: a backend and an
+	// nginx each.
+	starts atomic.Int64
+)
+
+var progress = suites.NewProgress(os.Stderr, os.Getenv("SNIPROOF_QUIET") == "1")
+
+var _ = ReportBeforeSuite(func(r Report) {
+	progress.Start(r.PreRunStats.SpecsThatWillRun)
+})
+
+var _ = ReportAfterEach(func(r SpecReport) {
+	if r.State.Is(types.SpecStateSkipped | types.SpecStatePending) {
+		return
+	}
+	progress.Done(r.Failed())
+})
+
+var _ = ReportAfterSuite("records", func(r Report) {
+	dir, err := suites.ReportDir()
+	Expect(err).NotTo(HaveOccurred())
+	s := suites.Suite("check", r, setupErr)
+	s.ContainerStarts = int(starts.Load())
+	Expect(report.WriteSuite(dir, s)).To(Succeed())
+})
