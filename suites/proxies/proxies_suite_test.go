@@ -125,6 +125,15 @@ func closeStack(ctx context.Context) {
 		fmt.Fprintf(os.Stderr, "sniproof: SNIPROOF_KEEP=1: kept the containers of session %s:\n"+
 			"  docker ps --filter label=%s=%s\n  remove them with: bin/sniproof sweep --session %s\n",
 			stack.Session.ID, harness.LabelSession, stack.Session.ID, stack.Session.ID)
+		if stack.Backend != nil {
+			fmt.Fprintf(os.Stderr, "  backend: docker logs %.12s (one JSON line per event)\n", stack.Backend.GetContainerID())
+		}
+		for key, s := range started {
+			if s.Proxy != nil && s.Proxy.Container != nil {
+				fmt.Fprintf(os.Stderr, "  %s: %s (send the case's Host header), docker exec -it %.12s sh\n",
+					key, s.Proxy.BaseURL(), s.Proxy.Container.GetContainerID())
+			}
+		}
 		return
 	}
 	Expect(stack.Close(ctx)).To(Succeed(), "remove the run's containers and networks")
