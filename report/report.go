@@ -36,7 +36,7 @@ const (
 const (
 	Success = "success" // every case passed (or failed as the ledger expects)
 	Partial = "partial" // some cases failed
-	Failure = "failure" // no case passed
+	Failure = "failure" // no case passed (or none ran)
 )
 
 // Exit codes of a conformance run.
@@ -274,10 +274,11 @@ func (d *Document) finish() {
 		p := byProfile[k]
 		s := p.Statistics
 		switch {
+		case s.Passed+s.XFailed == 0:
+			// Nothing passed: every case failed or none ran.
+			p.Result = Failure
 		case s.Failed+s.XPassed == 0:
 			p.Result = Success
-		case s.Passed+s.XFailed == 0:
-			p.Result = Failure
 		default:
 			p.Result = Partial
 		}
