@@ -3,20 +3,15 @@ package harness
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
-	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tcexec "github.com/testcontainers/testcontainers-go/exec"
 	"github.com/testcontainers/testcontainers-go/network"
@@ -50,98 +45,6 @@ type ClientTimeouts struct {
 
 // DefaultClientTimeouts are the client cases' timeouts.
 var DefaultClientTimeouts = ClientTimeouts{Command: 20 * time.Second, Seen: 3 * time.Second}
-
-// clientBuilderVersion tags client images apart from other Debian images:
-// they are built with a man page folder, see buildClientImage.
-const clientBuilderVersion = builderVersion + "+man1"
-
-// ClientImage returns the client image of a recipe (docker/clients/RELEASE.packages):
-// the image named by the recipe's environment variable when set, else its
-// content-addressed tag, built when missing.
-//
-// It is built like Images.Debian builds every other image, except that
-// /usr/share/man/man1 exists while packages are installed: Java's
-// post-installation script registers its man page with update-alternatives,
-// which fails when the folder is missing (the image build leaves man pages
-// out).
-func (im *Images) ClientImage(ctx context.Context, r Recipe) (string, error) {
-	if ref := os.Getenv(r.EnvVar()); ref != "" {
-		im.progress("image %s/%s: using %s from %s", r.Image, r.Release, ref, r.EnvVar())
-		return ref, nil
-	}
-	tag := clientTag(r)
-	return im.once(tag, func() (string, error) {
-		if im.has(ctx, tag) {
-			im.progress("image %s: present", tag)
-			return tag, nil
-		}
-		start := time.Now()
-		im.progress("image %s: building from %s (%s) ...", tag, r.file, strings.Join(r.Packages, " "))
-		if err := im.buildClientImage(ctx, r, tag); err != nil {
-			return "", &InfraError{Op: "build image " + tag, Err: err}
-		}
-		im.progress("image %s: built in %s", tag, time.Since(start).Round(time.Second))
-		return tag, nil
-	})
-}
-
-// clientTag is the content-addressed tag of a client recipe.
-func clientTag(r Recipe) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n", clientBuilderVersion, r.Release, r.Image)
-	for _, p := range r.Packages {
-		fmt.Fprintln(h, p)
-	}
-	return fmt.Sprintf("sniproof/%s:%s-%s", r.Image, r.Release, hex.EncodeToString(h.Sum(nil))[:12])
-}
-
-// buildClientImage is buildDebian with an essential hook that creates the
-// man page folder before the recipe's packages are installed.
-func (im *Images) buildClientImage(ctx context.Context, r Recipe, tag string) error {
-	if _, err := exec.LookPath("mmdebstrap"); err != nil {
-		return fmt.Errorf("mmdebstrap is not installed (apt-get install mmdebstrap): %w", err)
-	}
-	mirror, err := DebianMirror()
-	if err != nil {
-		return err
-	}
-	args := []string{
-		"--variant=essential",
-		"--include=" + strings.Join(r.Packages, ","),
-		"--dpkgopt=path-exclude=/usr/share/man/*",
-		"--dpkgopt=path-exclude=/usr/share/locale/*",
-		"--dpkgopt=path-exclude=/usr/share/doc/*",
-		`--essential-hook=mkdir -p "$1/usr/share/man/man1"`,
-		r.Release, "-", mirror,
-	}
-	cmd := exec.CommandContext(ctx, "mmdebstrap", args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return fmt.Errorf("mmdebstrap: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start mmdebstrap: %w", err)
-	}
-	res, importErr := im.Docker.ImageImport(ctx, client.ImageImportSource{Source: out, SourceName: "-"}, tag,
-		client.ImageImportOptions{Message: "sniproof " + r.file, Changes: []string{`CMD ["/bin/sh"]`}})
-	if importErr == nil {
-		_, importErr = io.Copy(io.Discard, res)
-		res.Close()
-	}
-	_, _ = io.Copy(io.Discard, out)
-	if err := cmd.Wait(); err != nil {
-		// docker import has tagged whatever part of the root filesystem
-		// arrived: remove it, or the next run would take it as built.
-		_, _ = im.Docker.ImageRemove(context.WithoutCancel(ctx), tag, client.ImageRemoveOptions{Force: true})
-		return fmt.Errorf("mmdebstrap %s: %w\n%s", r.Release, err, lastLines(stderr.String(), 15))
-	}
-	if importErr != nil {
-		return fmt.Errorf("docker import: %w", importErr)
-	}
-	return nil
-}
 
 // ClientContainer is the container the clients under test run in: it
 // sleeps, and every client command is one exec in it. Commands must run
@@ -228,7 +131,7 @@ func (st *Stack) StartClient(ctx context.Context, release string, files ...Clien
 	if err != nil {
 		return nil, "", &InfraError{Op: op, Err: err}
 	}
-	img, err := st.Session.Images.ClientImage(ctx, recipe)
+	img, err := st.Session.Images.Debian(ctx, recipe)
 	if err != nil {
 		return nil, "", err
 	}

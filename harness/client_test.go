@@ -181,15 +181,3 @@ func TestObserveFront(t *testing.T) {
 		t.Errorf("another address's line was taken: SNI %v", obs.SNI)
 	}
 }
-
-func TestClientTag(t *testing.T) {
-	r := Recipe{Image: "clients", Release: "bookworm", Packages: []string{"curl", "default-jre-headless"}}
-	tag := clientTag(r)
-	if tag == r.Tag() || !strings.HasPrefix(tag, "sniproof/clients:bookworm-") {
-		t.Errorf("clientTag %q, Tag %q: want a tag of its own", tag, r.Tag())
-	}
-	r.Packages = append(r.Packages, "wget")
-	if clientTag(r) == tag {
-		t.Error("the tag does not change with the package list")
-	}
-}

@@ -23,7 +23,9 @@ import (
 )
 
 // builderVersion changes whenever the way images are built changes, so that
-// every content-addressed tag changes with it.
+// every content-addressed tag changes with it. (Creating the empty man page
+// folder changed no image whose packages built without it, so it kept the
+// version.)
 const builderVersion = "mmdebstrap-essential-1"
 
 // Recipe is a Debian-based image: one Debian release and a package list.
@@ -193,6 +195,9 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) error {
 		"--dpkgopt=path-exclude=/usr/share/man/*",
 		"--dpkgopt=path-exclude=/usr/share/locale/*",
 		"--dpkgopt=path-exclude=/usr/share/doc/*",
+		// Man pages are left out, but some post-installation scripts
+		// (Java's update-alternatives) need the folder to exist.
+		`--essential-hook=mkdir -p "$1/usr/share/man/man1"`,
 		r.Release, "-", mirror,
 	}
 	cmd := exec.CommandContext(ctx, "mmdebstrap", args...)
@@ -209,7 +214,11 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start mmdebstrap: %w", err)
 	}
-	res, importErr := im.Docker.ImageImport(ctx, client.ImageImportSource{Source: out, SourceName: "-"}, tag,
+	// The root filesystem is imported under a partial tag and given its
+	// content-addressed tag only once mmdebstrap succeeded: an interrupted
+	// build must never leave an image that a later run takes for finished.
+	partial := tag + "-partial-" + randomID()
+	res, importErr := im.Docker.ImageImport(ctx, client.ImageImportSource{Source: out, SourceName: "-"}, partial,
 		client.ImageImportOptions{Message: "sniproof " + r.file, Changes: []string{`CMD ["/bin/sh"]`}})
 	if importErr == nil {
 		_, importErr = io.Copy(io.Discard, res)
@@ -217,13 +226,19 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) error {
 	}
 	// Drain what the import left unread so mmdebstrap can finish.
 	_, _ = io.Copy(io.Discard, out)
-	if err := cmd.Wait(); err != nil {
-		// The import may have tagged a partial root filesystem: remove it,
-		// or the next run would take it for a finished build.
-		if importErr == nil {
-			_, _ = im.Docker.ImageRemove(context.WithoutCancel(ctx), tag, client.ImageRemoveOptions{Force: true})
+	waitErr := cmd.Wait()
+	cleanup := context.WithoutCancel(ctx)
+	if waitErr != nil || importErr != nil {
+		_, _ = im.Docker.ImageRemove(cleanup, partial, client.ImageRemoveOptions{Force: true})
+	}
+	if waitErr != nil {
+		return fmt.Errorf("mmdebstrap %s: %w\n%s", r.Release, waitErr, lastLines(stderr.String(), 15))
+	}
+	if importErr == nil {
+		if _, err := im.Docker.ImageTag(cleanup, client.ImageTagOptions{Source: partial, Target: tag}); err != nil {
+			importErr = fmt.Errorf("tag %s: %w", tag, err)
 		}
-		return fmt.Errorf("mmdebstrap %s: %w\n%s", r.Release, err, lastLines(stderr.String(), 15))
+		_, _ = im.Docker.ImageRemove(cleanup, partial, client.ImageRemoveOptions{})
 	}
 	if importErr != nil {
 		return fmt.Errorf("docker import: %w", importErr)

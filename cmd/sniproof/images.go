@@ -41,11 +41,7 @@ func runImages(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "sniproof images: %v\n", err)
 			return exitUsage
 		}
-		build := im.Debian
-		if image == "clients" {
-			build = im.ClientImage
-		}
-		ref, err := build(ctx, r)
+		ref, err := im.Debian(ctx, r)
 		if err != nil {
 			fmt.Fprintf(stderr, "sniproof images: %v\n", err)
 			return exitInfra
