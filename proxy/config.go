@@ -1,16 +1,13 @@
 package proxy
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/sniproof/sniproof/internal/jsonfile"
 	"net"
 	"net/url"
 	"os"
-	"reflect"
 	"strings"
 	"time"
 )
@@ -144,61 +141,11 @@ func parseConfig(name string, data []byte) (*Config, error) {
 
 // decodeConfig decodes data, read from the file name, strictly.
 func decodeConfig(name string, data []byte) (*Config, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var cfg Config
-	if err := dec.Decode(&cfg); err != nil {
-		var syntaxErr *json.SyntaxError
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syntaxErr):
-			line, col := position(data, syntaxErr.Offset)
-			return nil, fmt.Errorf("%s:%d:%d: %w", name, line, col, err)
-		case errors.As(err, &typeErr):
-			line, col := position(data, typeErr.Offset)
-			return nil, fmt.Errorf("%s:%d:%d: %s: expected %s, got %s",
-				name, line, col, typeErr.Field, describe(typeErr.Type), typeErr.Value)
-		case errors.Is(err, io.EOF):
-			return nil, fmt.Errorf("%s: empty file, expected a JSON object", name)
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			line, col := position(data, int64(len(data)))
-			return nil, fmt.Errorf("%s:%d:%d: unexpected end of file", name, line, col)
-		}
-		// Unknown fields: encoding/json gives no position for them.
-		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "json: "))
-	}
-	end := dec.InputOffset()
-	if err := dec.Decode(new(json.RawMessage)); !errors.Is(err, io.EOF) {
-		rest := data[end:]
-		skipped := len(rest) - len(bytes.TrimLeft(rest, " \t\r\n"))
-		line, col := position(data, end+int64(skipped)+1)
-		return nil, fmt.Errorf("%s:%d:%d: unexpected data after the config object", name, line, col)
+	if err := jsonfile.Decode(name, data, &cfg); err != nil {
+		return nil, err
 	}
 	return &cfg, nil
-}
-
-// position turns the offset encoding/json reports, the number of bytes read
-// when the error was found, into the 1-based line and column of the last
-// byte read.
-func position(data []byte, offset int64) (line, col int) {
-	pos := int(min(max(offset-1, 0), int64(len(data))))
-	head := data[:pos]
-	line = 1 + bytes.Count(head, []byte("\n"))
-	col = pos - bytes.LastIndexByte(head, '\n')
-	return line, col
-}
-
-// describe names the JSON value a Go type decodes from.
-func describe(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	}
-	return t.String()
 }
 
 // Validate checks that c can be served, without reading any file: there is
