@@ -4,11 +4,13 @@
 package suites
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/onsi/ginkgo/v2/types"
 
@@ -191,4 +193,68 @@ func (p *Progress) Done(failed bool) {
 		p.next += max(p.total/10, 25)
 	}
 	fmt.Fprintf(p.w, "\nsniproof: %d/%d specs done, %d failed\n", p.done, p.total, p.fails)
+}
+
+// Run tracks one suite's run: its progress lines and whether a spec failed.
+// A suite registers its own report nodes and calls these methods from them.
+type Run struct {
+	progress *Progress
+	failed   atomic.Bool
+}
+
+// NewRun reports progress on stderr, unless SNIPROOF_QUIET=1.
+func NewRun() *Run {
+	return &Run{progress: NewProgress(os.Stderr, os.Getenv("SNIPROOF_QUIET") == "1")}
+}
+
+// Start is for ReportBeforeSuite: it learns how many specs will run.
+func (r *Run) Start(rep types.Report) { r.progress.Start(rep.PreRunStats.SpecsThatWillRun) }
+
+// SpecDone is for ReportAfterEach: it counts a spec that ran.
+func (r *Run) SpecDone(s types.SpecReport) {
+	if s.State.Is(types.SpecStateSkipped | types.SpecStatePending) {
+		return
+	}
+	if s.Failed() {
+		r.failed.Store(true)
+	}
+	r.progress.Done(s.Failed())
+}
+
+// Close removes the stack's containers and networks, unless SNIPROOF_KEEP=1
+// and a spec failed: then it keeps them and prints how to reach them, the
+// reach lines included.
+func (r *Run) Close(ctx context.Context, stack *harness.Stack, reach ...string) error {
+	if stack == nil || stack.Session == nil {
+		return nil
+	}
+	if os.Getenv("SNIPROOF_KEEP") != "1" || !r.failed.Load() {
+		return stack.Close(ctx)
+	}
+	id := stack.Session.ID
+	fmt.Fprintf(os.Stderr, "sniproof: SNIPROOF_KEEP=1: kept the containers of session %s:\n"+
+		"  docker ps --filter label=%s=%s\n  remove them with: bin/sniproof sweep --session %s\n", id, harness.LabelSession, id, id)
+	if stack.Backend != nil {
+		fmt.Fprintf(os.Stderr, "  backend: docker logs %.12s (one JSON line per event)\n", stack.Backend.GetContainerID())
+	}
+	for _, l := range reach {
+		fmt.Fprintf(os.Stderr, "  %s\n", l)
+	}
+	return nil
+}
+
+// Write writes the suite's records for ReportAfterSuite: setupErr, else
+// loadErr (a table that does not load fails the run even when the label
+// filter leaves out the spec that reports it), and the containers started.
+func Write(name string, rep types.Report, setupErr, loadErr error, starts int) error {
+	dir, err := ReportDir()
+	if err != nil {
+		return err
+	}
+	if setupErr == nil {
+		setupErr = loadErr
+	}
+	s := Suite(name, rep, setupErr)
+	s.ContainerStarts = starts
+	return report.WriteSuite(dir, s)
 }

@@ -66,13 +66,23 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 		return report.ExitInfra
 	}
 
+	// Ginkgo compiles each suite beside its source: two runs in one checkout
+	// would overwrite each other's test binaries, so they take turns.
+	unlock, err := lockCheckout(root, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
+		return report.ExitInfra
+	}
+	defer unlock()
+
 	ginkgo, err := buildGinkgo(root)
 	if err != nil {
 		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
 		return report.ExitInfra
 	}
 	session := newSessionID()
-	env := append(os.Environ(), "SNIPROOF_SESSION="+session, "SNIPROOF_REPORTS="+dir, "SNIPROOF_SHARD="+*shardFlag)
+	env := append(os.Environ(), "SNIPROOF_SESSION="+session, "SNIPROOF_REPORTS="+dir, "SNIPROOF_SHARD="+*shardFlag,
+		"SNIPROOF_LOCKED="+root)
 	var selection []string
 	if *labels != "" {
 		selection = append(selection, "--label-filter="+*labels)
@@ -186,6 +196,35 @@ func selectSuites(root, ginkgo string, selection, env []string) ([]string, error
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// lockCheckout takes the checkout's run lock (bin/conformance.lock),
+// waiting, with a message, while another run holds it.
+func lockCheckout(root string, stderr io.Writer) (func(), error) {
+	// A run started by a suite of a run (the reliability suite) works under
+	// its parent's lock.
+	if os.Getenv("SNIPROOF_LOCKED") == root {
+		return func() {}, nil
+	}
+	path := filepath.Join(root, "bin", "conformance.lock")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("run lock: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("run lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		fmt.Fprintf(stderr, "sniproof: another sniproof conformance runs in %s; waiting for it to end\n", root)
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("run lock: %w", err)
+		}
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }
 
 // buildGinkgo builds the ginkgo CLI pinned by go.mod into bin/.

@@ -16,11 +16,9 @@ import (
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
-	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/sniproof/sniproof/check"
-	"github.com/sniproof/sniproof/report"
 	"github.com/sniproof/sniproof/suites"
 )
 
@@ -47,23 +45,12 @@ var (
 	starts atomic.Int64
 )
 
-var progress = suites.NewProgress(os.Stderr, os.Getenv("SNIPROOF_QUIET") == "1")
+var suiteRun = suites.NewRun()
 
-var _ = ReportBeforeSuite(func(r Report) {
-	progress.Start(r.PreRunStats.SpecsThatWillRun)
-})
+var _ = ReportBeforeSuite(suiteRun.Start)
 
-var _ = ReportAfterEach(func(r SpecReport) {
-	if r.State.Is(types.SpecStateSkipped | types.SpecStatePending) {
-		return
-	}
-	progress.Done(r.Failed())
-})
+var _ = ReportAfterEach(suiteRun.SpecDone)
 
 var _ = ReportAfterSuite("records", func(r Report) {
-	dir, err := suites.ReportDir()
-	Expect(err).NotTo(HaveOccurred())
-	s := suites.Suite("check", r, setupErr)
-	s.ContainerStarts = int(starts.Load())
-	Expect(report.WriteSuite(dir, s)).To(Succeed())
+	Expect(suites.Write("check", r, setupErr, nil, int(starts.Load()))).To(Succeed())
 })

@@ -15,7 +15,6 @@ import (
 	"os"
 	"regexp"
 	"sort"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +25,6 @@ import (
 	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/fixtures/clients"
 	"github.com/sniproof/sniproof/harness"
-	"github.com/sniproof/sniproof/report"
 	"github.com/sniproof/sniproof/suites"
 )
 
@@ -44,7 +42,6 @@ var (
 	versions  = map[string]string{} // by tool
 	overhead  time.Duration         // median exec of `true`
 	setupErr  error
-	anyFailed atomic.Bool
 )
 
 // table holds only the cases of this run's shard; what does not load
@@ -113,7 +110,9 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}
 	var err error
 	stack, err = harness.StartStack(ctx, os.Stderr)
-	DeferCleanup(closeStack)
+	DeferCleanup(func(ctx SpecContext) {
+		Expect(run.Close(ctx, stack)).To(Succeed(), "remove the run's containers and networks")
+	})
 	setupErr = err
 	Expect(err).NotTo(HaveOccurred(), "start the backend")
 
@@ -188,49 +187,15 @@ func prepare(ctx context.Context, names map[string]bool) error {
 	return nil
 }
 
-// closeStack removes the run's containers and networks, unless
-// SNIPROOF_KEEP=1 and a case failed: then it says how to reach them.
-func closeStack(ctx context.Context) {
-	if stack == nil || stack.Session == nil {
-		return
-	}
-	if os.Getenv("SNIPROOF_KEEP") == "1" && anyFailed.Load() {
-		fmt.Fprintf(os.Stderr, "sniproof: SNIPROOF_KEEP=1: kept the containers of session %s:\n"+
-			"  docker ps --filter label=%s=%s\n  remove them with: bin/sniproof sweep --session %s\n",
-			stack.Session.ID, harness.LabelSession, stack.Session.ID, stack.Session.ID)
-		return
-	}
-	Expect(stack.Close(ctx)).To(Succeed(), "remove the run's containers and networks")
-}
+var run = suites.NewRun()
 
-var progress = suites.NewProgress(os.Stderr, os.Getenv("SNIPROOF_QUIET") == "1")
+var _ = ReportBeforeSuite(run.Start)
 
-var _ = ReportBeforeSuite(func(r Report) {
-	progress.Start(r.PreRunStats.SpecsThatWillRun)
-})
-
-var _ = ReportAfterEach(func(r SpecReport) {
-	if r.State.Is(types.SpecStateSkipped | types.SpecStatePending) {
-		return
-	}
-	if r.Failed() {
-		anyFailed.Store(true)
-	}
-	progress.Done(r.Failed())
-})
+var _ = ReportAfterEach(run.SpecDone)
 
 var _ = ReportAfterSuite("records", func(r Report) {
-	dir, err := suites.ReportDir()
-	Expect(err).NotTo(HaveOccurred())
-	if setupErr == nil {
-		// A table that does not load must fail the run even when the label
-		// filter leaves out the spec that reports it.
-		setupErr = loadErr
-	}
-	s := suites.Suite("clients", r, setupErr)
-	s.ContainerStarts = stack.ContainerStarts()
-	Expect(report.WriteSuite(dir, s)).To(Succeed())
-	if len(s.Records) > 0 {
+	Expect(suites.Write("clients", r, setupErr, loadErr, stack.ContainerStarts())).To(Succeed())
+	if overhead > 0 {
 		fmt.Fprintf(os.Stderr, "sniproof: one exec in the client container costs about %s\n", overhead.Round(time.Millisecond))
 	}
 })

@@ -7,20 +7,16 @@
 package proxies_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
-	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/harness"
-	"github.com/sniproof/sniproof/report"
 	"github.com/sniproof/sniproof/suites"
 )
 
@@ -32,10 +28,9 @@ var underTest = harness.KindNames()
 var naive = os.Getenv("SNIPROOF_NAIVE") == "1"
 
 var (
-	stack     *harness.Stack
-	started   map[string]harness.Started // by "KIND/RELEASE"
-	setupErr  error
-	anyFailed atomic.Bool
+	stack    *harness.Stack
+	started  map[string]harness.Started // by "KIND/RELEASE"
+	setupErr error
 )
 
 // kinds, tables (only the cases of this run's shard) and the known-issue
@@ -88,7 +83,9 @@ var _ = It("loads the proxy kinds and case tables", func() {
 var _ = BeforeSuite(func(ctx SpecContext) {
 	var err error
 	stack, err = harness.StartStack(ctx, os.Stderr)
-	DeferCleanup(closeStack)
+	DeferCleanup(func(ctx SpecContext) {
+		Expect(run.Close(ctx, stack, reach()...)).To(Succeed(), "remove the run's containers and networks")
+	})
 	setupErr = err
 	Expect(err).NotTo(HaveOccurred(), "start the backend")
 
@@ -115,55 +112,24 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}
 }, NodeTimeout(harness.DefaultTimeouts.ContainerStart*5))
 
-// closeStack removes the run's containers and networks, unless
-// SNIPROOF_KEEP=1 and a case failed: then it says how to reach them.
-func closeStack(ctx context.Context) {
-	if stack == nil || stack.Session == nil {
-		return
-	}
-	if os.Getenv("SNIPROOF_KEEP") == "1" && anyFailed.Load() {
-		fmt.Fprintf(os.Stderr, "sniproof: SNIPROOF_KEEP=1: kept the containers of session %s:\n"+
-			"  docker ps --filter label=%s=%s\n  remove them with: bin/sniproof sweep --session %s\n",
-			stack.Session.ID, harness.LabelSession, stack.Session.ID, stack.Session.ID)
-		if stack.Backend != nil {
-			fmt.Fprintf(os.Stderr, "  backend: docker logs %.12s (one JSON line per event)\n", stack.Backend.GetContainerID())
+// reach says how to reach each kept proxy.
+func reach() []string {
+	var lines []string
+	for key, s := range started {
+		if s.Proxy != nil && s.Proxy.Container != nil {
+			lines = append(lines, fmt.Sprintf("%s: %s (send the case's Host header), docker exec -it %.12s sh",
+				key, s.Proxy.BaseURL(), s.Proxy.Container.GetContainerID()))
 		}
-		for key, s := range started {
-			if s.Proxy != nil && s.Proxy.Container != nil {
-				fmt.Fprintf(os.Stderr, "  %s: %s (send the case's Host header), docker exec -it %.12s sh\n",
-					key, s.Proxy.BaseURL(), s.Proxy.Container.GetContainerID())
-			}
-		}
-		return
 	}
-	Expect(stack.Close(ctx)).To(Succeed(), "remove the run's containers and networks")
+	return lines
 }
 
-var progress = suites.NewProgress(os.Stderr, os.Getenv("SNIPROOF_QUIET") == "1")
+var run = suites.NewRun()
 
-var _ = ReportBeforeSuite(func(r Report) {
-	progress.Start(r.PreRunStats.SpecsThatWillRun)
-})
+var _ = ReportBeforeSuite(run.Start)
 
-var _ = ReportAfterEach(func(r SpecReport) {
-	if r.State.Is(types.SpecStateSkipped | types.SpecStatePending) {
-		return
-	}
-	if r.Failed() {
-		anyFailed.Store(true)
-	}
-	progress.Done(r.Failed())
-})
+var _ = ReportAfterEach(run.SpecDone)
 
 var _ = ReportAfterSuite("records", func(r Report) {
-	dir, err := suites.ReportDir()
-	Expect(err).NotTo(HaveOccurred())
-	if setupErr == nil {
-		// A table that does not load must fail the run even when the label
-		// filter leaves out the spec that reports it.
-		setupErr = loadErr
-	}
-	s := suites.Suite("proxies", r, setupErr)
-	s.ContainerStarts = stack.ContainerStarts()
-	Expect(report.WriteSuite(dir, s)).To(Succeed())
+	Expect(suites.Write("proxies", r, setupErr, loadErr, stack.ContainerStarts())).To(Succeed())
 })
