@@ -131,10 +131,29 @@ func parsedToEnd(data []byte) bool {
 }
 
 // strayBrace returns the line of the first '}' in data that closes no
-// block, skipping quoted strings, comments and ${variables}; 0 when there
-// is none.
+// block; 0 when there is none.
 func strayBrace(data []byte) int {
-	line, depth := 1, 0
+	depth, stray := 0, 0
+	scanBraces(data, func(open bool, line int) bool {
+		switch {
+		case open:
+			depth++
+		case depth == 0:
+			stray = line
+			return false
+		default:
+			depth--
+		}
+		return true
+	})
+	return stray
+}
+
+// scanBraces calls f for each '{' (open) and '}' of an nginx configuration,
+// with its line, skipping quoted strings, comments and ${variables}, until
+// f returns false.
+func scanBraces(data []byte, f func(open bool, line int) bool) {
+	line := 1
 	var quote byte
 	comment := false
 	for i := 0; i < len(data); i++ {
@@ -161,16 +180,12 @@ func strayBrace(data []byte) int {
 			if end := bytes.IndexByte(data[i:], '}'); end > 0 {
 				i += end
 			}
-		case c == '{':
-			depth++
-		case c == '}':
-			if depth == 0 {
-				return line
+		case c == '{' || c == '}':
+			if !f(c == '{', line) {
+				return
 			}
-			depth--
 		}
 	}
-	return 0
 }
 
 // add converts d, read from file, into a directive under parent; an

@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -296,45 +295,20 @@ func (l *treeLoader) add(d config.IDirective, file string, parent *directive) er
 }
 
 // openLines maps the line of each '}' in data to the lines of the '{' it
-// closes, in the order the blocks close, skipping quoted strings, comments
-// and ${variables} as strayBrace does.
+// closes, in the order the blocks close.
 func openLines(data []byte) map[int][]int {
 	out := map[int][]int{}
 	var stack []int
-	line := 1
-	var quote byte
-	comment := false
-	for i := 0; i < len(data); i++ {
-		c := data[i]
+	scanBraces(data, func(open bool, line int) bool {
 		switch {
-		case c == '\n':
-			line++
-			comment = false
-		case comment:
-		case quote != 0 && c == '\\':
-			i++
-			if i < len(data) && data[i] == '\n' {
-				line++
-			}
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '#':
-			comment = true
-		case c == '$' && i+1 < len(data) && data[i+1] == '{':
-			if end := bytes.IndexByte(data[i:], '}'); end > 0 {
-				i += end
-			}
-		case c == '{':
+		case open:
 			stack = append(stack, line)
-		case c == '}' && len(stack) > 0:
+		case len(stack) > 0:
 			out[line] = append(out[line], stack[len(stack)-1])
 			stack = stack[:len(stack)-1]
 		}
-	}
+		return true
+	})
 	return out
 }
 
