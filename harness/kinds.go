@@ -56,6 +56,7 @@ var kinds = map[string]Kind{
 	"caddy":         caddyKind,
 	"goproxy":       goproxyKind,
 	"h2o":           h2oKind,
+	"trafficserver": trafficserverKind,
 }
 
 // KindNames are the names of every kind, sorted.
