@@ -36,6 +36,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("bench", stderr)
 	kindsFlag := fs.String("kinds", "", "comma-separated proxy kinds to time (default: every kind)")
 	naiveFlag := fs.String("naive", "nginx", "comma-separated kinds also timed in naive mode, one proxy container per case; \"\" for none")
+	clients := fs.Bool("clients", true, "also time the clients suite: its per-exec overhead is the marginal cost per case")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -84,6 +85,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	for _, k := range naive {
 		measure(k, true)
 	}
+	if *clients {
+		measure(clientsRow, false)
+	}
 	printBench(stdout, rows)
 	if failed > 0 {
 		fmt.Fprintf(stdout, "%d measurement(s) failed; see the errors above\n", failed)
@@ -122,21 +126,30 @@ type bencher struct {
 	stderr    io.Writer
 }
 
-// time measures one kind: a warm-up run, the whole table and one case.
+// clientsRow names the clients suite in the table: one client container
+// serves every case, each case one exec in it.
+const clientsRow = "clients"
+
+// time measures one kind (or the clients suite): a warm-up run, the whole
+// table and one case.
 func (b *bencher) time(kind string, naive bool) (benchRow, error) {
 	row := benchRow{kind: kind, mode: "shared"}
 	if naive {
 		row.mode = "naive"
 	}
-	cases, err := fixtures.Cases(kind)
-	if err != nil {
-		return row, err
-	}
 	one := "^$"
-	for _, c := range cases {
-		if c.Expect.ConfigError == "" {
-			one = regexp.QuoteMeta(c.ID) + ":"
-			break
+	if kind == clientsRow {
+		one = regexp.QuoteMeta("clients/curl/name") + ":"
+	} else {
+		cases, err := fixtures.Cases(kind)
+		if err != nil {
+			return row, err
+		}
+		for _, c := range cases {
+			if c.Expect.ConfigError == "" {
+				one = regexp.QuoteMeta(c.ID) + ":"
+				break
+			}
 		}
 	}
 	args := []string{"--labels", kind}
