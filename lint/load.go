@@ -191,12 +191,20 @@ func scanBraces(data []byte, f func(open bool, line int) bool) {
 // add converts d, read from file, into a directive under parent; an
 // include directive adds the directives of the files it names instead.
 func (l *loader) add(d config.IDirective, file string, parent *directive) error {
+	return build(d, file, parent, l.include, nil)
+}
+
+// build converts d, read from file, into a directive under parent, and its
+// block's directives under it. An include directive goes to include instead;
+// opened, when set, is told of each block before its directives are built.
+func build(d config.IDirective, file string, parent *directive,
+	include func(n, parent *directive) error, opened func(n *directive)) error {
 	n := &directive{name: d.GetName(), file: file, line: d.GetLine(), parent: parent}
 	for _, p := range d.GetParameters() {
 		n.args = append(n.args, unquote(p.GetValue()))
 	}
 	if n.name == "include" {
-		return l.include(n, parent)
+		return include(n, parent)
 	}
 	parent.children = append(parent.children, n)
 	b := d.GetBlock()
@@ -204,8 +212,11 @@ func (l *loader) add(d config.IDirective, file string, parent *directive) error 
 		return nil
 	}
 	n.block = true
+	if opened != nil {
+		opened(n)
+	}
 	for _, c := range b.GetDirectives() {
-		if err := l.add(c, file, n); err != nil {
+		if err := build(c, file, n, include, opened); err != nil {
 			return err
 		}
 	}

@@ -264,34 +264,17 @@ func (l *treeLoader) readFile(name string, parent *directive, content []byte) er
 	return nil
 }
 
-// add converts d into a directive under parent, as loader.add does; an
-// include directive adds the directives of the files it names instead.
+// add converts d into a directive under parent, as loader.add does,
+// recording where each block opens.
 func (l *treeLoader) add(d config.IDirective, file string, parent *directive) error {
-	n := &directive{name: d.GetName(), file: file, line: d.GetLine(), parent: parent}
-	for _, p := range d.GetParameters() {
-		n.args = append(n.args, unquote(p.GetValue()))
-	}
-	if n.name == "include" {
-		return l.include(n, parent)
-	}
-	parent.children = append(parent.children, n)
-	b := d.GetBlock()
-	if b == nil {
-		return nil
-	}
-	n.block = true
-	// gonginx gives a block the line of its '}'; find its '{'. Blocks are
-	// met here before the blocks inside them, which close first.
-	if lines := l.opens[file][n.line]; len(lines) > 0 {
-		l.t.opens[n] = lines[len(lines)-1]
-		l.opens[file][n.line] = lines[:len(lines)-1]
-	}
-	for _, c := range b.GetDirectives() {
-		if err := l.add(c, file, n); err != nil {
-			return err
+	return build(d, file, parent, l.include, func(n *directive) {
+		// gonginx gives a block the line of its '}'; find its '{'. Blocks
+		// are met here before the blocks inside them, which close first.
+		if lines := l.opens[file][n.line]; len(lines) > 0 {
+			l.t.opens[n] = lines[len(lines)-1]
+			l.opens[file][n.line] = lines[:len(lines)-1]
 		}
-	}
-	return nil
+	})
 }
 
 // openLines maps the line of each '}' in data to the lines of the '{' it
