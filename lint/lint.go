@@ -12,6 +12,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 )
 
@@ -71,6 +72,26 @@ var rules = []Rule{
 		"nginx keeps a trailing dot (upstreams matching names exactly refuse it), sends no SNI for an IPv4 address or a bracketed " +
 			"IPv6 address, and cuts a bare IPv6 address at its first colon as if a port followed (2001:db8::1 sends 2001). " +
 			"Fix: proxy_ssl_name <a DNS name the upstream serves>;."},
+	{"HAP001", "haproxy-ssl-server-without-sni", Error,
+		"HAProxy: a server line with ssl and no sni: HAProxy sends no SNI.",
+		"HAProxy 2.6 to 3.0 send no SNI unless the server line says sni, whatever the address, so an upstream that routes by SNI " +
+			"refuses the handshake and HAProxy answers 503 after its retries. Fix: sni str(<the upstream's host name>), or " +
+			"sni req.hdr(host),field(1,:) to send the client's host."},
+	{"HAP002", "haproxy-sni-trailing-dot", Error,
+		"HAProxy: sni str(NAME.) sends the trailing dot.",
+		"The sni expression's result is sent as is; upstreams matching names exactly refuse a name ending in a dot. Fix: sni str(NAME) without the dot."},
+	{"HAP003", "haproxy-sni-host-header-with-port", Warning,
+		"HAProxy: sni req.hdr(host) sends the Host header's port too.",
+		"req.hdr(host) is the header verbatim, so a client sending Host: name:8080 makes HAProxy send name:8080 as SNI, which no " +
+			"upstream serves. Fix: sni req.hdr(host),field(1,:)."},
+	{"HAP004", "haproxy-check-without-check-sni", Error,
+		"HAProxy: an ssl server with check and no check-sni: health checks send no SNI.",
+		"sni applies to traffic only; SSL health checks need check-sni. An upstream that routes by SNI refuses the check, HAProxy " +
+			"marks the server DOWN and answers 503 to every request. Fix: check-sni <the upstream's host name>."},
+	{"HAP005", "haproxy-verify-without-ca-file", Error,
+		"HAProxy: an ssl server verified without ca-file: HAProxy does not start.",
+		"ssl-server-verify defaults to required, and HAProxy refuses the configuration: \"verify is enabled by default but no CA file " +
+			"specified\". Fix: ca-file with the CA bundle that issued the upstream's certificate, or verify none."},
 }
 
 // Rules returns every rule lint checks, in ID order.
@@ -112,11 +133,21 @@ type Result struct {
 // upstream {} blocks are looked up across all paths, so that site files
 // can be linted together with the file defining their upstreams. The
 // error, a *ConfigError, names the first file (and line) that cannot be
-// read or parsed.
+// read or parsed. A path holding an HAProxy configuration (see
+// LooksLikeHAProxy) is linted with rules HAP001 to HAP005 instead.
 func Files(paths ...string) (*Result, error) {
 	var roots []*directive
 	res := &Result{}
 	for _, p := range paths {
+		if data, err := os.ReadFile(p); err == nil && LooksLikeHAProxy(data) {
+			c, err := ParseHAProxy(p, data)
+			if err != nil {
+				return nil, err
+			}
+			res.Findings = append(res.Findings, c.Findings()...)
+			res.Files = append(res.Files, p)
+			continue
+		}
 		root, files, err := load(p)
 		if err != nil {
 			return nil, err
@@ -128,7 +159,7 @@ func Files(paths ...string) (*Result, error) {
 	for _, root := range roots {
 		c.check(root)
 	}
-	res.Findings = c.findings
+	res.Findings = append(res.Findings, c.findings...)
 	slices.SortStableFunc(res.Findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Rule, b.Rule))
 	})

@@ -13,7 +13,7 @@ const exitLintFindings = 1
 
 const lintUsage = `usage: sniproof lint [--format text|sarif] FILE...
 
-Checks nginx configurations statically for the pitfalls that make nginx
+Checks nginx (and HAProxy) configurations statically for the pitfalls that make nginx
 send no SNI, or the wrong one, to an HTTPS upstream, and prints each finding
 with its file and line, its rule, what nginx does and the fix:
 
@@ -27,6 +27,11 @@ inherited as nginx inherits them (location, server, http; server, stream).
 A site file linted alone does not see what http {} sets for it. upstream {}
 blocks are looked up across every FILE, so site files can be linted
 together with the file that defines their upstreams.
+
+A FILE whose first keyword is an HAProxy section keyword (global, defaults,
+frontend, backend, listen, ...) is an haproxy.cfg: its server lines are
+checked with rules HAP001 to HAP005, the settings of default-server lines
+(of its defaults section and its own) included.
 
 rules:
 %s
@@ -62,7 +67,7 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if len(files) == 0 {
-		fmt.Fprintln(stderr, "sniproof lint: name at least one nginx configuration FILE")
+		fmt.Fprintln(stderr, "sniproof lint: name at least one nginx or HAProxy configuration FILE")
 		return exitUsage
 	}
 	res, err := lint.Files(files...)

@@ -1,0 +1,460 @@
+package lint
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// HAProxy configurations are line based: a section keyword (global,
+// defaults, frontend, backend, listen, ...) opens a section, and every
+// other line is a keyword and its arguments. ReadHAProxy reads one file as
+// HAProxy 2.6 to 3.0 read it, with line numbers kept for every line, which
+// findings and sniproof check's reports point to.
+
+// haproxySections are HAProxy's section keywords.
+var haproxySections = []string{"global", "defaults", "frontend", "backend", "listen", "resolvers", "peers", "userlist",
+	"mailers", "program", "http-errors", "ring", "cache", "log-forward", "crt-store", "traces", "fcgi-app"}
+
+// HAConfig is a parsed haproxy.cfg.
+type HAConfig struct {
+	// File is the file as named; Text its content.
+	File     string
+	Text     []byte
+	Sections []*HASection
+}
+
+// HASection is one section: its kind (frontend, backend, ...), its name
+// ("" for an anonymous defaults or global), and its lines.
+type HASection struct {
+	Kind, Name string
+	// Line is the section keyword's line, End the section's last line
+	// with a keyword.
+	Line, End int
+	File      string
+	Lines     []*HALine
+	// Defaults is the defaults section this proxy takes its settings
+	// from: the one its "from" names, else the last one before it.
+	Defaults *HASection
+}
+
+// HALine is one keyword line with its arguments, unquoted.
+type HALine struct {
+	Keyword string
+	Args    []string
+	File    string
+	Line    int
+}
+
+// Arg returns the i-th argument, or "" when there is none.
+func (l *HALine) Arg(i int) string {
+	if i < len(l.Args) {
+		return l.Args[i]
+	}
+	return ""
+}
+
+// Pos is where the line is, FILE:LINE.
+func (l *HALine) Pos() string { return l.File + ":" + strconv.Itoa(l.Line) }
+
+// Pos is where the section starts, FILE:LINE.
+func (s *HASection) Pos() string { return s.File + ":" + strconv.Itoa(s.Line) }
+
+// Label names the section as reports do: "backend be_api".
+func (s *HASection) Label() string { return strings.TrimSpace(s.Kind + " " + s.Name) }
+
+// Proxy reports whether the section is a proxy: frontend, backend or
+// listen.
+func (s *HASection) Proxy() bool {
+	return s.Kind == "frontend" || s.Kind == "backend" || s.Kind == "listen"
+}
+
+// All are the section's lines with keyword kw, in order.
+func (s *HASection) All(kw string) []*HALine {
+	var out []*HALine
+	for _, l := range s.Lines {
+		if l.Keyword == kw {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Setting is the last line with keyword kw in the section, else in its
+// defaults section; nil when neither has one.
+func (s *HASection) Setting(kw string) *HALine {
+	for sec := s; sec != nil; sec = sec.Defaults {
+		if ls := sec.All(kw); len(ls) > 0 {
+			return ls[len(ls)-1]
+		}
+	}
+	return nil
+}
+
+// Mode is the section's proxy mode, http or tcp (HAProxy's default).
+func (s *HASection) Mode() string {
+	if m := s.Setting("mode"); m != nil {
+		return m.Arg(0)
+	}
+	return "tcp"
+}
+
+// LooksLikeHAProxy reports whether data is an HAProxy configuration: its
+// first keyword is a section keyword, which no nginx configuration starts
+// with.
+func LooksLikeHAProxy(data []byte) bool {
+	for _, line := range strings.Split(string(data), "\n") {
+		words, err := haWords(line)
+		if err != nil || len(words) == 0 {
+			continue
+		}
+		return slices.Contains(haproxySections, words[0])
+	}
+	return false
+}
+
+// ReadHAProxy reads and parses an HAProxy configuration file. The error,
+// a *ConfigError, names the file and line that cannot be read or parsed.
+func ReadHAProxy(file string) (*HAConfig, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, &ConfigError{File: file, Msg: "cannot read: " + cause(err)}
+	}
+	return ParseHAProxy(file, data)
+}
+
+// cause is an error's message without the operation and path an
+// *os.PathError repeats.
+func cause(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// ParseHAProxy parses an HAProxy configuration, file naming it in errors
+// and findings.
+func ParseHAProxy(file string, data []byte) (*HAConfig, error) {
+	c := &HAConfig{File: file, Text: data}
+	var cur, lastDefaults *HASection
+	named := map[string]*HASection{}
+	for i, raw := range bytes.Split(data, []byte("\n")) {
+		n := i + 1
+		words, err := haWords(string(raw))
+		if err != nil {
+			return nil, &ConfigError{File: file, Line: n, Msg: err.Error()}
+		}
+		if len(words) == 0 {
+			continue
+		}
+		if slices.Contains(haproxySections, words[0]) {
+			cur = &HASection{Kind: words[0], Name: words[min(1, len(words)-1)], Line: n, End: n, File: file}
+			if len(words) == 1 {
+				cur.Name = ""
+			}
+			if cur.Proxy() && cur.Kind != "defaults" && cur.Name == "" {
+				return nil, &ConfigError{File: file, Line: n, Msg: fmt.Sprintf("%s has no name: expected %q followed by a name", words[0], words[0])}
+			}
+			if cur.Proxy() || cur.Kind == "defaults" {
+				cur.Defaults = lastDefaults
+				if i := slices.Index(words, "from"); i > 0 && i+1 < len(words) {
+					if d := named[words[i+1]]; d != nil {
+						cur.Defaults = d
+					} else {
+						return nil, &ConfigError{File: file, Line: n, Msg: fmt.Sprintf("%s %s: no defaults section named %q before it", cur.Kind, cur.Name, words[i+1])}
+					}
+				}
+			}
+			if cur.Kind == "defaults" {
+				lastDefaults = cur
+				if cur.Name != "" && cur.Name != "from" {
+					named[cur.Name] = cur
+				}
+			}
+			c.Sections = append(c.Sections, cur)
+			continue
+		}
+		if cur == nil {
+			return nil, &ConfigError{File: file, Line: n, Msg: fmt.Sprintf("%q is outside any section: expected a section keyword first (%s)", words[0], strings.Join(haproxySections[:5], ", "))}
+		}
+		cur.Lines = append(cur.Lines, &HALine{Keyword: words[0], Args: words[1:], File: file, Line: n})
+		cur.End = n
+	}
+	if len(c.Sections) == 0 {
+		return nil, &ConfigError{File: file, Msg: "no section: an HAProxy configuration has global, defaults, frontend, backend or listen sections"}
+	}
+	return c, nil
+}
+
+// haWords splits a configuration line into words as HAProxy does: blanks
+// separate words, '#' starts a comment, a backslash escapes the next
+// character, and double or single quotes keep blanks in a word.
+func haWords(line string) ([]string, error) {
+	var words []string
+	var w strings.Builder
+	inWord := false
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		ch := line[i]
+		switch {
+		case quote != 0:
+			if ch == quote {
+				quote = 0
+			} else if ch == '\\' && quote == '"' && i+1 < len(line) {
+				i++
+				w.WriteByte(line[i])
+			} else {
+				w.WriteByte(ch)
+			}
+		case ch == '\\' && i+1 < len(line):
+			i++
+			w.WriteByte(line[i])
+			inWord = true
+		case ch == '"' || ch == '\'':
+			quote, inWord = ch, true
+		case ch == '#' && !inWord:
+			i = len(line)
+		case ch == ' ' || ch == '\t' || ch == '\r':
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		default:
+			w.WriteByte(ch)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unterminated %c quote", quote)
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words, nil
+}
+
+// Section is the proxy section of a kind and name, or nil.
+func (c *HAConfig) Section(kind, name string) *HASection {
+	for _, s := range c.Sections {
+		if s.Name == name && (s.Kind == kind || kind == "backend" && s.Kind == "listen") {
+			return s
+		}
+	}
+	return nil
+}
+
+// Global is the first global section, or nil.
+func (c *HAConfig) Global() *HASection {
+	for _, s := range c.Sections {
+		if s.Kind == "global" {
+			return s
+		}
+	}
+	return nil
+}
+
+// haValued are the server keywords that take a value: the word after them
+// is that value, not a keyword of its own.
+var haValued = []string{"addr", "agent-addr", "agent-inter", "agent-port", "agent-send", "alpn", "ca-file", "check-alpn",
+	"check-proto", "check-sni", "ciphers", "ciphersuites", "cookie", "crl-file", "crt", "curves", "downinter", "error-limit",
+	"fall", "fastinter", "hash-key", "id", "init-addr", "init-state", "inter", "log-proto", "max-reuse", "maxconn", "maxqueue",
+	"minconn", "namespace", "npn", "observe", "on-error", "on-marked-down", "on-marked-up", "pool-conn-name", "pool-low-conn",
+	"pool-max-conn", "pool-purge-delay", "port", "proto", "redir", "resolve-net", "resolve-opts", "resolve-prefer", "resolvers",
+	"rise", "set-proxy-v2-tlv-fmt", "shard", "sigalgs", "slowstart", "sni", "source", "ssl-max-ver", "ssl-min-ver", "tcp-ut",
+	"track", "usesrc", "verify", "verifyhost", "weight", "ws"}
+
+// HAServer is a server line of a backend (or listen) section, with the
+// settings in effect for it: its default-server lines', then its own.
+type HAServer struct {
+	Line    *HALine
+	Section *HASection
+	// Name and Addr as written; Host and Port split from Addr (Port ""
+	// when the line names none).
+	Name, Addr, Host, Port string
+	// Params are the settings in effect: a keyword with its value, or ""
+	// for a flag.
+	Params map[string]string
+}
+
+// Has reports whether the setting is in effect.
+func (s *HAServer) Has(kw string) bool {
+	_, ok := s.Params[kw]
+	return ok
+}
+
+// SSL reports whether HAProxy speaks TLS to the server.
+func (s *HAServer) SSL() bool { return s.Has("ssl") }
+
+// Verify is the certificate verification in effect: the server's verify,
+// else the global ssl-server-verify, else "required" (HAProxy's default).
+func (s *HAServer) Verify(global *HASection) string {
+	if v, ok := s.Params["verify"]; ok {
+		return v
+	}
+	if global != nil {
+		if l := global.Setting("ssl-server-verify"); l != nil {
+			return l.Arg(0)
+		}
+	}
+	return "required"
+}
+
+// IsIPHost reports whether the server's address is an IP address.
+func (s *HAServer) IsIPHost() bool {
+	h := strings.Trim(s.Host, "[]")
+	return isIP(h) || strings.Contains(h, ":")
+}
+
+// SNIName is the name of a constant sni expression, str(NAME), and
+// whether the expression is one.
+func (s *HAServer) SNIName() (string, bool) {
+	v, ok := s.Params["sni"]
+	if !ok || !strings.HasPrefix(v, "str(") || !strings.HasSuffix(v, ")") {
+		return "", false
+	}
+	return v[len("str(") : len(v)-1], true
+}
+
+// SuggestName is the host name a fix should send to the server: its
+// address's host name, else its check-sni or verifyhost name, else
+// NameUnknown.
+func (s *HAServer) SuggestName() string {
+	switch {
+	case s.Host != "" && !s.IsIPHost():
+		return strings.TrimSuffix(s.Host, ".")
+	case s.Params["check-sni"] != "":
+		return s.Params["check-sni"]
+	case s.Params["verifyhost"] != "":
+		return s.Params["verifyhost"]
+	}
+	return nameUnknown
+}
+
+// Servers are the server lines of every backend and listen section.
+func (c *HAConfig) Servers() []*HAServer {
+	var out []*HAServer
+	for _, sec := range c.Sections {
+		if sec.Kind == "backend" || sec.Kind == "listen" {
+			out = append(out, sec.Servers()...)
+		}
+	}
+	return out
+}
+
+// Servers are the section's server lines, with their settings in effect.
+func (sec *HASection) Servers() []*HAServer {
+	var defaults []*HALine
+	if sec.Defaults != nil {
+		defaults = sec.Defaults.All("default-server")
+	}
+	defaults = append(defaults, sec.All("default-server")...)
+	var out []*HAServer
+	for _, l := range sec.All("server") {
+		s := &HAServer{Line: l, Section: sec, Name: l.Arg(0), Addr: l.Arg(1), Params: map[string]string{}}
+		s.Host, s.Port = splitHAAddr(s.Addr)
+		for _, d := range defaults {
+			applyParams(s.Params, d.Args)
+		}
+		if len(l.Args) > 2 {
+			applyParams(s.Params, l.Args[2:])
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// applyParams adds server keywords to params: a keyword with its value, a
+// flag with "", and "no-FLAG" removing FLAG.
+func applyParams(params map[string]string, args []string) {
+	for i := 0; i < len(args); i++ {
+		kw := args[i]
+		switch {
+		case slices.Contains(haValued, kw) && i+1 < len(args):
+			params[kw] = args[i+1]
+			i++
+		case strings.HasPrefix(kw, "no-"):
+			delete(params, strings.TrimPrefix(kw, "no-"))
+		default:
+			params[kw] = ""
+		}
+	}
+}
+
+// splitHAAddr splits a server address into host and port: "[v6]:port",
+// "v6" alone, "host:port", "host"; a unix socket or an abstract namespace
+// stays whole in host.
+func splitHAAddr(addr string) (host, port string) {
+	switch {
+	case strings.HasPrefix(addr, "/") || strings.Contains(addr, "@"):
+		return addr, ""
+	case strings.HasPrefix(addr, "["):
+		return splitHost(addr)
+	case strings.Count(addr, ":") > 1:
+		return addr, ""
+	}
+	host, port, _ = strings.Cut(addr, ":")
+	return host, port
+}
+
+// Findings runs rules HAP001 to HAP005 over every server line.
+func (c *HAConfig) Findings() []Finding {
+	var out []Finding
+	add := func(rule string, l *HALine, msg, fix string) {
+		sev := Error
+		for _, r := range rules {
+			if r.ID == rule {
+				sev = r.Severity
+			}
+		}
+		out = append(out, Finding{Rule: rule, Severity: sev, File: l.File, Line: l.Line, Message: msg, Fix: fix})
+	}
+	global := c.Global()
+	for _, s := range c.Servers() {
+		if !s.SSL() {
+			continue
+		}
+		who := fmt.Sprintf("server %s/%s (%s)", s.Section.Name, s.Name, s.Addr)
+		name := s.SuggestName()
+		sni, hasSNI := s.Params["sni"]
+		if !hasSNI {
+			add("HAP001", s.Line, who+" has ssl without sni: HAProxy sends no SNI, and an upstream that routes by SNI refuses the handshake (HAProxy answers 503)",
+				fmt.Sprintf("add sni str(%s) to the server line (or sni req.hdr(host),field(1,:) to send the client's host)", name))
+		}
+		if n, ok := s.SNIName(); ok && strings.HasSuffix(n, ".") {
+			add("HAP002", s.Line, fmt.Sprintf("%s sends SNI %q with its trailing dot: upstreams matching names exactly refuse it", who, n),
+				fmt.Sprintf("sni str(%s)", strings.TrimSuffix(n, ".")))
+		}
+		if hostHeaderWithPort(sni) {
+			add("HAP003", s.Line, fmt.Sprintf("%s sends the Host header verbatim as SNI (sni %s): a Host with a port (name:8080) is sent with the port, which no upstream serves", who, sni),
+				"sni "+strings.TrimSuffix(sni, ",lower")+",field(1,:)")
+		}
+		checkSSL := s.Has("check-ssl") || !s.Has("port") && !s.Has("addr")
+		if s.Has("check") && checkSSL && !s.Has("check-sni") {
+			add("HAP004", s.Line, who+" has check without check-sni: the health check sends no SNI (sni is for traffic only), an upstream that routes by SNI refuses it, and HAProxy marks the server DOWN (503 for every request)",
+				fmt.Sprintf("add check-sni %s to the server line", name))
+		}
+		if s.Verify(global) == "required" && !s.Has("ca-file") {
+			add("HAP005", s.Line, who+" verifies the certificate (verify required is HAProxy's default) without a ca-file: HAProxy refuses to start (\"verify is enabled by default but no CA file specified\")",
+				"add ca-file /etc/ssl/certs/ca-certificates.crt (or the CA that issued the upstream's certificate), or verify none")
+		}
+	}
+	return out
+}
+
+// hostHeaderWithPort reports whether an sni expression is the Host header
+// as is, port included: req.hdr(host) or hdr(host) without a converter
+// that cuts the port.
+func hostHeaderWithPort(sni string) bool {
+	expr := strings.ToLower(sni)
+	for _, f := range []string{"req.hdr(host)", "hdr(host)", "req.fhdr(host)"} {
+		if strings.HasPrefix(expr, f) {
+			rest := expr[len(f):]
+			return !strings.Contains(rest, "field(1,:)") && !strings.Contains(rest, "host_only") && !strings.Contains(rest, "regsub")
+		}
+	}
+	return false
+}

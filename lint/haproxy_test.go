@@ -1,0 +1,201 @@
+package lint
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sniproof/sniproof/fixtures"
+)
+
+// haproxyCaseConfig holds a case of fixtures/haproxy/cases.yaml in a
+// minimal configuration of its own: its global part before the defaults,
+// its config as the body of the backend every request goes to.
+const haproxyCaseConfig = `global
+    log stdout format raw local0
+%GLOBAL%
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 10s
+
+frontend f
+    bind :8080
+    default_backend case
+
+backend case
+%CONFIG%
+`
+
+// haproxyCaseRules are the exact findings of the cases one rule explains,
+// or that lint cannot explain; every other case is held to the general
+// agreement of haproxyDisagreement.
+var haproxyCaseRules = map[string][]string{
+	"haproxy/name/trailing-dot":          {"HAP002"},
+	"haproxy/name/host-header-with-port": {"HAP003"},
+	"common/host-header-sni":             {"HAP003"},
+	"haproxy/check/without-check-sni":    {"HAP004"},
+	"haproxy/default/ssl-without-verify": {"HAP001", "HAP005"},
+	// Lint cannot know which names an upstream serves, or what it speaks.
+	"haproxy/name/wrong-name":             nil,
+	"haproxy/retries/none":                nil,
+	"haproxy/refusal/plain-http-upstream": nil,
+	"haproxy/verify/name-mismatch":        nil,
+}
+
+// TestHAProxyCasesAgree lints every HAProxy case of the conformance suite
+// and checks that lint agrees with what the suite observes on real
+// HAProxy: a case whose backend saw no SNI gets HAP001, a case served with
+// an SNI and 200 gets no error, a configuration HAProxy refuses for want
+// of a CA file gets HAP005.
+func TestHAProxyCasesAgree(t *testing.T) {
+	cases, err := fixtures.Cases("haproxy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	personalities, err := fixtures.Personalities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := map[string]map[string]any{}
+	for _, p := range personalities {
+		refs[p.Name] = map[string]any{"Upstream": p.Names[0], "Port": p.Port}
+	}
+	dir := t.TempDir()
+	seen := map[string]bool{}
+	for _, c := range cases {
+		seen[c.ID] = true
+		p := refs[c.Personality]
+		data := map[string]any{"Upstream": p["Upstream"], "Port": p["Port"], "P": refs,
+			"BackendIP": "192.0.2.10", "CA": "/etc/sniproof/ca.crt", "OtherCA": "/etc/sniproof/other-ca.crt", "Index": 1}
+		conf := haproxyCaseConfig
+		for _, part := range []struct{ mark, name, snippet string }{{"%GLOBAL%", "global", c.Global}, {"%CONFIG%", "config", c.Config}} {
+			text, err := c.RenderSnippet(part.name, part.snippet, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf = strings.Replace(conf, part.mark, text, 1)
+		}
+		file := filepath.Join(dir, strings.ReplaceAll(c.ID, "/", "--")+".cfg")
+		if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Files(file)
+		if err != nil {
+			t.Errorf("%s:%d: %s: %v\n%s", c.File, c.Line, c.ID, err, conf)
+			continue
+		}
+		var rules []string
+		for _, f := range res.Findings {
+			rules = append(rules, f.Rule)
+		}
+		slices.Sort(rules)
+		if problem := haproxyDisagreement(c, rules); problem != "" {
+			t.Errorf("%s:%d: %s: lint found %q: %s\n%s", c.File, c.Line, c.ID, rules, problem, conf)
+		}
+	}
+	for id := range haproxyCaseRules {
+		if !seen[id] {
+			t.Errorf("haproxyCaseRules names %s, which fixtures/haproxy/cases.yaml no longer has", id)
+		}
+	}
+}
+
+// haproxyDisagreement says how lint's rules disagree with what the case
+// expects of real HAProxy, or "" when they agree.
+func haproxyDisagreement(c fixtures.Case, rules []string) string {
+	e := c.Expect
+	if want, ok := haproxyCaseRules[c.ID]; ok {
+		if !slices.Equal(rules, want) {
+			return "want exactly " + strings.Join(want, ", ")
+		}
+		return ""
+	}
+	switch {
+	case strings.Contains(e.ConfigError, "no CA file") && !slices.Contains(rules, "HAP005"):
+		return "HAProxy refuses this configuration: want HAP005"
+	case e.SNI != nil && *e.SNI == "" && !slices.Contains(rules, "HAP001"):
+		return "the backend sees no SNI: want HAP001"
+	case e.Backend == fixtures.BackendServed && e.SNI != nil && *e.SNI != "" && e.Status == 200 && slices.ContainsFunc(rules, isError):
+		return "HAProxy sends " + *e.SNI + " and gets 200: want no error (a warning such as HAP003 may stand)"
+	}
+	return ""
+}
+
+// isError reports whether a rule's findings are errors.
+func isError(rule string) bool {
+	return slices.ContainsFunc(rules, func(r Rule) bool { return r.ID == rule && r.Severity == Error })
+}
+
+func TestParseHAProxy(t *testing.T) {
+	const cfg = `# a comment
+global
+    ssl-server-verify none
+
+defaults base
+    mode http
+    default-server ssl verify none
+
+backend be_api from base
+    server "api 1" api.example.com:8443 sni str(api.example.com) check # the API
+    server api2 10.0.0.5:443 no-ssl
+    server api3 [2001:db8::1]:443 weight 10 ssl
+`
+	c, err := ParseHAProxy("haproxy.cfg", []byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := c.Section("backend", "be_api")
+	if be == nil || be.Line != 9 || be.End != 12 || be.Defaults == nil || be.Defaults.Name != "base" || be.Mode() != "http" {
+		t.Fatalf("backend section %+v", be)
+	}
+	ss := be.Servers()
+	if len(ss) != 3 {
+		t.Fatalf("%d servers, want 3", len(ss))
+	}
+	if s := ss[0]; s.Name != "api 1" || s.Host != "api.example.com" || s.Port != "8443" || !s.SSL() || s.Params["sni"] != "str(api.example.com)" || s.Verify(c.Global()) != "none" {
+		t.Errorf("server 1 %+v", s)
+	}
+	if s := ss[1]; s.SSL() || !s.IsIPHost() {
+		t.Errorf("no-ssl server %+v", s)
+	}
+	if s := ss[2]; s.Host != "[2001:db8::1]" || s.Port != "443" || !s.SSL() || s.Params["weight"] != "10" {
+		t.Errorf("IPv6 server %+v", s)
+	}
+	var got []string
+	for _, f := range c.Findings() {
+		got = append(got, fmt.Sprintf("%s %d", f.Rule, f.Line))
+	}
+	want := []string{"HAP004 10", "HAP001 12"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %q want %q", got, want)
+	}
+}
+
+func TestParseHAProxyErrors(t *testing.T) {
+	for _, tc := range []struct{ cfg, want string }{
+		{"    server s a:1\n", `haproxy.cfg:1: "server" is outside any section`},
+		{"global\nfrontend\n", `haproxy.cfg:2: frontend has no name`},
+		{"backend b\n    server s a:1 sni 'str(x)\n", `haproxy.cfg:2: unterminated ' quote`},
+		{"backend b from nowhere\n", `haproxy.cfg:1: backend b: no defaults section named "nowhere" before it`},
+		{"# only a comment\n", `haproxy.cfg: no section`},
+	} {
+		_, err := ParseHAProxy("haproxy.cfg", []byte(tc.cfg))
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %s...", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+func TestLooksLikeHAProxy(t *testing.T) {
+	if !LooksLikeHAProxy([]byte("# haproxy\n\nglobal\n  daemon\n")) {
+		t.Error("a global section is HAProxy")
+	}
+	if LooksLikeHAProxy([]byte("# nginx\nuser www-data;\nevents {}\n")) {
+		t.Error("nginx.conf is not HAProxy")
+	}
+}
