@@ -13,7 +13,7 @@ import (
 	"golang.org/x/net/http2"
 )
 
-// send sends r to addr (nginx's published port on this machine) and
+// send sends r to addr (the proxy's published port on this machine) and
 // returns the status and body, or the error when there was no response.
 // The TLS client accepts any certificate: the operator's, or a throwaway.
 func send(ctx context.Context, addr string, r Request) (int, string, error) {
@@ -24,7 +24,7 @@ func send(ctx context.Context, addr string, r Request) (int, string, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", addr)
 	}
-	tlsConf := &tls.Config{ServerName: r.Host, InsecureSkipVerify: true} //nolint:gosec // nginx's own certificate is not under test
+	tlsConf := &tls.Config{ServerName: r.Host, InsecureSkipVerify: true} //nolint:gosec // the proxy's own certificate is not under test
 	var rt http.RoundTripper
 	switch {
 	case r.HTTP2 && r.Scheme == "https":
@@ -64,8 +64,8 @@ func send(ctx context.Context, addr string, r Request) (int, string, error) {
 
 // sendStream opens a connection to a stream server (over TLS, with SNI
 // r.Host, when r.TLS says it listens with ssl) and sends the bytes of
-// an HTTP/1.1 GET, which nginx relays to the upstream: the backend answers
-// it once its TLS handshake with nginx succeeded.
+// an HTTP/1.1 GET, which the proxy relays to the upstream: the backend answers
+// it once its TLS handshake with the proxy succeeded.
 func sendStream(ctx context.Context, addr string, r Request) (int, string, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
@@ -97,7 +97,7 @@ func sendStream(ctx context.Context, addr string, r Request) (int, string, error
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
 		if err == io.EOF || strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "reset") {
-			return 0, "", fmt.Errorf("nginx closed the connection without a response")
+			return 0, "", fmt.Errorf("the proxy closed the connection without a response")
 		}
 		return 0, "", err
 	}

@@ -20,18 +20,7 @@ type Plan struct {
 	Config  *Config
 	Servers []*Server
 	Passes  []*Pass
-	// Names are the host names the backend serves and its certificate
-	// holds: the upstreams' host names, literal *_ssl_name values and
-	// upstream {} block names that are host names.
-	Names []string
-	// Aliases are the names under which the backend is reachable: Names
-	// and the host names of every other upstream, so that nginx resolves
-	// them all when it starts (and reaches nothing outside).
-	Aliases []string
-	// Ports are the backend's listener ports: every TLS upstream's.
-	Ports []int
-	// IPs are the IPv4 upstream addresses the backend must take.
-	IPs []netip.Addr
+	Upstreams
 	// Trusted are the *_ssl_trusted_certificate directives: the run's CA
 	// is written at each path.
 	Trusted []*lint.Node
@@ -42,6 +31,24 @@ type Plan struct {
 	Daemon bool
 	// Notes say what check did to run the configuration.
 	Notes []string
+}
+
+// Upstreams are what the backend impersonates.
+type Upstreams struct {
+	// Names are the host names the backend serves and its certificate
+	// holds: the upstreams' host names, literal *_ssl_name (or sni
+	// str()) values and upstream {} block names that are host names.
+	Names []string
+	// Aliases are the names under which the backend is reachable: Names
+	// and the host names of every other upstream, so that the proxy
+	// resolves them all when it starts (and reaches nothing outside).
+	Aliases []string
+	// Ports are the backend's listener ports: every TLS upstream's.
+	Ports []int
+	// IPs are the IPv4 upstream addresses the backend must take.
+	IPs []netip.Addr
+	// IPTargets are every IP upstream address as written, IPv6 ones too.
+	IPTargets []string
 }
 
 // Server is a server {} block.
@@ -172,6 +179,7 @@ func NewPlan(c *Config) *Plan {
 		for _, tg := range ps.Targets {
 			ports[tg.Port] = true
 			if tg.IP {
+				p.IPTargets = append(p.IPTargets, tg.Host)
 				if a, err := netip.ParseAddr(strings.Trim(tg.Host, "[]")); err == nil && a.Is4() {
 					ips[a] = true
 				}

@@ -53,9 +53,11 @@ type Report struct {
 	Main    string `json:"main"`
 	Wrapped bool   `json:"wrapped"`
 	Image   string `json:"image"`
-	// Nginx is the version the image's nginx reports.
-	Nginx string `json:"nginx"`
-	Date  string `json:"date"`
+	// Proxy is the proxy that ran the configuration, nginx or haproxy;
+	// Version the version its binary in the image reports.
+	Proxy   string `json:"proxy"`
+	Version string `json:"version"`
+	Date    string `json:"date"`
 	// Session labels every container and network the check started.
 	Session      string `json:"session"`
 	Expectations string `json:"expectations,omitempty"`
@@ -316,8 +318,8 @@ func statusWord(s int) string {
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sniproof check: %s", r.Config)
-	if r.Nginx != "" {
-		fmt.Fprintf(&b, " in nginx %s", r.Nginx)
+	if r.Version != "" {
+		fmt.Fprintf(&b, " in %s %s", r.Proxy, r.Version)
 	}
 	fmt.Fprintf(&b, " (%s)\n", r.Image)
 	if len(r.Notes) > 0 {

@@ -37,6 +37,8 @@ type job struct {
 	pass *Pass
 	node *lint.Node // the location, or the stream server
 	port int        // the container port to send to
+	// ha is the HAProxy backend the request goes to, when known.
+	ha *haBackend
 }
 
 // jobs are the locations to report: with expectations, one per entry and
@@ -282,7 +284,7 @@ func (r *runner) fillRequest(req *Request) {
 // and what nginx logged, and diagnoses the outcome.
 func (r *runner) exchange(ctx context.Context, j *job) {
 	req := *j.loc.Request
-	backendFrom, nginxFrom := r.backend.Log.Len(), r.nginx.Log.Len()
+	backendFrom, nginxFrom := r.backend.Log.Len(), r.proxy.Log.Len()
 	start := time.Now()
 	obs := &harness.Observation{}
 	addr, err := r.address(ctx, j.port)
@@ -304,7 +306,10 @@ func (r *runner) exchange(ctx context.Context, j *job) {
 	obs.Responses = []harness.Response{resp}
 	obs.Status, obs.Error = resp.Status, resp.Error
 	obs.Events = r.settle(ctx, backendFrom, nginxFrom, resp.Status, resp.Seen)
-	obs.ProxyLog = r.nginx.Log.Lines(nginxFrom)
+	if r.ha != nil && r.ha.checks > 0 {
+		obs.Events = r.ownEvents(obs.Events, j.ha, resp.Seen)
+	}
+	obs.ProxyLog = r.proxy.Log.Lines(nginxFrom)
 	obs.Backend, obs.Reason, obs.SNI = harness.ClassifyEvents(obs.Events)
 	for _, ev := range obs.Events {
 		if ev.Kind == backend.KindHandshake {
@@ -322,7 +327,12 @@ func (r *runner) exchange(ctx context.Context, j *job) {
 
 	l := &j.loc
 	l.Observed, l.Status, l.Error, l.SNI = obs, obs.Status, obs.Error, obs.SNI
-	d := diagnose(j.pass, obs)
+	var d diagnosis
+	if r.ha != nil {
+		d = diagnoseHA(j.ha, obs, r.proxy.Log.Lines(0))
+	} else {
+		d = diagnose(j.pass, obs)
+	}
 	if d.Works {
 		l.Outcome = Works
 	} else {
@@ -358,11 +368,11 @@ func differences(e Expect, l *Location) []string {
 
 // address is where this machine reaches nginx's container port.
 func (r *runner) address(ctx context.Context, port int) (string, error) {
-	host, err := r.nginx.Host(ctx)
+	host, err := r.proxy.Host(ctx)
 	if err != nil {
 		return "", err
 	}
-	p, err := r.nginx.MappedPort(ctx, strconv.Itoa(port)+"/tcp")
+	p, err := r.proxy.MappedPort(ctx, strconv.Itoa(port)+"/tcp")
 	if err != nil {
 		return "", fmt.Errorf("port %d is not published: %w", port, err)
 	}
@@ -394,7 +404,7 @@ func (r *runner) settle(ctx context.Context, backendFrom, nginxFrom int, status 
 				return true
 			}
 		}
-		return seen == nil && r.nginx.Log.Len() > nginxFrom && hasError(r.nginx.Log.Lines(nginxFrom))
+		return seen == nil && r.proxy.Log.Len() > nginxFrom && hasError(r.proxy.Log.Lines(nginxFrom))
 	}
 	// nginx answered by itself (a redirect, a page): nothing to wait for
 	// but the quiet.
@@ -405,11 +415,11 @@ func (r *runner) settle(ctx context.Context, backendFrom, nginxFrom int, status 
 		time.Sleep(tick)
 	}
 	deadline = time.Now().Add(w.Event)
-	nb, nn := r.backend.Log.Len(), r.nginx.Log.Len()
+	nb, nn := r.backend.Log.Len(), r.proxy.Log.Len()
 	quietSince := time.Now()
 	for time.Since(quietSince) < w.Quiet && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(tick)
-		if b, n := r.backend.Log.Len(), r.nginx.Log.Len(); b != nb || n != nn {
+		if b, n := r.backend.Log.Len(), r.proxy.Log.Len(); b != nb || n != nn {
 			nb, nn, quietSince = b, n, time.Now()
 		}
 	}
@@ -477,4 +487,18 @@ func (r *runner) lintFor(ps *Pass, node *lint.Node) []Finding {
 		}
 	}
 	return out
+}
+
+// ownEvents drops, from the events during a request through HAProxy,
+// those its health checks caused, which reach the backend at any time: an
+// answered request's events are its connection's alone; another request's
+// are those on the ports of its backend's servers (all, when the backend
+// is unknown).
+func (r *runner) ownEvents(events []backend.Event, b *haBackend, seen *backend.Seen) []backend.Event {
+	return slices.DeleteFunc(events, func(ev backend.Event) bool {
+		if seen != nil {
+			return ev.Conn != seen.Conn
+		}
+		return b != nil && !slices.ContainsFunc(b.targets, func(t Target) bool { return ev.Listener == fmt.Sprintf("port-%d", t.Port) })
+	})
 }

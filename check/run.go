@@ -27,15 +27,19 @@ import (
 // Options configure a check.
 type Options struct {
 	// Config names the configuration: an nginx.conf, a folder holding
-	// one, or a folder of site files.
+	// one, or a folder of site files; or an haproxy.cfg, or a folder
+	// holding one.
 	Config string
+	// Proxy is the proxy the configuration is for, ProxyNginx or
+	// ProxyHAProxy; "" tells it from Config (see ProxyKind).
+	Proxy string
 	// ConfDir is the folder of the main file in the container; "" means
 	// DefaultConfDir.
 	ConfDir string
 	// Expect names an expectations file (see LoadExpectations), or "".
 	Expect string
-	// Image is the nginx image to run; "" means the project's nginx image
-	// for Debian bookworm.
+	// Image is the proxy's image to run; "" means the project's image of
+	// the proxy for Debian bookworm.
 	Image string
 	// Baseline names a previous check's JSON report to compare with, or "".
 	Baseline string
@@ -68,11 +72,12 @@ var DefaultWaits = Waits{Request: 20 * time.Second, Event: 3 * time.Second, Quie
 const globalDirectives = "error_log stderr notice;"
 
 // Run checks the configuration opts names: it runs it unchanged in nginx
-// against a backend impersonating its upstreams, requests every location
-// that proxies to a TLS upstream (or every request of the expectations
-// file), and reports what each upstream saw. Errors are *UsageError for
-// bad input and harness.InfraError for the infrastructure; a configuration
-// nginx rejects is a Report with Rejected set.
+// (or HAProxy) against a backend impersonating its upstreams, requests
+// every location (or backend) that proxies to a TLS upstream, or every
+// request of the expectations file, and reports what each upstream saw.
+// Errors are *UsageError for bad input and harness.InfraError for the
+// infrastructure; a configuration the proxy rejects is a Report with
+// Rejected set.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Waits == (Waits{}) {
 		opts.Waits = DefaultWaits
@@ -90,25 +95,44 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	cfg, err := LoadConfig(opts.Config, opts.ConfDir)
-	var parseErr *lint.ConfigError
-	if err != nil && !errors.As(err, &parseErr) {
+	kind, err := ProxyKind(opts.Proxy, opts.Config)
+	if err != nil {
 		return nil, err
 	}
-	rep := &Report{APIVersion: APIVersion, Kind: ReportKind, Config: opts.Config, Folder: cfg.Tree.Options.HostDir, Main: cfg.Main(), Wrapped: cfg.Wrapped,
-		Date: time.Now().UTC().Format(time.RFC3339), Expectations: opts.Expect, Notes: []string{}, Locations: []Location{}, Lint: []Finding{}}
-	if cfg.Wrapped {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%s is site files, not a whole nginx.conf: check wrapped %s in a minimal main file of its own, %s (events {} and http { include ... })",
-			opts.Config, strings.Join(cfg.Sites, ", "), cfg.Main()))
+	r := &runner{opts: opts, progress: opts.Progress}
+	var rep *Report
+	if kind == ProxyHAProxy {
+		rep, err = r.runHAProxy(ctx, entries)
+	} else {
+		rep, err = r.runNginx(ctx, entries)
 	}
+	if err != nil || rep.Rejected != nil {
+		return rep, err
+	}
+	if base != nil {
+		rep.Baseline = opts.Baseline
+		rep.Changes = Compare(base, rep)
+	}
+	return rep, nil
+}
 
-	r := &runner{opts: opts, rep: rep, cfg: cfg, progress: opts.Progress}
-	sess, err := harness.NewSession(ctx, opts.Progress)
+// newReport is the report of a check of opts.Config by proxy.
+func (r *runner) newReport(proxy, folder, main string) *Report {
+	r.rep = &Report{APIVersion: APIVersion, Kind: ReportKind, Proxy: proxy, Config: r.opts.Config, Folder: folder, Main: main,
+		Date: time.Now().UTC().Format(time.RFC3339), Expectations: r.opts.Expect, Notes: []string{}, Locations: []Location{}, Lint: []Finding{}}
+	return r.rep
+}
+
+// open starts the check's session. The returned function ends it,
+// removing every container and network, unless SNIPROOF_KEEP=1 keeps
+// them for debugging.
+func (r *runner) open(ctx context.Context) (func(), error) {
+	sess, err := harness.NewSession(ctx, r.progress)
 	r.sess = sess
 	if sess != nil {
-		rep.Session = sess.ID
+		r.rep.Session = sess.ID
 	}
-	defer func() {
+	return func() {
 		if os.Getenv("SNIPROOF_KEEP") == "1" && sess != nil {
 			r.say("SNIPROOF_KEEP=1: kept the containers of session %s:\n  docker ps --filter label=%s=%s\n  remove them with: bin/sniproof sweep --session %s",
 				sess.ID, harness.LabelSession, sess.ID, sess.ID)
@@ -119,17 +143,37 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if cerr := sess.Close(cctx); cerr != nil {
 			r.say("cleanup: %v", cerr)
 		}
-	}()
+	}, err
+}
+
+// runNginx checks an nginx configuration.
+func (r *runner) runNginx(ctx context.Context, entries []Entry) (*Report, error) {
+	opts := r.opts
+	cfg, err := LoadConfig(opts.Config, opts.ConfDir)
+	var parseErr *lint.ConfigError
+	if err != nil && !errors.As(err, &parseErr) {
+		return nil, err
+	}
+	r.cfg = cfg
+	rep := r.newReport(ProxyNginx, cfg.Tree.Options.HostDir, cfg.Main())
+	rep.Wrapped = cfg.Wrapped
+	if cfg.Wrapped {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s is site files, not a whole nginx.conf: check wrapped %s in a minimal main file of its own, %s (events {} and http { include ... })",
+			opts.Config, strings.Join(cfg.Sites, ", "), cfg.Main()))
+	}
+	end, err := r.open(ctx)
+	defer end()
 	if err != nil {
 		return nil, err
 	}
-	if rep.Image, err = r.image(ctx); err != nil {
+	if rep.Image, err = r.image(ctx, ProxyNginx); err != nil {
 		return nil, err
 	}
 	if parseErr != nil {
 		return r.unparsable(ctx, parseErr)
 	}
 	r.plan = NewPlan(cfg)
+	r.up = &r.plan.Upstreams
 	rep.Notes = append(rep.Notes, r.plan.Notes...)
 	for _, f := range cfg.Tree.Findings {
 		rep.Lint = append(rep.Lint, finding(f))
@@ -137,30 +181,28 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := r.start(ctx); err != nil {
 		return nil, err
 	}
-	if rep.Rejected != nil {
-		rep.summarise()
-		return rep, nil
+	if rep.Rejected == nil {
+		r.requests(ctx, entries)
 	}
-	r.requests(ctx, entries)
 	rep.summarise()
-	if base != nil {
-		rep.Baseline = opts.Baseline
-		rep.Changes = Compare(base, rep)
-	}
 	return rep, nil
 }
 
 // runner is one check's state.
 type runner struct {
-	opts     Options
-	rep      *Report
-	cfg      *Config
-	plan     *Plan
+	opts Options
+	rep  *Report
+	cfg  *Config
+	plan *Plan
+	// ha is the plan of an HAProxy configuration (plan is nil then).
+	ha *haPlan
+	// up are the upstreams the backend impersonates: plan's or ha's.
+	up       *Upstreams
 	progress io.Writer
 	sess     *harness.Session
 	ca       *certs.Authority
 	backend  *harness.BackendContainer
-	nginx    *harness.NginxHost
+	proxy    *harness.ProxyHost
 	// skipIP holds, by IP address, why the backend could not take it.
 	skipIP map[string]string
 }
@@ -171,8 +213,9 @@ func (r *runner) say(format string, args ...any) {
 	}
 }
 
-// image resolves the nginx image: the operator's, or the project's.
-func (r *runner) image(ctx context.Context) (string, error) {
+// image resolves the proxy's image: the operator's, or the project's for
+// Debian bookworm.
+func (r *runner) image(ctx context.Context, proxy string) (string, error) {
 	if img := r.opts.Image; img != "" {
 		if _, err := r.sess.Docker.ImageInspect(ctx, img); err == nil {
 			return img, nil
@@ -190,9 +233,9 @@ func (r *runner) image(ctx context.Context) (string, error) {
 		}
 		return img, nil
 	}
-	recipe, err := harness.LoadRecipe("nginx", "bookworm")
+	recipe, err := harness.LoadRecipe(proxy, "bookworm")
 	if err != nil {
-		return "", &harness.InfraError{Op: "image of nginx from bookworm", Err: err}
+		return "", &harness.InfraError{Op: "image of " + proxy + " from bookworm", Err: err}
 	}
 	return r.sess.Images.Debian(ctx, recipe)
 }
@@ -209,11 +252,11 @@ func firstLine(err error) string {
 	return line
 }
 
-// runNginx starts the nginx container, mapping a missing nginx to a
+// startNginx starts the nginx container, mapping a missing nginx to a
 // UsageError.
-func (r *runner) runNginx(ctx context.Context, ports []string, extra []*testcontainers.DockerNetwork) error {
+func (r *runner) startNginx(ctx context.Context, ports []string, extra []*testcontainers.DockerNetwork) error {
 	var err error
-	r.nginx, err = r.sess.RunNginxHost(ctx, r.rep.Image, ports, extra)
+	r.proxy, err = r.sess.RunNginxHost(ctx, r.rep.Image, ports, extra)
 	if err != nil {
 		msg := err.Error()
 		switch {
@@ -222,42 +265,52 @@ func (r *runner) runNginx(ctx context.Context, ports []string, extra []*testcont
 		}
 		return &harness.InfraError{Op: "start nginx", Err: err}
 	}
-	code, out, err := r.nginx.Run(ctx, "nginx", "-v")
+	code, out, err := r.proxy.Run(ctx, "nginx", "-v")
 	if err != nil {
 		return &harness.InfraError{Op: "nginx -v", Err: err}
 	}
 	if m := regexp.MustCompile(`nginx/(\S+)`).FindStringSubmatch(out); code == 0 && m != nil {
-		r.rep.Nginx = m[1]
+		r.rep.Version = m[1]
 	}
 	return nil
+}
+
+// startBackend makes the run's CA and starts the backend impersonating
+// the upstreams; it returns the networks made for IP upstreams, which the
+// proxy must join.
+func (r *runner) startBackend(ctx context.Context) ([]*testcontainers.DockerNetwork, error) {
+	var err error
+	if r.ca, err = certs.NewCA("sniproof check " + r.sess.ID); err != nil {
+		return nil, err
+	}
+	statics, networks := r.impersonate(ctx)
+	cfg, err := r.backendConfig()
+	if err != nil {
+		return nil, &harness.InfraError{Op: "configure the backend", Err: err}
+	}
+	if len(r.up.Ports) > 0 {
+		r.say("starting the backend: %s on ports %s", strings.Join(r.up.Names, ", "), joinInts(r.up.Ports))
+	} else {
+		r.say("starting the backend: the configuration has no static TLS upstream")
+	}
+	if r.backend, err = r.sess.RunCheckBackend(ctx, cfg, r.up.Aliases, statics); err != nil {
+		return nil, err
+	}
+	r.rep.Backend.Names, r.rep.Backend.Ports = r.up.Names, r.up.Ports
+	if len(r.up.Names) > 0 {
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the backend answers as %s on ports %s, refusing a ClientHello without SNI or with another name with alert 80, with a certificate for exactly those names from the run's CA",
+			strings.Join(r.up.Names, ", "), joinInts(r.up.Ports)))
+	}
+	return networks, nil
 }
 
 // start impersonates the upstreams, starts nginx with the configuration
 // and waits until it serves; a configuration nginx refuses sets Rejected.
 func (r *runner) start(ctx context.Context) error {
-	var err error
-	if r.ca, err = certs.NewCA("sniproof check " + r.sess.ID); err != nil {
-		return err
-	}
-	statics, networks := r.impersonate(ctx)
-	cfg, err := r.backendConfig()
+	networks, err := r.startBackend(ctx)
 	if err != nil {
-		return &harness.InfraError{Op: "configure the backend", Err: err}
-	}
-	if len(r.plan.Ports) > 0 {
-		r.say("starting the backend: %s on ports %s", strings.Join(r.plan.Names, ", "), joinInts(r.plan.Ports))
-	} else {
-		r.say("starting the backend: the configuration has no static TLS upstream")
-	}
-	if r.backend, err = r.sess.RunCheckBackend(ctx, cfg, r.plan.Aliases, statics); err != nil {
 		return err
 	}
-	r.rep.Backend.Names, r.rep.Backend.Ports = r.plan.Names, r.plan.Ports
-	if len(r.plan.Names) > 0 {
-		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the backend answers as %s on ports %s, refusing a ClientHello without SNI or with another name with alert 80, with a certificate for exactly those names from the run's CA",
-			strings.Join(r.plan.Names, ", "), joinInts(r.plan.Ports)))
-	}
-
 	var ports []string
 	seen := map[int]bool{}
 	for _, s := range r.plan.Servers {
@@ -269,7 +322,7 @@ func (r *runner) start(ctx context.Context) error {
 		}
 	}
 	r.say("starting nginx from %s", r.rep.Image)
-	if err := r.runNginx(ctx, ports, networks); err != nil {
+	if err := r.startNginx(ctx, ports, networks); err != nil {
 		return err
 	}
 	files, err := r.plan.Files()
@@ -284,7 +337,7 @@ func (r *runner) start(ctx context.Context) error {
 		files[p] = r.ca.CertPEM()
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (%s at %s), so that nginx trusts the backend's certificate", p, n.Name, n.Pos()))
 	}
-	if err := r.nginx.CopyFiles(ctx, files); err != nil {
+	if err := r.proxy.CopyFiles(ctx, files); err != nil {
 		return &harness.InfraError{Op: "copy the configuration into nginx", Err: err}
 	}
 	r.removeLeftovers(ctx)
@@ -304,22 +357,19 @@ func (r *runner) impersonate(ctx context.Context) ([]harness.StaticIP, []*testco
 	if local := os.Getenv("DOCKER_HOST"); local == "" || strings.HasPrefix(local, "unix://") {
 		routes = hostRoutes()
 	}
-	for _, p := range r.plan.Passes {
-		for _, t := range p.Targets {
-			if t.IP {
-				if why := unimpersonable(t.Host); why != "" {
-					r.skipIP[t.Host] = why
-				}
-			}
+	for _, host := range r.up.IPTargets {
+		if why := unimpersonable(host); why != "" {
+			r.skipIP[host] = why
 		}
 	}
-	for _, ip := range r.plan.IPs {
+	for _, ip := range r.up.IPs {
 		if why := unimpersonable(ip.String()); why != "" {
 			r.skipIP[ip.String()] = why
 			continue
 		}
 		var errs []string
-		for _, c := range candidates(ip, r.plan.IPs) {
+		taken := false
+		for _, c := range candidates(ip, r.up.IPs) {
 			if clash := routeClash(c.Prefix, routes); clash != "" {
 				errs = append(errs, clash)
 				continue
@@ -332,11 +382,11 @@ func (r *runner) impersonate(ctx context.Context) ([]harness.StaticIP, []*testco
 			statics = append(statics, harness.StaticIP{Network: nw, Addr: ip})
 			networks = append(networks, nw)
 			r.rep.Backend.Impersonated = append(r.rep.Backend.Impersonated, Impersonation{IP: ip.String(), Subnet: c.Prefix.String()})
-			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s is impersonated by the backend (an internal network %s, which nginx joins)", ip, c.Prefix))
-			errs = nil
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s is impersonated by the backend (an internal network %s, which %s joins)", ip, c.Prefix, r.rep.Proxy))
+			taken = true
 			break
 		}
-		if errs != nil {
+		if !taken {
 			why := "no subnet holds it as a host address apart from the other impersonated addresses"
 			if len(errs) > 0 {
 				why = errs[len(errs)-1]
@@ -353,7 +403,7 @@ func (r *runner) impersonate(ctx context.Context) ([]harness.StaticIP, []*testco
 // upstream name with one certificate for them, refusing any other
 // ClientHello with alert 80 as the field report's upstream does.
 func (r *runner) backendConfig() (*backend.Config, error) {
-	names := r.plan.Names
+	names := r.up.Names
 	certNames := names
 	if len(certNames) == 0 {
 		certNames = []string{"impersonated-upstream.invalid"}
@@ -367,11 +417,11 @@ func (r *runner) backendConfig() (*backend.Config, error) {
 		return nil, err
 	}
 	control := 9000
-	for slices.Contains(r.plan.Ports, control) {
+	for slices.Contains(r.up.Ports, control) {
 		control++
 	}
 	cfg := &backend.Config{Control: fmt.Sprintf(":%d", control)}
-	for _, p := range r.plan.Ports {
+	for _, p := range r.up.Ports {
 		cfg.Listeners = append(cfg.Listeners, backend.Listener{
 			Name: fmt.Sprintf("port-%d", p), Addr: fmt.Sprintf(":%d", p), Names: names,
 			Refuse: backend.RefuseAlert80, CertPEM: string(leaf.ChainPEM()), KeyPEM: string(key),
@@ -388,7 +438,7 @@ func (r *runner) backendConfig() (*backend.Config, error) {
 // operator's folder does not have (Debian's sites-enabled/default).
 func (r *runner) removeLeftovers(ctx context.Context) {
 	for dir, bases := range r.plan.Leftovers() {
-		code, out, err := r.nginx.Run(ctx, "ls", "-A", dir)
+		code, out, err := r.proxy.Run(ctx, "ls", "-A", dir)
 		if err != nil || code != 0 {
 			continue
 		}
@@ -398,7 +448,7 @@ func (r *runner) removeLeftovers(ctx context.Context) {
 				continue
 			}
 			p := path.Join(dir, name)
-			if code, _, err := r.nginx.Run(ctx, "rm", "-f", p); err == nil && code == 0 {
+			if code, _, err := r.proxy.Run(ctx, "rm", "-f", p); err == nil && code == 0 {
 				r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("removed the image's %s, which your folder does not have, so that the include of %s reads your files alone", p, path.Join(dir, bases[0])))
 			} else {
 				r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the image's %s, which your folder does not have, is included too (it could not be removed)", p))
@@ -436,7 +486,7 @@ func (r *runner) test(ctx context.Context) (bool, error) {
 	main := r.cfg.Main()
 	made := map[string]bool{}
 	for {
-		code, out, err := r.nginx.Run(ctx, "nginx", "-t", "-c", main, "-g", globalDirectives)
+		code, out, err := r.proxy.Run(ctx, "nginx", "-t", "-c", main, "-g", globalDirectives)
 		if err != nil {
 			return true, &harness.InfraError{Op: "nginx -t", Err: err}
 		}
@@ -464,7 +514,7 @@ func (r *runner) test(ctx context.Context) (bool, error) {
 		for p := range files {
 			made[p] = true
 		}
-		if err := r.nginx.CopyFiles(ctx, files); err != nil {
+		if err := r.proxy.CopyFiles(ctx, files); err != nil {
 			return true, &harness.InfraError{Op: "copy a throwaway certificate into nginx", Err: err}
 		}
 		r.rep.Notes = append(r.rep.Notes, note)
@@ -544,23 +594,23 @@ func (r *runner) throwaway(p string) (map[string][]byte, string, bool, error) {
 // launch starts nginx with the configuration, unchanged but for the error
 // log on stderr that -g adds, and waits until its workers run.
 func (r *runner) launch(ctx context.Context) error {
-	from := r.nginx.Log.Len()
+	from := r.proxy.Log.Len()
 	cmd := fmt.Sprintf("exec nginx -c %s -g %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2", shQuote(r.cfg.Main()), shQuote(globalDirectives))
 	if !r.plan.Daemon {
 		cmd = strings.TrimPrefix(cmd, "exec ") + " &"
 	}
-	code, out, err := r.nginx.Run(ctx, "sh", "-c", cmd)
+	code, out, err := r.proxy.Run(ctx, "sh", "-c", cmd)
 	if err != nil {
 		return &harness.InfraError{Op: "start nginx", Err: err}
 	}
 	if code != 0 {
-		lines := strings.Join(r.nginx.Log.Lines(from), "\n")
+		lines := strings.Join(r.proxy.Log.Lines(from), "\n")
 		r.reject(code, strings.TrimSpace("nginx -t accepted the configuration, but nginx did not start:\n"+out+"\n"+lines))
 		return nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, r.opts.Waits.Start)
 	defer cancel()
-	if _, err := r.nginx.Log.WaitFor(wctx, from, startedWorkers); err != nil {
+	if _, err := r.proxy.Log.WaitFor(wctx, from, startedWorkers); err != nil {
 		r.say("nginx logged no %q within %s; going on", startedWorkers, r.opts.Waits.Start)
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("nginx runs your configuration unchanged (nginx -c %s), with -g '%s' added so that check reads its messages", r.cfg.Main(), globalDirectives))
@@ -589,13 +639,13 @@ func (r *runner) unparsable(ctx context.Context, perr *lint.ConfigError) (*Repor
 	if t.Options.MainContent != nil {
 		files[r.cfg.Main()] = t.Options.MainContent
 	}
-	if err := r.runNginx(ctx, nil, nil); err != nil {
+	if err := r.startNginx(ctx, nil, nil); err != nil {
 		return nil, err
 	}
-	if err := r.nginx.CopyFiles(ctx, files); err != nil {
+	if err := r.proxy.CopyFiles(ctx, files); err != nil {
 		return nil, &harness.InfraError{Op: "copy the configuration into nginx", Err: err}
 	}
-	code, out, err := r.nginx.Run(ctx, "nginx", "-t", "-c", r.cfg.Main(), "-g", globalDirectives)
+	code, out, err := r.proxy.Run(ctx, "nginx", "-t", "-c", r.cfg.Main(), "-g", globalDirectives)
 	if err != nil {
 		return nil, &harness.InfraError{Op: "nginx -t", Err: err}
 	}

@@ -90,53 +90,68 @@ events {}
 // idleNginxPath is where the idle configuration goes.
 const idleNginxPath = "/tmp/sniproof-idle.conf"
 
-// NginxHost is a container of an nginx image running an idle nginx, into
-// which sniproof check copies an operator's configuration, tests it and
-// starts it. Its Log holds the container's output: the idle nginx's, and
-// whatever the started nginx writes to the container's stderr.
-type NginxHost struct {
+// ProxyHost is a container of a proxy's image running an idle process,
+// into which sniproof check copies an operator's configuration, tests it
+// and starts the proxy. Its Log holds the container's output: the idle
+// process's, and whatever the started proxy writes to the container's
+// stdout and stderr.
+type ProxyHost struct {
 	*testcontainers.DockerContainer
 	Log *LogBook
 }
 
-// RunNginxHost starts image img as an NginxHost publishing ports (e.g.
+// RunNginxHost starts image img as a ProxyHost running an idle nginx
+// (which proves that the image has nginx), publishing ports (e.g.
 // "443/tcp") on 127.0.0.1, attached to the session's front network, its
 // internal network and extra networks. On error it returns the partly
 // started container, if any; Session.Close removes it.
-func (s *Session) RunNginxHost(ctx context.Context, img string, ports []string, extra []*testcontainers.DockerNetwork) (*NginxHost, error) {
-	opts := []testcontainers.ContainerCustomizer{
+func (s *Session) RunNginxHost(ctx context.Context, img string, ports []string, extra []*testcontainers.DockerNetwork) (*ProxyHost, error) {
+	return s.runProxyHost(ctx, img, ports, extra,
 		testcontainers.WithEntrypoint("nginx"),
 		testcontainers.WithCmd("-c", idleNginxPath),
 		testcontainers.WithFiles(testcontainers.ContainerFile{
 			Reader: strings.NewReader(IdleNginxConf), ContainerFilePath: idleNginxPath, FileMode: 0o644,
 		}),
+		testcontainers.WithWaitStrategy(wait.ForLog(" nginx/").WithStartupTimeout(DefaultTimeouts.ContainerStart)))
+}
+
+// RunIdleHost starts image img as a ProxyHost whose idle process is sleep
+// (for a proxy such as HAProxy that has no idle mode), publishing ports
+// and attached to networks as RunNginxHost.
+func (s *Session) RunIdleHost(ctx context.Context, img string, ports []string, extra []*testcontainers.DockerNetwork) (*ProxyHost, error) {
+	return s.runProxyHost(ctx, img, ports, extra,
+		testcontainers.WithEntrypoint("sleep"),
+		testcontainers.WithCmd("infinity"))
+}
+
+func (s *Session) runProxyHost(ctx context.Context, img string, ports []string, extra []*testcontainers.DockerNetwork, idle ...testcontainers.ContainerCustomizer) (*ProxyHost, error) {
+	opts := append(idle,
 		testcontainers.WithExposedPorts(ports...),
-		testcontainers.WithWaitStrategy(wait.ForLog(" nginx/").WithStartupTimeout(DefaultTimeouts.ContainerStart)),
 		network.WithNetwork(nil, s.Front),
 		network.WithNetwork(nil, s.Internal),
-	}
+	)
 	for _, nw := range extra {
 		opts = append(opts, network.WithNetwork(nil, nw))
 	}
 	opts = append(opts, s.commonOptions())
 	book := NewLogBook()
 	ctr, err := testcontainers.Run(ctx, img, opts...)
-	var h *NginxHost
+	var h *ProxyHost
 	if ctr != nil {
-		h = &NginxHost{DockerContainer: ctr, Log: book}
+		h = &ProxyHost{DockerContainer: ctr, Log: book}
 	}
 	if err != nil {
-		return h, fmt.Errorf("run nginx from %s: %w", img, err)
+		return h, fmt.Errorf("run %s: %w", img, err)
 	}
 	if err := followLogs(ctx, ctr, book); err != nil {
-		return h, fmt.Errorf("run nginx from %s: %w", img, err)
+		return h, fmt.Errorf("run %s: %w", img, err)
 	}
 	return h, nil
 }
 
 // CopyFiles copies files, by absolute container path, into the container
 // in one archive; missing folders are created.
-func (h *NginxHost) CopyFiles(ctx context.Context, files map[string][]byte) error {
+func (h *ProxyHost) CopyFiles(ctx context.Context, files map[string][]byte) error {
 	var b bytes.Buffer
 	w := tar.NewWriter(&b)
 	names := make([]string, 0, len(files))
@@ -169,7 +184,7 @@ func (h *NginxHost) CopyFiles(ctx context.Context, files map[string][]byte) erro
 
 // Run runs cmd in the container and returns its exit code and output,
 // stdout and stderr merged.
-func (h *NginxHost) Run(ctx context.Context, cmd ...string) (int, string, error) {
+func (h *ProxyHost) Run(ctx context.Context, cmd ...string) (int, string, error) {
 	code, out, err := h.Exec(ctx, cmd, tcexec.Multiplexed())
 	if err != nil {
 		return 0, "", fmt.Errorf("%s: %w", strings.Join(cmd, " "), err)

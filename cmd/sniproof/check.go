@@ -14,12 +14,13 @@ import (
 	"github.com/sniproof/sniproof/harness"
 )
 
-const checkUsage = `usage: sniproof check CONFIG [--expect FILE.yaml] [--image IMAGE] [--baseline results.json] [--json] [--out FILE]
+const checkUsage = `usage: sniproof check CONFIG [--proxy nginx|haproxy] [--expect FILE.yaml] [--image IMAGE] [--baseline results.json] [--json] [--out FILE]
 
-Runs an operator's nginx configuration, unchanged, in real nginx against a
-backend that impersonates its upstreams, and reports, per location that
-proxies to an HTTPS upstream, the SNI the upstream saw, the status and, for
-a failure, the cause and the configuration line that fixes it.
+Runs an operator's nginx or HAProxy configuration, unchanged, in the real
+proxy against a backend that impersonates its upstreams, and reports, per
+location (HAProxy: per backend) that proxies to an HTTPS upstream, the SNI
+the upstream saw, the status and, for a failure, the cause and the
+configuration line that fixes it.
 
 CONFIG is an nginx.conf (or any main file), a folder holding nginx.conf, or
 a folder of site files, which check wraps in a minimal main file with an
@@ -54,6 +55,22 @@ Requests run one at a time; each one's upstream events are read from the
 backend's log (waiting, bounded, for its connection's events); nothing is
 added to the configuration to mark them.
 
+HAProxy: CONFIG is an haproxy.cfg (a file whose first keyword is a section
+keyword: global, defaults, frontend, backend, listen), or a folder holding
+haproxy.cfg; --proxy haproxy says so for any file. It goes to /etc/haproxy
+(--conf-dir) with the files its bind and server lines name (crt, ca-file,
+crl-file) that its folder holds; the run's CA is written at every server
+ca-file, and a missing crt gets a throwaway certificate and key. haproxy -c
+runs first: a configuration HAProxy rejects gets HAProxy's own message with
+the file and line. Then haproxy -db runs it. Every backend with an ssl
+server is requested once, through the first frontend whose use_backend
+rules (ACLs on the Host header, the path, the client's SNI or the method,
+evaluated in order) or default_backend route a request there; a backend
+behind rules check cannot evaluate is reported as not checked, with the
+rule: name a request for it in an expectations file. The report gives, per
+backend, what the upstream saw, HAProxy's health-check verdicts, and the
+server-line fix (sni str(NAME), check-sni NAME, ca-file ...).
+
 Run it from a sniproof checkout: the backend's image is built from the
 source, like the suites' (or set SNIPROOF_IMAGE_SNIPROOF). Everything it
 starts is labelled with its session and removed when it ends.
@@ -65,22 +82,24 @@ const checkExitCodes = `
 exit codes:
   0   every location works (with --expect: every request as expected); with
       --baseline: no behaviour change (and every expectation met)
-  1   a location fails or differs from its expectation, nginx rejects the
-      configuration, or with --baseline a behaviour changed
+  1   a location fails or differs from its expectation, the proxy rejects
+      the configuration, or with --baseline a behaviour changed
   3   infrastructure: no Docker engine, an image build failed, a container
       did not start
-  64  bad usage, an unreadable CONFIG, an invalid expectations or baseline
-      file, an image without nginx: one sentence on stderr
+  64  bad usage, an unreadable CONFIG, an unknown --proxy, an invalid
+      expectations or baseline file, an image without the proxy: one
+      sentence on stderr
 `
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check", stderr)
 	expect := fs.String("expect", "", "expectations `FILE.yaml`: the requests to send and what each must get")
-	image := fs.String("image", "", "nginx `IMAGE` to run (default: the project's nginx image for Debian bookworm)")
+	image := fs.String("image", "", "the proxy's `IMAGE` to run (default: the project's image of the proxy for Debian bookworm)")
+	proxy := fs.String("proxy", "", "the `proxy` CONFIG is for: nginx or haproxy (default: told from CONFIG)")
 	baseline := fs.String("baseline", "", "a previous check's JSON `report` (--out or --json) to compare with: every behaviour change is listed")
 	asJSON := fs.Bool("json", false, "print the report as JSON (the format --baseline reads)")
 	out := fs.String("out", "", "also write the JSON report to `FILE`, e.g. for a later --baseline")
-	confDir := fs.String("conf-dir", check.DefaultConfDir, "the `folder` of the main file in the container")
+	confDir := fs.String("conf-dir", "", "the `folder` of the main file in the container (default "+check.DefaultConfDir+", for HAProxy "+check.DefaultHAProxyDir+")")
 	quiet := fs.Bool("q", false, "quiet: no progress lines on stderr")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, checkUsage)
@@ -92,10 +111,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(configs) != 1 {
-		fmt.Fprintln(stderr, "sniproof check: name exactly one CONFIG: an nginx.conf, or a folder of site files")
+		fmt.Fprintln(stderr, "sniproof check: name exactly one CONFIG: an nginx.conf, a folder of site files, or an haproxy.cfg")
 		return check.ExitUsage
 	}
-	opts := check.Options{Config: configs[0], ConfDir: *confDir, Expect: *expect, Image: *image, Baseline: *baseline}
+	opts := check.Options{Config: configs[0], Proxy: *proxy, ConfDir: *confDir, Expect: *expect, Image: *image, Baseline: *baseline}
 	if !*quiet {
 		opts.Progress = stderr
 	}

@@ -1,0 +1,690 @@
+package check
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sniproof/sniproof/lint"
+)
+
+// The proxies check runs.
+const (
+	ProxyNginx   = "nginx"
+	ProxyHAProxy = "haproxy"
+)
+
+// DefaultHAProxyDir is where HAProxy reads its configuration in Debian's
+// and haproxy.org's images, and so where check puts an haproxy.cfg.
+const DefaultHAProxyDir = "/etc/haproxy"
+
+// ProxyKind is the proxy a configuration is for: proxy when it names one
+// (nginx or haproxy), else haproxy for a file (or a folder holding
+// haproxy.cfg) that looks like an HAProxy configuration, else nginx.
+// An unknown proxy is a *UsageError.
+func ProxyKind(proxy, config string) (string, error) {
+	switch proxy {
+	case ProxyNginx, ProxyHAProxy:
+		return proxy, nil
+	case "":
+	default:
+		return "", usagef("unknown proxy kind %q: check runs nginx or haproxy configurations", proxy)
+	}
+	file := config
+	if st, err := os.Stat(config); err == nil && st.IsDir() {
+		file = filepath.Join(config, "haproxy.cfg")
+		if _, err := os.Stat(file); err != nil {
+			return ProxyNginx, nil
+		}
+	}
+	if data, err := os.ReadFile(file); err == nil && lint.LooksLikeHAProxy(data) {
+		return ProxyHAProxy, nil
+	}
+	return ProxyNginx, nil
+}
+
+// haPlan is what check derives from an HAProxy configuration: the
+// frontends that take requests, every backend with a TLS server, and the
+// names, ports and addresses the backend must answer on.
+type haPlan struct {
+	Upstreams
+	cfg *lint.HAConfig
+	// host is the file on this machine, main its path in the container.
+	host, main string
+	// frontends are the frontend and listen sections with a bind.
+	frontends []*haFrontend
+	// checks counts the servers with health checks; checkWait is how long
+	// their first verdicts take at most (see checkWait).
+	checks    int
+	checkWait time.Duration
+	// backends are the backend and listen sections with an ssl server.
+	backends []*haBackend
+	notes    []string
+}
+
+// haFrontend is a section that takes requests, and its bind ports.
+type haFrontend struct {
+	sec   *lint.HASection
+	binds []Listen
+}
+
+// haBackend is a section with at least one ssl server.
+type haBackend struct {
+	sec     *lint.HASection
+	servers []*lint.HAServer // its ssl servers
+	targets []Target
+	// skip says why a server of it cannot be impersonated, or "".
+	skip string
+}
+
+// newHAPlan derives the plan of an HAProxy configuration.
+func newHAPlan(c *lint.HAConfig, host, main string) *haPlan {
+	p := &haPlan{cfg: c, host: host, main: main}
+	names, aliases, ports, ips := set{}, set{}, map[int]bool{}, map[netip.Addr]bool{}
+	for _, sec := range c.Sections {
+		if sec.Kind != "frontend" && sec.Kind != "listen" {
+			continue
+		}
+		f := &haFrontend{sec: sec}
+		for _, b := range sec.All("bind") {
+			f.binds = append(f.binds, parseBind(b))
+		}
+		if len(f.binds) > 0 {
+			p.frontends = append(p.frontends, f)
+		}
+	}
+	for _, s := range c.Servers() {
+		if s.Host != "" && !s.IsIPHost() && !strings.HasPrefix(s.Host, "/") && !strings.Contains(s.Host, "@") && s.Host != "localhost" {
+			aliases.add(s.Host)
+		}
+	}
+	for _, sec := range c.Sections {
+		if sec.Kind != "backend" && sec.Kind != "listen" {
+			continue
+		}
+		b := &haBackend{sec: sec}
+		for _, s := range sec.Servers() {
+			if s.Has("check") {
+				p.checks++
+				p.checkWait = max(p.checkWait, checkWait(s))
+			}
+			if !s.SSL() {
+				continue
+			}
+			b.servers = append(b.servers, s)
+			port, err := strconv.Atoi(s.Port)
+			switch {
+			case strings.HasPrefix(s.Host, "/") || strings.Contains(s.Host, "@"):
+				b.skip = fmt.Sprintf("server %s (%s) is not a TCP address", s.Name, s.Line.Pos())
+				continue
+			case err != nil || port <= 0:
+				b.skip = fmt.Sprintf("server %s (%s) has no port: HAProxy uses the client's, which check does not impersonate", s.Name, s.Line.Pos())
+				continue
+			}
+			t := Target{Host: strings.ToLower(s.Host), Port: port, IP: s.IsIPHost()}
+			b.targets = append(b.targets, t)
+			ports[port] = true
+			if t.IP {
+				p.IPTargets = append(p.IPTargets, t.Host)
+				if a, err := netip.ParseAddr(strings.Trim(t.Host, "[]")); err == nil && a.Is4() {
+					ips[a] = true
+				}
+			} else {
+				names.add(t.Host)
+			}
+			for _, kw := range []string{"check-sni", "verifyhost"} {
+				if v := s.Params[kw]; v != "" {
+					names.add(v)
+				}
+			}
+			if n, ok := s.SNIName(); ok && n != "" && !lint.IsIP(n) {
+				names.add(n)
+			}
+		}
+		if len(b.servers) > 0 {
+			p.backends = append(p.backends, b)
+		}
+	}
+	for _, n := range names.list() {
+		if strings.HasSuffix(n, ".") {
+			p.notes = append(p.notes, fmt.Sprintf("%s ends in a dot: the backend cannot serve it (crypto/tls refuses such an SNI), so it answers as if it did not know it", n))
+			continue
+		}
+		p.Names = append(p.Names, n)
+		aliases.add(n)
+	}
+	p.Aliases = aliases.list()
+	for port := range ports {
+		p.Ports = append(p.Ports, port)
+	}
+	slices.Sort(p.Ports)
+	for a := range ips {
+		p.IPs = append(p.IPs, a)
+	}
+	slices.SortFunc(p.IPs, func(a, b netip.Addr) int { return a.Compare(b) })
+	return p
+}
+
+// parseBind reads bind ADDR:PORT[,ADDR:PORT...] and its ssl flag; the
+// first address counts.
+func parseBind(l *lint.HALine) Listen {
+	b := Listen{Port: 0, SSL: slices.Contains(l.Args, "ssl")}
+	addr, _, _ := strings.Cut(l.Arg(0), ",")
+	switch {
+	case strings.HasPrefix(addr, "/") || strings.Contains(addr, "@"):
+		b.Unix = true
+		return b
+	case strings.HasPrefix(addr, "["), strings.Count(addr, ":") > 1:
+		i := strings.LastIndex(addr, ":")
+		b.Addr = addr[:i]
+		b.Port, _ = strconv.Atoi(addr[i+1:])
+		b.Reachable = b.Addr == "::" || b.Addr == "[::]" && slices.Contains(l.Args, "v4v6")
+		return b
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	b.Addr = host
+	if lo, _, ok := strings.Cut(port, "-"); ok {
+		port = lo
+	}
+	b.Port, _ = strconv.Atoi(port)
+	b.Reachable = (host == "" || host == "*" || host == "0.0.0.0") && b.Port > 0
+	return b
+}
+
+// haRequest is a request as HAProxy's routing sees it.
+type haRequest struct {
+	host, path, method string
+	// sni is the client's SNI: the host over TLS, "" in cleartext.
+	sni string
+}
+
+// route is the backend HAProxy picks for a request to frontend f: the
+// first use_backend rule whose condition holds, else default_backend (a
+// listen section serves what no rule takes). It returns nil and why when
+// the routing depends on something check does not evaluate.
+func (p *haPlan) route(f *haFrontend, req haRequest) (*lint.HASection, string) {
+	for _, l := range f.sec.All("use_backend") {
+		ok, why := p.holds(f.sec, l, l.Args[min(1, len(l.Args)):], req)
+		if why != "" {
+			return nil, why
+		}
+		if !ok {
+			continue
+		}
+		if strings.Contains(l.Arg(0), "%[") {
+			return nil, fmt.Sprintf("use_backend %s (%s) names its backend with an expression", l.Arg(0), l.Pos())
+		}
+		if b := p.cfg.Section("backend", l.Arg(0)); b != nil {
+			return b, ""
+		}
+		return nil, fmt.Sprintf("use_backend %s (%s) names no backend", l.Arg(0), l.Pos())
+	}
+	if d := f.sec.Setting("default_backend"); d != nil {
+		if b := p.cfg.Section("backend", d.Arg(0)); b != nil {
+			return b, ""
+		}
+	}
+	if f.sec.Kind == "listen" {
+		return f.sec, ""
+	}
+	return nil, "no use_backend rule takes it and the frontend has no default_backend"
+}
+
+// holds evaluates a rule's condition ("if|unless TERMS") for a request:
+// terms are ACL names (an ACL defined on several lines holds when any
+// does), "!" negations and anonymous ACLs in braces; "||" or "or"
+// separate alternatives. why is set when a term uses what check does not
+// evaluate.
+func (p *haPlan) holds(sec *lint.HASection, rule *lint.HALine, cond []string, req haRequest) (bool, string) {
+	if len(cond) == 0 {
+		return true, ""
+	}
+	negate := cond[0] == "unless"
+	if cond[0] != "if" && !negate {
+		return false, fmt.Sprintf("%s (%s) has a condition check cannot read", rule.Keyword, rule.Pos())
+	}
+	any, all := false, true
+	for i := 1; i < len(cond); i++ {
+		w := cond[i]
+		if w == "||" || w == "or" {
+			any = any || all
+			all = true
+			continue
+		}
+		not := strings.HasPrefix(w, "!")
+		w = strings.TrimPrefix(w, "!")
+		if w == "" && i+1 < len(cond) {
+			i++
+			w = cond[i]
+		}
+		var ok bool
+		var why string
+		if w == "{" {
+			end := slices.Index(cond[i:], "}")
+			if end < 0 {
+				return false, fmt.Sprintf("%s (%s) has an anonymous ACL without }", rule.Keyword, rule.Pos())
+			}
+			ok, why = matchACL(cond[i+1:i+end], req)
+			i += end
+		} else {
+			ok, why = p.named(sec, w, req)
+		}
+		if why != "" {
+			return false, fmt.Sprintf("%s (%s): %s", rule.Keyword, rule.Pos(), why)
+		}
+		all = all && ok != not
+	}
+	res := any || all
+	return res != negate, ""
+}
+
+// named evaluates a named ACL: HAProxy's predefined ones, or the section's
+// acl lines of that name.
+func (p *haPlan) named(sec *lint.HASection, name string, req haRequest) (bool, string) {
+	switch name {
+	case "TRUE", "HTTP", "HTTP_1.1", "REQ_CONTENT", "always_true":
+		return true, ""
+	case "FALSE", "always_false":
+		return false, ""
+	case "METH_GET":
+		return req.method == "GET" || req.method == "HEAD", ""
+	case "METH_POST":
+		return req.method == "POST", ""
+	}
+	found := false
+	for _, l := range sec.All("acl") {
+		if l.Arg(0) != name {
+			continue
+		}
+		found = true
+		ok, why := matchACL(l.Args[1:], req)
+		if why != "" || ok {
+			return ok, why
+		}
+	}
+	if !found {
+		return false, fmt.Sprintf("ACL %s is not defined in %s", name, sec.Label())
+	}
+	return false, ""
+}
+
+// matchACL evaluates "CRITERION [flags] VALUES..." for a request: the
+// Host header (hdr(host), req.hdr(host), hdr_dom/beg/end/sub(host)), the
+// path (path, path_beg, path_end, path_sub), the client's SNI
+// (ssl_fc_sni, req.ssl_sni, req_ssl_sni) and the method, with -i and
+// -m str|beg|end|sub|dom|found. Anything else: why says so.
+func matchACL(words []string, req haRequest) (bool, string) {
+	if len(words) == 0 {
+		return false, "an empty ACL"
+	}
+	fetch, method, fold, values := criterion(words)
+	var subject string
+	switch {
+	case strings.HasPrefix(fetch, "hdr(host)") || strings.HasPrefix(fetch, "req.hdr(host)") || strings.HasPrefix(fetch, "req.fhdr(host)"):
+		subject = req.host
+		if conv := fetch[strings.Index(fetch, ")")+1:]; conv != "" {
+			if !strings.Contains(conv, "field(1,:)") && !strings.Contains(conv, "host_only") && conv != ",lower" {
+				return false, fmt.Sprintf("the converter %s is not evaluated by check", conv)
+			}
+			if strings.Contains(conv, "lower") {
+				fold = true
+			}
+		}
+	case fetch == "path" || fetch == "path_beg" || fetch == "path_end" || fetch == "path_sub":
+		subject = req.path
+	case fetch == "ssl_fc_sni" || fetch == "req.ssl_sni" || fetch == "req_ssl_sni":
+		subject = req.sni
+	case fetch == "method":
+		subject = req.method
+	default:
+		return false, fmt.Sprintf("the criterion %s is not evaluated by check", words[0])
+	}
+	if method == "found" {
+		return subject != "", ""
+	}
+	if method == "reg" {
+		return false, fmt.Sprintf("the criterion %s matches a regular expression, which check does not evaluate", words[0])
+	}
+	if fold {
+		subject = strings.ToLower(subject)
+	}
+	for _, v := range values {
+		if fold {
+			v = strings.ToLower(v)
+		}
+		if matchMethod(method, subject, v) {
+			return true, ""
+		}
+	}
+	return false, ""
+}
+
+// criterion splits an ACL into its fetch (lower case, with converters),
+// match method, -i and values; hdr_dom(host) and the like become
+// hdr(host) with their method.
+func criterion(words []string) (fetch, method string, fold bool, values []string) {
+	fetch = strings.ToLower(words[0])
+	method = "str"
+	for _, m := range []string{"beg", "end", "sub", "dom", "reg"} {
+		if strings.HasPrefix(fetch, "hdr_"+m+"(") {
+			fetch, method = "hdr("+strings.TrimPrefix(fetch, "hdr_"+m+"("), m
+		}
+		if fetch == "path_"+m {
+			method = m
+		}
+	}
+	for i := 1; i < len(words); i++ {
+		switch w := words[i]; {
+		case w == "-i":
+			fold = true
+		case w == "-m" && i+1 < len(words):
+			method = words[i+1]
+			i++
+		case w == "--":
+			values = append(values, words[i+1:]...)
+			return
+		case strings.HasPrefix(w, "-") && len(values) == 0:
+		default:
+			values = append(values, w)
+		}
+	}
+	return
+}
+
+func matchMethod(method, subject, v string) bool {
+	switch method {
+	case "beg":
+		return strings.HasPrefix(subject, v)
+	case "end":
+		return strings.HasSuffix(subject, v)
+	case "sub":
+		return strings.Contains(subject, v)
+	case "dom":
+		return subject == v || strings.HasSuffix(subject, "."+v) || strings.HasPrefix(subject, v+".") || strings.Contains(subject, "."+v+".")
+	}
+	return subject == v
+}
+
+// request makes up a request that HAProxy routes to backend b, from the
+// first frontend that can route one there: the values of the conditions
+// of its use_backend rule (or none, for its default_backend), checked by
+// evaluating every rule in order. It returns why when no frontend can.
+func (p *haPlan) request(b *haBackend) (*haFrontend, Request, string) {
+	why := "no frontend with a bind routes to it"
+	for _, f := range p.frontends {
+		l, ok := pickBind(f)
+		if !ok {
+			why = fmt.Sprintf("%s has no bind that Docker can publish", f.sec.Label())
+			continue
+		}
+		for _, seed := range p.seeds(f, b) {
+			req := Request{Method: "GET", Host: seed.host, Port: l.Port, Path: seed.path}
+			if seed.method != "" {
+				req.Method = seed.method
+			}
+			switch {
+			case f.sec.Mode() == "tcp":
+				req.Scheme, req.TLS = "tcp", l.SSL
+			case l.SSL:
+				req.Scheme = "https"
+			default:
+				req.Scheme = "http"
+			}
+			hr := haRequest{host: req.Host, path: req.Path, method: req.Method}
+			if l.SSL {
+				hr.sni = req.Host
+			}
+			got, w := p.route(f, hr)
+			switch {
+			case w != "":
+				why = fmt.Sprintf("check cannot tell where %s sends a request: %s; name a request for it in an expectations file (--expect)", f.sec.Label(), w)
+			case got == b.sec:
+				return f, req, ""
+			}
+		}
+	}
+	return nil, Request{}, why
+}
+
+// seed is a candidate request's routing values.
+type seed struct{ host, path, method string }
+
+// seeds are the candidate requests for backend b through frontend f: one
+// per use_backend rule naming b, from the positive terms of its first
+// alternative, and one with the default host for default_backend. The
+// default host is the first server's host name when the backend sends
+// the Host as SNI (a name it serves), else the frontend's own name.
+func (p *haPlan) seeds(f *haFrontend, b *haBackend) []seed {
+	host := "localhost"
+	for _, s := range b.servers {
+		if strings.Contains(strings.ToLower(s.Params["sni"]), "hdr(host)") && !s.IsIPHost() {
+			host = s.Host
+			break
+		}
+	}
+	var out []seed
+	for _, l := range f.sec.All("use_backend") {
+		if l.Arg(0) != b.sec.Name || len(l.Args) < 3 || l.Arg(1) != "if" {
+			continue
+		}
+		sd := seed{host: host, path: "/"}
+		for i := 2; i < len(l.Args) && l.Args[i] != "||" && l.Args[i] != "or"; i++ {
+			w := l.Args[i]
+			var words []string
+			if w == "{" {
+				end := slices.Index(l.Args[i:], "}")
+				if end < 0 {
+					break
+				}
+				words = l.Args[i+1 : i+end]
+				i += end
+			} else if !strings.HasPrefix(w, "!") {
+				for _, a := range f.sec.All("acl") {
+					if a.Arg(0) == w {
+						words = a.Args[1:]
+						break
+					}
+				}
+			}
+			seedFrom(&sd, words)
+		}
+		out = append(out, sd)
+	}
+	return append(out, seed{host: host, path: "/"})
+}
+
+// seedFrom sets the value an ACL tests to one it accepts.
+func seedFrom(sd *seed, words []string) {
+	if len(words) == 0 {
+		return
+	}
+	fetch, method, _, values := criterion(words)
+	if len(values) == 0 {
+		return
+	}
+	v := values[0]
+	switch {
+	case strings.HasPrefix(fetch, "hdr(host)") || strings.HasPrefix(fetch, "req.hdr(host)") || fetch == "ssl_fc_sni" || fetch == "req.ssl_sni" || fetch == "req_ssl_sni":
+		sd.host = strings.TrimPrefix(v, ".")
+	case strings.HasPrefix(fetch, "path"):
+		if method == "end" || method == "sub" {
+			v = "/sniproof" + v
+		}
+		if !strings.HasPrefix(v, "/") {
+			v = "/" + v
+		}
+		sd.path = v
+	case fetch == "method":
+		sd.method = strings.ToUpper(v)
+	}
+}
+
+// pickBind is the bind a made-up request goes to: the first reachable ssl
+// one, else the first reachable one.
+func pickBind(f *haFrontend) (Listen, bool) {
+	for _, l := range f.binds {
+		if l.Reachable && l.SSL {
+			return l, true
+		}
+	}
+	for _, l := range f.binds {
+		if l.Reachable {
+			return l, true
+		}
+	}
+	return Listen{}, false
+}
+
+// frontendFor is the frontend with a bind on port.
+func (p *haPlan) frontendFor(port int) *haFrontend {
+	for _, f := range p.frontends {
+		for _, l := range f.binds {
+			if l.Port == port {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// backendFor is the haBackend of a section, or nil when it has no ssl
+// server.
+func (p *haPlan) backendFor(sec *lint.HASection) *haBackend {
+	for _, b := range p.backends {
+		if b.sec == sec {
+			return b
+		}
+	}
+	return nil
+}
+
+// haFileKeywords are the bind and server keywords naming files HAProxy
+// reads when it starts.
+var haFileKeywords = []string{"crt", "ca-file", "crl-file"}
+
+// haFile is a file the configuration names: where, and what names it.
+type haFile struct {
+	path string // in the container
+	line *lint.HALine
+	kw   string
+	// server: on a server line (else a bind or another keyword).
+	server bool
+}
+
+// files are the files the configuration names on bind and server lines
+// (crt, ca-file, crl-file, relative ones under crt-base and ca-base) and
+// errorfile lines, by container path.
+func (p *haPlan) files() []haFile {
+	base := map[string]string{}
+	if g := p.cfg.Global(); g != nil {
+		for _, kw := range []string{"crt-base", "ca-base"} {
+			if l := g.Setting(kw); l != nil {
+				base[kw] = l.Arg(0)
+			}
+		}
+	}
+	dir := path.Dir(p.main)
+	abs := func(f, kw string) string {
+		if path.IsAbs(f) {
+			return f
+		}
+		b := base["crt-base"]
+		if kw != "crt" {
+			b = base["ca-base"]
+		}
+		if b == "" {
+			b = dir
+		}
+		return path.Join(b, f)
+	}
+	var out []haFile
+	for _, sec := range p.cfg.Sections {
+		for _, l := range sec.Lines {
+			switch {
+			case l.Keyword == "bind" || l.Keyword == "server" || l.Keyword == "default-server":
+				for i := 1; i+1 < len(l.Args); i++ {
+					if slices.Contains(haFileKeywords, l.Args[i]) {
+						out = append(out, haFile{path: abs(l.Args[i+1], l.Args[i]), line: l, kw: l.Args[i], server: l.Keyword != "bind"})
+					}
+				}
+			case l.Keyword == "errorfile" && len(l.Args) == 2:
+				out = append(out, haFile{path: abs(l.Arg(1), "errorfile"), line: l, kw: "errorfile"})
+			}
+		}
+	}
+	return out
+}
+
+// hostPath is where a container path under the configuration's folder is
+// on this machine, or "" for a path outside it.
+func (p *haPlan) hostPath(container string) string {
+	rel, ok := strings.CutPrefix(container, path.Dir(p.main)+"/")
+	if !ok {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(p.host), filepath.FromSlash(rel))
+}
+
+// runDirs are folders HAProxy needs at start that a container may lack:
+// the chroot, and the folders of stats sockets and the pidfile.
+func (p *haPlan) runDirs() []string {
+	var out []string
+	g := p.cfg.Global()
+	if g == nil {
+		return nil
+	}
+	for _, l := range g.Lines {
+		switch {
+		case l.Keyword == "chroot":
+			out = append(out, l.Arg(0))
+		case l.Keyword == "pidfile", l.Keyword == "stats" && l.Arg(0) == "socket" && strings.HasPrefix(l.Arg(1), "/"):
+			f := l.Arg(0)
+			if l.Keyword == "stats" {
+				f = l.Arg(1)
+			}
+			out = append(out, path.Dir(f))
+		}
+	}
+	return out
+}
+
+// maxCheckWait bounds the wait for health checks' first verdicts.
+const maxCheckWait = 15 * time.Second
+
+// checkWait is how long a server's health checks take at most to mark it
+// DOWN from start-up: fall checks inter apart, after a first one within
+// inter (HAProxy spreads them), bounded by maxCheckWait.
+func checkWait(s *lint.HAServer) time.Duration {
+	inter := haDuration(s.Params["inter"], 2*time.Second)
+	fall := 3
+	if n, err := strconv.Atoi(s.Params["fall"]); err == nil && n > 0 {
+		fall = n
+	}
+	return min(time.Duration(fall+1)*inter+500*time.Millisecond, maxCheckWait)
+}
+
+// haDuration reads an HAProxy time: a number of milliseconds, or with a
+// unit (us, ms, s, m, h, d); def when empty or unreadable.
+func haDuration(v string, def time.Duration) time.Duration {
+	if v == "" {
+		return def
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(n) * time.Millisecond
+	}
+	if strings.HasSuffix(v, "d") {
+		if n, err := strconv.Atoi(strings.TrimSuffix(v, "d")); err == nil {
+			return time.Duration(n) * 24 * time.Hour
+		}
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		return d
+	}
+	return def
+}

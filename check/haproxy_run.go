@@ -1,0 +1,621 @@
+package check
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/sniproof/sniproof/backend"
+	"github.com/sniproof/sniproof/fixtures"
+	"github.com/sniproof/sniproof/harness"
+	"github.com/sniproof/sniproof/lint"
+)
+
+// runHAProxy checks an HAProxy configuration: one file, haproxy.cfg or
+// another name, or a folder holding haproxy.cfg.
+func (r *runner) runHAProxy(ctx context.Context, entries []Entry) (*Report, error) {
+	file, err := haproxyFile(r.opts.Config)
+	if err != nil {
+		return nil, err
+	}
+	confDir := r.opts.ConfDir
+	if confDir == "" {
+		confDir = DefaultHAProxyDir
+	}
+	if !path.IsAbs(confDir) {
+		return nil, usagef("--conf-dir must be an absolute path in the container, got %q", confDir)
+	}
+	main := path.Join(confDir, filepath.Base(file))
+	rep := r.newReport(ProxyHAProxy, filepath.Dir(file), main)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, usagef("cannot read the configuration %s: %v", file, cause(err))
+	}
+	cfg, parseErr := lint.ParseHAProxy(filepath.Base(file), data)
+	end, err := r.open(ctx)
+	defer end()
+	if err != nil {
+		return nil, err
+	}
+	if rep.Image, err = r.image(ctx, ProxyHAProxy); err != nil {
+		return nil, err
+	}
+	if parseErr != nil {
+		return r.haUnparsable(ctx, data, parseErr)
+	}
+	r.ha = newHAPlan(cfg, file, main)
+	r.up = &r.ha.Upstreams
+	rep.Notes = append(rep.Notes, r.ha.notes...)
+	for _, f := range cfg.Findings() {
+		rep.Lint = append(rep.Lint, finding(f))
+	}
+	networks, err := r.startBackend(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ports []string
+	var listen []int
+	for _, f := range r.ha.frontends {
+		for _, b := range f.binds {
+			if b.Reachable && !slices.Contains(listen, b.Port) {
+				listen = append(listen, b.Port)
+				ports = append(ports, strconv.Itoa(b.Port)+"/tcp")
+			}
+		}
+	}
+	r.say("starting haproxy from %s", rep.Image)
+	if err := r.startHAProxy(ctx, ports, networks); err != nil {
+		return nil, err
+	}
+	if err := r.haFiles(ctx, data); err != nil {
+		return nil, err
+	}
+	if err := r.haTest(ctx); err != nil || rep.Rejected != nil {
+		rep.summarise()
+		return rep, err
+	}
+	if err := r.haLaunch(ctx, listen); err != nil {
+		return nil, err
+	}
+	if rep.Rejected == nil {
+		r.haRequests(ctx, entries)
+	}
+	rep.summarise()
+	return rep, nil
+}
+
+// haproxyFile is the file CONFIG names: itself, or the haproxy.cfg of a
+// folder.
+func haproxyFile(named string) (string, error) {
+	st, err := os.Stat(named)
+	if err != nil {
+		return "", usagef("cannot read the configuration %s: %v", named, cause(err))
+	}
+	file := named
+	if st.IsDir() {
+		file = filepath.Join(named, "haproxy.cfg")
+		if st, err = os.Stat(file); err != nil {
+			return "", usagef("the folder %s has no haproxy.cfg", named)
+		}
+	}
+	if !st.Mode().IsRegular() {
+		return "", usagef("cannot read the configuration %s: not a regular file", file)
+	}
+	return file, readable(file)
+}
+
+// startHAProxy starts the HAProxy container idle and reads the version of
+// its haproxy, mapping an image without haproxy to a UsageError.
+func (r *runner) startHAProxy(ctx context.Context, ports []string, extra []*testcontainers.DockerNetwork) error {
+	var err error
+	if r.proxy, err = r.sess.RunIdleHost(ctx, r.rep.Image, ports, extra); err != nil {
+		if strings.Contains(err.Error(), "executable file not found") {
+			return usagef("the image %s has no sleep on its PATH, which check runs to keep the container up: name an image with a shell and coreutils (--image)", r.rep.Image)
+		}
+		return &harness.InfraError{Op: "start haproxy", Err: err}
+	}
+	code, out, err := r.proxy.Run(ctx, "haproxy", "-v")
+	if err != nil {
+		if strings.Contains(err.Error(), "executable file not found") || strings.Contains(err.Error(), "no such file") {
+			return usagef("the image %s has no haproxy on its PATH: name an image that contains HAProxy (--image)", r.rep.Image)
+		}
+		return &harness.InfraError{Op: "haproxy -v", Err: err}
+	}
+	m := regexp.MustCompile(`HAProxy version (\S+)`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		return usagef("the image %s has no working haproxy on its PATH (haproxy -v: exit %d): name an image that contains HAProxy (--image)", r.rep.Image, code)
+	}
+	r.rep.Version = m[1]
+	return nil
+}
+
+// haFiles copies the configuration into the container, with the files it
+// names that its folder holds; the run's CA goes at every server ca-file
+// (and at a missing bind ca-file), a throwaway certificate and key at
+// every missing crt, and the folders HAProxy needs at start are made.
+func (r *runner) haFiles(ctx context.Context, main []byte) error {
+	p := r.ha
+	files := map[string][]byte{p.main: main}
+	for _, f := range p.files() {
+		if _, done := files[f.path]; done {
+			continue
+		}
+		if f.kw == "ca-file" && f.server {
+			files[f.path] = r.ca.CertPEM()
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (ca-file at %s), so that HAProxy trusts the backend's certificate", f.path, f.line.Pos()))
+			continue
+		}
+		if host := p.hostPath(f.path); host != "" {
+			if data, err := os.ReadFile(host); err == nil {
+				files[f.path] = data
+				continue
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return usagef("cannot read %s (named at %s): %v", host, f.line.Pos(), cause(err))
+			}
+		}
+		switch f.kw {
+		case "ca-file":
+			files[f.path] = r.ca.CertPEM()
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s (ca-file at %s) is not in your folder: the run's CA was written there", f.path, f.line.Pos()))
+		case "crt":
+			if code, _, err := r.proxy.Run(ctx, "test", "-e", f.path); err == nil && code == 0 {
+				continue
+			}
+			leaf, err := r.ca.Leaf("localhost")
+			if err != nil {
+				return err
+			}
+			key, err := leaf.KeyPEM()
+			if err != nil {
+				return err
+			}
+			target := f.path
+			if strings.HasSuffix(target, "/") {
+				target += "sniproof-throwaway.pem"
+			}
+			files[target] = append(leaf.ChainPEM(), key...)
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("crt %s (%s) is missing: check made a throwaway certificate and key there", f.path, f.line.Pos()))
+		}
+	}
+	if err := r.proxy.CopyFiles(ctx, files); err != nil {
+		return &harness.InfraError{Op: "copy the configuration into haproxy", Err: err}
+	}
+	for _, dir := range p.runDirs() {
+		if code, _, err := r.proxy.Run(ctx, "test", "-d", dir); err == nil && code == 0 {
+			continue
+		}
+		if code, _, err := r.proxy.Run(ctx, "mkdir", "-p", dir); err == nil && code == 0 {
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("made the folder %s, which the configuration needs and the image lacks", dir))
+		}
+	}
+	return nil
+}
+
+// haFileLine is the [FILE:LINE] of HAProxy's messages.
+var haFileLine = regexp.MustCompile(`\[(/[^\]:]+):(\d+)\]`)
+
+// haTest runs haproxy -c; a configuration it refuses sets Rejected.
+func (r *runner) haTest(ctx context.Context) error {
+	code, out, err := r.proxy.Run(ctx, "haproxy", "-c", "-f", r.ha.main)
+	if err != nil {
+		return &harness.InfraError{Op: "haproxy -c", Err: err}
+	}
+	if code != 0 {
+		r.haReject(code, out)
+	}
+	return nil
+}
+
+// haReject records HAProxy's refusal, with the operator's file and line.
+func (r *runner) haReject(code int, out string) {
+	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(out)}
+	for _, m := range haFileLine.FindAllStringSubmatch(out, -1) {
+		if rel, ok := strings.CutPrefix(m[1], path.Dir(r.rep.Main)+"/"); ok {
+			ct.At = rel + ":" + m[2]
+			break
+		}
+	}
+	r.rep.Rejected = ct
+}
+
+// haUnparsable handles a configuration check cannot parse: haproxy -c
+// runs on it, and its message is the verdict.
+func (r *runner) haUnparsable(ctx context.Context, data []byte, perr error) (*Report, error) {
+	if err := r.startHAProxy(ctx, nil, nil); err != nil {
+		return nil, err
+	}
+	if err := r.proxy.CopyFiles(ctx, map[string][]byte{r.rep.Main: data}); err != nil {
+		return nil, &harness.InfraError{Op: "copy the configuration into haproxy", Err: err}
+	}
+	code, out, err := r.proxy.Run(ctx, "haproxy", "-c", "-f", r.rep.Main)
+	if err != nil {
+		return nil, &harness.InfraError{Op: "haproxy -c", Err: err}
+	}
+	if code == 0 {
+		return nil, usagef("sniproof cannot parse the configuration: %v (haproxy -c accepts it)", perr)
+	}
+	r.haReject(code, out)
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("sniproof's parser stopped at %v; haproxy -c ran on the file", perr))
+	r.rep.summarise()
+	return r.rep, nil
+}
+
+// haLaunch starts HAProxy in the foreground with the configuration,
+// unchanged, its output on the container's, and waits until it listens on
+// every published port.
+func (r *runner) haLaunch(ctx context.Context, ports []int) error {
+	from := r.proxy.Log.Len()
+	cmd := fmt.Sprintf("haproxy -db -f %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(r.ha.main))
+	code, out, err := r.proxy.Run(ctx, "sh", "-c", cmd)
+	if err != nil || code != 0 {
+		return &harness.InfraError{Op: "start haproxy", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
+	}
+	pid := strings.TrimSpace(out)
+	deadline := time.Now().Add(r.opts.Waits.Start)
+	for {
+		code, out, err := r.proxy.Run(ctx, "sh", "-c", "kill -0 "+pid+" 2>/dev/null || exit 3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
+		if err != nil {
+			return &harness.InfraError{Op: "wait for haproxy", Err: err}
+		}
+		if code == 3 {
+			time.Sleep(200 * time.Millisecond)
+			lines := strings.Join(r.proxy.Log.Lines(from), "\n")
+			r.haReject(1, strings.TrimSpace("haproxy -c accepted the configuration, but haproxy did not start:\n"+lines))
+			return nil
+		}
+		listening := listeningPorts(out)
+		if !slices.ContainsFunc(ports, func(p int) bool { return !listening[p] }) {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			r.say("haproxy does not listen on every port within %s; going on", r.opts.Waits.Start)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("haproxy runs your configuration unchanged (haproxy -db -f %s); check reads its messages on stderr", r.ha.main))
+	if r.ha.checks > 0 {
+		r.say("waiting %s for the first verdicts of %d servers' health checks", r.ha.checkWait, r.ha.checks)
+		select {
+		case <-time.After(r.ha.checkWait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%d servers have health checks: requests started %s after HAProxy, when a server whose checks fail is DOWN ((fall+1) × inter, at most %s)",
+			r.ha.checks, r.ha.checkWait, maxCheckWait))
+	}
+	return nil
+}
+
+// listeningPorts are the ports in state LISTEN in /proc/net/tcp{,6}.
+func listeningPorts(procNet string) map[int]bool {
+	out := map[int]bool{}
+	sc := bufio.NewScanner(strings.NewReader(procNet))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || f[3] != "0A" {
+			continue
+		}
+		_, hexPort, ok := strings.Cut(f[1], ":")
+		if !ok {
+			continue
+		}
+		if p, err := strconv.ParseInt(hexPort, 16, 32); err == nil {
+			out[int(p)] = true
+		}
+	}
+	return out
+}
+
+// haRequests sends every request, one at a time, and fills the report.
+func (r *runner) haRequests(ctx context.Context, entries []Entry) {
+	jobs := r.haJobs(entries)
+	for i := range jobs {
+		j := &jobs[i]
+		if j.loc.Outcome != NotChecked {
+			r.exchange(ctx, j)
+		}
+		if j.ha != nil {
+			j.loc.Lint = r.haLint(j.ha.sec)
+			j.loc.Config = r.haText(j.ha.sec)
+		}
+		r.rep.Locations = append(r.rep.Locations, j.loc)
+	}
+}
+
+// haJobs are the backends to report: with expectations, one per entry and
+// one, not checked, per TLS backend no entry requests; without, one per
+// TLS backend, with the request check makes up for it.
+func (r *runner) haJobs(entries []Entry) []job {
+	var out []job
+	if entries == nil {
+		for _, b := range r.ha.backends {
+			j := r.haJob(b, nil)
+			f, req, why := r.ha.request(b)
+			if why == "" {
+				why = r.haSkip(b)
+			}
+			if why != "" {
+				j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked, j.loc.Key = NotChecked, VerdictSkip, why, j.loc.Place
+			} else {
+				j = r.haJob(b, f)
+				j.loc.Request, j.loc.Key, j.port = &req, req.String(), req.Port
+			}
+			out = append(out, j)
+		}
+		return out
+	}
+	covered := map[*haBackend]bool{}
+	for _, e := range entries {
+		j := r.haEntryJob(e)
+		covered[j.ha] = true
+		out = append(out, j)
+	}
+	for _, b := range r.ha.backends {
+		if !covered[b] {
+			j := r.haJob(b, nil)
+			j.loc.Outcome, j.loc.Verdict, j.loc.Key = NotChecked, VerdictSkip, j.loc.Place
+			j.loc.NotChecked = "no entry of the expectations file requests it"
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// haJob is the job of backend b, reached through frontend f (nil when
+// unknown).
+func (r *runner) haJob(b *haBackend, f *haFrontend) job {
+	j := job{ha: b}
+	s := b.servers[0]
+	j.loc = Location{Location: b.sec.Label(), At: b.sec.Pos(), Pass: "server " + strings.Join(s.Line.Args, " "), PassAt: s.Line.Pos(),
+		Place: fmt.Sprintf("%s %s", r.ha.cfg.File, b.sec.Label())}
+	if f != nil {
+		j.loc.Server = f.sec.Label()
+	}
+	return j
+}
+
+// haSkip says why the backend cannot stand for one of b's servers, or "".
+func (r *runner) haSkip(b *haBackend) string {
+	if b.skip != "" {
+		return b.skip
+	}
+	for _, t := range b.targets {
+		if why := r.skipIP[t.Host]; t.IP && why != "" {
+			return fmt.Sprintf("the server %s cannot be impersonated: %s", t, why)
+		}
+	}
+	return ""
+}
+
+// haEntryJob routes an expectations entry: its frontend by port, then its
+// backend by HAProxy's rules, where check can evaluate them.
+func (r *runner) haEntryJob(e Entry) job {
+	req, exp := e.Request, e.Expect
+	f := r.ha.frontendFor(req.Port)
+	if req.Port == 0 {
+		for _, fr := range r.ha.frontends {
+			if l, ok := pickBind(fr); ok && (req.Scheme != "https" || l.SSL) {
+				f, req.Port = fr, l.Port
+				break
+			}
+		}
+	}
+	var j job
+	if f == nil {
+		j.loc = Location{Location: "no frontend", At: e.Source, Outcome: NotChecked, Verdict: VerdictSkip,
+			NotChecked: fmt.Sprintf("no frontend binds port %d", req.Port)}
+	} else {
+		ssl := false
+		for _, l := range f.binds {
+			if l.Port == req.Port {
+				ssl = l.SSL
+			}
+		}
+		switch {
+		case f.sec.Mode() == "tcp":
+			req.Scheme, req.TLS = "tcp", ssl
+		case req.Scheme == "":
+			req.Scheme = map[bool]string{true: "https", false: "http"}[ssl]
+		}
+		hr := haRequest{host: req.Host, path: req.Path, method: req.Method}
+		if ssl {
+			hr.sni = req.Host
+		}
+		sec, why := r.ha.route(f, hr)
+		if b := r.ha.backendFor(sec); b != nil {
+			j = r.haJob(b, f)
+			if skip := r.haSkip(b); skip != "" {
+				j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, skip
+			}
+		} else {
+			j.loc = Location{Location: f.sec.Label(), At: f.sec.Pos(), Server: f.sec.Label(), Place: fmt.Sprintf("%s %s", r.ha.cfg.File, f.sec.Label())}
+			if why != "" {
+				r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s: check cannot tell which backend takes it (%s); it is sent and reported under the frontend", e.Request, why))
+			}
+		}
+	}
+	j.port = req.Port
+	j.loc.Key, j.loc.Request, j.loc.Expect, j.loc.ExpectSource = req.String(), &req, &exp, e.Source
+	return j
+}
+
+// haLint are lint's findings inside a section.
+func (r *runner) haLint(sec *lint.HASection) []Finding {
+	var out []Finding
+	for _, f := range r.ha.cfg.Findings() {
+		if f.Line >= sec.Line && f.Line <= sec.End {
+			out = append(out, finding(f))
+		}
+	}
+	return out
+}
+
+// haText is a section as written.
+func (r *runner) haText(sec *lint.HASection) string {
+	lines := strings.Split(string(r.ha.cfg.Text), "\n")
+	if sec.Line < 1 || sec.End > len(lines) {
+		return ""
+	}
+	return strings.Join(lines[sec.Line-1:sec.End], "\n") + "\n"
+}
+
+// diagnoseHA explains an observation of a request that backend b (nil
+// when unknown) took, as diagnose does for nginx; log is everything
+// HAProxy wrote, where its health checks' verdicts are.
+func diagnoseHA(b *haBackend, obs *harness.Observation, log []string) diagnosis {
+	var d diagnosis
+	down := downLine(b, log)
+	switch {
+	case obs.Backend == fixtures.BackendServed:
+		if obs.Status > 0 && obs.Status < 500 {
+			d.Works = true
+			return d
+		}
+		d.Cause = CauseBadResponse
+		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+	case down != "" && obs.Status == 503:
+		d.Cause = CauseUnreachable
+		d.Explanation = "HAProxy marked the server DOWN after failed health checks (" + down + ")"
+		if s := uncheckedSNI(b); s != nil {
+			d.Cause = CauseNoSNI
+			d.Explanation += fmt.Sprintf(": server %s checks over TLS without check-sni, so its health check sends no SNI and the upstream refuses it", s.Name)
+		}
+	case obs.Backend == fixtures.BackendRefused:
+		switch obs.Reason {
+		case backend.ReasonMissingSNI:
+			d.Cause = CauseNoSNI
+			d.Explanation = "HAProxy sent no SNI" + haWhyNoSNI(b) + ", and the upstream refused the handshake" + alertOf(obs)
+		case backend.ReasonUnknownSNI:
+			d.Cause = CauseWrongName
+			d.Explanation = fmt.Sprintf("HAProxy sent SNI %q%s, a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), haWhyName(b), alertOf(obs))
+		default:
+			d.Cause = CauseTimeout
+			d.Explanation = "the upstream never answered the handshake"
+		}
+	case obs.Backend == fixtures.BackendFailed:
+		d.Cause = CauseHandshake
+		d.Explanation = "the handshake with the upstream failed"
+		if b != nil && slices.ContainsFunc(b.servers, func(s *lint.HAServer) bool { return s.Params["verify"] == "required" || s.Has("ca-file") }) {
+			d.Cause = CauseVerify
+			d.Explanation = "HAProxy refused the upstream's certificate"
+		}
+		d.Explanation += fmt.Sprintf(" (the upstream saw %q)", obs.Reason)
+	default:
+		if obs.Status > 0 && obs.Status < 500 {
+			d.Works = true
+			return d
+		}
+		if obs.Status == 504 || strings.Contains(strings.ToLower(obs.Error), "timeout") {
+			d.Cause, d.Explanation = CauseTimeout, "the request timed out before any ClientHello reached the upstream"
+		} else {
+			d.Cause, d.Explanation = CauseUnreachable, "no ClientHello reached the upstream"
+		}
+	}
+	d.Fix = haFix(d.Cause, b, obs)
+	return d
+}
+
+// alertOf is " (alert N)" for the alert the backend refused with, or "".
+func alertOf(obs *harness.Observation) string {
+	for _, ev := range obs.Events {
+		if ev.Kind == backend.KindRefused && ev.Alert != 0 {
+			return fmt.Sprintf(" (alert %d)", ev.Alert)
+		}
+	}
+	return ""
+}
+
+// haWhyNoSNI says why HAProxy sent no SNI for backend b.
+func haWhyNoSNI(b *haBackend) string {
+	if b == nil {
+		return ""
+	}
+	for _, s := range b.servers {
+		if !s.Has("sni") {
+			return fmt.Sprintf(": server %s (%s) has ssl without sni, and HAProxy sends none then", s.Name, s.Line.Pos())
+		}
+	}
+	return fmt.Sprintf(": the sni expression of server %s (%s) was empty for this request", b.servers[0].Name, b.servers[0].Line.Pos())
+}
+
+// haWhyName says where the name HAProxy sent comes from.
+func haWhyName(b *haBackend) string {
+	if b == nil {
+		return ""
+	}
+	for _, s := range b.servers {
+		if v, ok := s.Params["sni"]; ok {
+			return fmt.Sprintf(" (sni %s of server %s at %s)", v, s.Name, s.Line.Pos())
+		}
+	}
+	return ""
+}
+
+// downLine is HAProxy's message marking a server of b DOWN, trimmed, or "".
+func downLine(b *haBackend, log []string) string {
+	if b == nil {
+		return ""
+	}
+	for _, l := range log {
+		if i := strings.Index(l, "Server "+b.sec.Name+"/"); i >= 0 && strings.Contains(l, " is DOWN") {
+			return strings.TrimSpace(l[i:])
+		}
+	}
+	return ""
+}
+
+// uncheckedSNI is b's first server whose SSL health check sends no SNI.
+func uncheckedSNI(b *haBackend) *lint.HAServer {
+	for _, s := range b.servers {
+		if s.Has("check") && !s.Has("check-sni") && !s.Has("port") && !s.Has("addr") {
+			return s
+		}
+	}
+	return nil
+}
+
+// haFix is the server-line change that fixes a cause for backend b.
+func haFix(cause string, b *haBackend, obs *harness.Observation) string {
+	if b == nil {
+		return ""
+	}
+	var parts []string
+	for _, s := range b.servers {
+		name := s.SuggestName()
+		var add []string
+		switch cause {
+		case CauseNoSNI:
+			if !s.Has("sni") {
+				add = append(add, fmt.Sprintf("sni str(%s)", name))
+			}
+			if s.Has("check") && !s.Has("check-sni") {
+				add = append(add, "check-sni "+name)
+			}
+		case CauseWrongName:
+			if v, ok := s.Params["sni"]; ok {
+				add = append(add, fmt.Sprintf("sni str(%s) instead of sni %s", name, v))
+			}
+		case CauseVerify:
+			add = append(add, "ca-file <the CA bundle that issued the upstream's certificate>")
+			if deref(obs.SNI) == "" && !s.Has("verifyhost") {
+				add = append(add, fmt.Sprintf("sni str(%s)", name))
+			}
+		}
+		if len(add) > 0 {
+			parts = append(parts, fmt.Sprintf("server %s: %s   # %s", s.Name, strings.Join(add, " "), s.Line.Pos()))
+		}
+	}
+	return strings.Join(parts, "; ")
+}

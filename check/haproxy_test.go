@@ -1,0 +1,173 @@
+package check
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sniproof/sniproof/lint"
+)
+
+// samplePlan is the plan of fixtures/check/haproxy/haproxy.cfg.
+func samplePlan(t *testing.T) *haPlan {
+	t.Helper()
+	file := "../fixtures/check/haproxy/haproxy.cfg"
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := lint.ParseHAProxy("haproxy.cfg", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHAPlan(c, file, "/etc/haproxy/haproxy.cfg")
+}
+
+func TestHAPlan(t *testing.T) {
+	p := samplePlan(t)
+	if got := strings.Join(p.Names, " "); got != "admin.internal.example api.shop.example static.example.com www.shop-cdn.example" {
+		t.Errorf("names %s", got)
+	}
+	if len(p.Ports) != 2 || p.Ports[0] != 443 || p.Ports[1] != 8443 {
+		t.Errorf("ports %v", p.Ports)
+	}
+	if len(p.IPs) != 2 || p.IPs[0].String() != "10.20.30.40" {
+		t.Errorf("IPs %v", p.IPs)
+	}
+	if p.checks != 2 || p.checkWait != 4500*time.Millisecond {
+		t.Errorf("%d checks, wait %s; want 2 and 4.5s (cdn1: fall 3 by default, (3+1) × inter 1s + 0.5s)", p.checks, p.checkWait)
+	}
+	if len(p.frontends) != 2 || len(p.backends) != 5 {
+		t.Fatalf("%d frontends, %d backends", len(p.frontends), len(p.backends))
+	}
+}
+
+// TestHAProxyRequests: the request check makes up for each backend of the
+// sample reaches it by HAProxy's rules.
+func TestHAProxyRequests(t *testing.T) {
+	p := samplePlan(t)
+	want := map[string]string{
+		"backend be_shop":     "GET https://shop.example.com/",
+		"backend be_shop_api": "GET https://shop.example.com/api/",
+		"backend be_admin":    "GET https://admin.example.com/",
+		"backend be_static":   "GET https://localhost/",
+		"listen reports_tcp":  "tcp :5443",
+	}
+	for _, b := range p.backends {
+		_, req, why := p.request(b)
+		if why != "" || req.String() != want[b.sec.Label()] {
+			t.Errorf("%s: request %q (%s), want %q", b.sec.Label(), req, why, want[b.sec.Label()])
+		}
+	}
+}
+
+func TestHAProxyRoute(t *testing.T) {
+	const cfg = `frontend f
+    bind :80
+    acl api path_beg /api/ /v2/
+    acl host_a hdr_dom(host) -i a.example
+    acl secure ssl_fc_sni -m end .secure.example
+    use_backend be_api if api !host_a || METH_POST
+    use_backend be_a if host_a
+    use_backend be_secure if secure
+    use_backend be_regex if { hdr_reg(host) ^x }
+    default_backend be_default
+
+backend be_api
+backend be_a
+backend be_secure
+backend be_regex
+backend be_default
+`
+	c, err := lint.ParseHAProxy("haproxy.cfg", []byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newHAPlan(c, "haproxy.cfg", "/etc/haproxy/haproxy.cfg")
+	f := p.frontends[0]
+	for _, tc := range []struct {
+		req  haRequest
+		want string
+	}{
+		{haRequest{host: "b.example", path: "/api/x", method: "GET"}, "be_api"},
+		{haRequest{host: "www.a.example", path: "/api/x", method: "GET"}, "be_a"},
+		{haRequest{host: "A.EXAMPLE", path: "/", method: "POST"}, "be_api"},
+		{haRequest{host: "z", path: "/", method: "GET", sni: "x.secure.example"}, "be_secure"},
+		{haRequest{host: "z", path: "/", method: "GET"}, "regex"},
+	} {
+		sec, why := p.route(f, tc.req)
+		switch {
+		case tc.want == "regex":
+			if sec != nil || !strings.Contains(why, "regular expression") || !strings.Contains(why, "haproxy.cfg:9") {
+				t.Errorf("%+v: %v %q, want why naming the regular expression at haproxy.cfg:9", tc.req, sec, why)
+			}
+		case sec == nil || sec.Name != tc.want:
+			t.Errorf("%+v: %v (%s), want %s", tc.req, sec, why, tc.want)
+		}
+	}
+}
+
+func TestParseBind(t *testing.T) {
+	for _, tc := range []struct {
+		bind       string
+		port       int
+		ssl, reach bool
+	}{
+		{"bind :443 ssl crt /x.pem", 443, true, true},
+		{"bind 127.0.0.1:8080", 8080, false, false},
+		{"bind *:80,*:81", 80, false, true},
+		{"bind [::]:443 v4v6 ssl crt /x", 443, true, true},
+		{"bind /run/haproxy.sock", 0, false, false},
+	} {
+		c, err := lint.ParseHAProxy("h.cfg", []byte("frontend f\n    "+tc.bind+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := parseBind(c.Sections[0].Lines[0])
+		if b.Port != tc.port || b.SSL != tc.ssl || b.Reachable != tc.reach {
+			t.Errorf("%s: %+v", tc.bind, b)
+		}
+	}
+}
+
+func TestListeningPorts(t *testing.T) {
+	const procNet = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:01BB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:1F90 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 20 4 30 10 -1
+`
+	got := listeningPorts(procNet)
+	if !got[443] || got[8080] || len(got) != 1 {
+		t.Errorf("listening %v, want 443 only (8080 is an established connection)", got)
+	}
+}
+
+func TestProxyKind(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "haproxy.cfg"), []byte("global\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ proxy, config, want string }{
+		{"", dir, ProxyHAProxy},
+		{"", filepath.Join(dir, "haproxy.cfg"), ProxyHAProxy},
+		{"", "../fixtures/check/sample", ProxyNginx},
+		{"", "../fixtures/check/sample/nginx.conf", ProxyNginx},
+		{"nginx", filepath.Join(dir, "haproxy.cfg"), ProxyNginx},
+	} {
+		if got, err := ProxyKind(tc.proxy, tc.config); err != nil || got != tc.want {
+			t.Errorf("ProxyKind(%q, %s) = %s, %v; want %s", tc.proxy, tc.config, got, err, tc.want)
+		}
+	}
+	if _, err := ProxyKind("envoy", dir); err == nil || err.Error() != `unknown proxy kind "envoy": check runs nginx or haproxy configurations` {
+		t.Errorf("unknown proxy: %v", err)
+	}
+}
+
+func TestHADuration(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": time.Second, "1500": 1500 * time.Millisecond, "2s": 2 * time.Second, "1m": time.Minute, "1d": 24 * time.Hour, "x": time.Second} {
+		if got := haDuration(v, time.Second); got != want {
+			t.Errorf("haDuration(%q) = %s, want %s", v, got, want)
+		}
+	}
+}
