@@ -63,7 +63,7 @@ type Report struct {
 	Expectations string `json:"expectations,omitempty"`
 	// Notes say what check did to run the configuration unchanged.
 	Notes []string `json:"notes"`
-	// Rejected is nginx's own verdict when it refuses the configuration:
+	// Rejected is the proxy's own verdict (nginx -t, haproxy -c) when it refuses the configuration:
 	// then no request was sent.
 	Rejected  *ConfigTest `json:"rejected,omitempty"`
 	Backend   BackendInfo `json:"backend"`
@@ -77,7 +77,7 @@ type Report struct {
 	Changes  []string `json:"changes,omitempty"`
 }
 
-// ConfigTest is nginx -t's verdict on a configuration it refuses.
+// ConfigTest is the proxy's configuration test's verdict (nginx -t, haproxy -c) on a configuration it refuses.
 type ConfigTest struct {
 	Exit   int    `json:"exit"`
 	Output string `json:"output"`
@@ -329,7 +329,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	if r.Rejected != nil {
-		fmt.Fprintf(&b, "\nnginx rejects the configuration (nginx -t exit %d):\n", r.Rejected.Exit)
+		test := "nginx -t"
+		if r.Proxy == "haproxy" {
+			test = "haproxy -c"
+		}
+		fmt.Fprintf(&b, "\n%s rejects the configuration (%s exit %d):\n", r.Proxy, test, r.Rejected.Exit)
 		for _, l := range strings.Split(strings.TrimSpace(r.Rejected.Output), "\n") {
 			fmt.Fprintf(&b, "  %s\n", l)
 		}
@@ -346,8 +350,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		b.WriteString("\n")
 		label := map[string]string{VerdictPass: "ok  ", VerdictFail: "FAIL", VerdictSkip: "skip"}[l.Verdict]
 		fmt.Fprintf(&b, "%s  %s  %s", label, l.Location, l.At)
-		if l.Server != "" && strings.HasPrefix(l.Location, "location") {
+		switch {
+		case l.Server != "" && strings.HasPrefix(l.Location, "location"):
 			fmt.Fprintf(&b, "  (server %s)", l.Server)
+		case strings.HasPrefix(l.Server, "frontend ") && l.Server != l.Location:
+			fmt.Fprintf(&b, "  (via %s)", l.Server)
 		}
 		b.WriteString("\n")
 		if l.Pass != "" {

@@ -1,0 +1,219 @@
+//go:build conformance
+
+package check_test
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/sniproof/sniproof/check"
+	"github.com/sniproof/sniproof/fixtures"
+	"github.com/sniproof/sniproof/harness"
+	"github.com/sniproof/sniproof/report"
+	"github.com/sniproof/sniproof/suites"
+)
+
+// The HAProxy sample and its expectations, relative to the module root.
+const (
+	haSampleRel = "fixtures/check/haproxy"
+	haExpectRel = haSampleRel + "/expect.yaml"
+	haEditRel   = haSampleRel + "/edit.yaml"
+	haReproduce = "bin/sniproof check " + haSampleRel + "/haproxy.cfg --expect " + haExpectRel
+)
+
+// haEntries are the HAProxy sample's expectations, one spec each.
+var haEntries, haEntriesErr = func() ([]check.Entry, error) {
+	if rootErr != nil {
+		return nil, rootErr
+	}
+	return check.LoadExpectations(filepath.Join(root, haExpectRel))
+}()
+
+// haEdit is fixtures/check/haproxy/edit.yaml: the line that breaks one
+// backend, and the change check must report.
+type haEdit struct {
+	File   string `yaml:"file"`
+	Before string `yaml:"before"`
+	With   string `yaml:"with"`
+	Change string `yaml:"change"`
+}
+
+// haRecord is a record of the HAProxy sample.
+func haRecord(id, name string, want fixtures.Expect, ev report.Evidence) *report.Record {
+	rec := &report.Record{ID: id, Name: name, Suite: "check", Proxy: "haproxy", Release: "bookworm", Expected: want, Evidence: ev}
+	AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
+	return rec
+}
+
+var _ = It("loads the HAProxy sample's expectations", Label("check", "haproxy"), func() {
+	Expect(haEntriesErr).NotTo(HaveOccurred())
+	Expect(haEntries).NotTo(BeEmpty())
+})
+
+var _ = Describe("sniproof check on the HAProxy sample", Label("check", "haproxy"), Ordered, func() {
+	var first *check.Report
+	var firstJSON string
+
+	BeforeAll(func(ctx SpecContext) {
+		Expect(haEntriesErr).NotTo(HaveOccurred())
+		var err error
+		first, err = run(ctx, check.Options{Config: filepath.Join(root, haSampleRel, "haproxy.cfg"), Expect: filepath.Join(root, haExpectRel)})
+		Expect(err).NotTo(HaveOccurred(), "check the HAProxy sample")
+		firstJSON = filepath.Join(GinkgoT().TempDir(), "first.json")
+		f, err := os.Create(firstJSON)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(first.WriteJSON(f)).To(Succeed())
+		Expect(f.Close()).To(Succeed())
+		fmt.Fprintf(GinkgoWriter, "%s\n", text(first))
+	}, NodeTimeout(harness.DefaultTimeouts.ContainerStart*3))
+
+	for _, e := range haEntries {
+		It(fmt.Sprintf("%s gets %s (%s)", e.Request.String(), e.Expect, e.Source[strings.LastIndex(e.Source, "fixtures/"):]), func() {
+			rec := haRecord("check/haproxy/"+slug(e.Request.Host+e.Request.Path), "sniproof check (HAProxy): "+e.Request.String(),
+				fixtures.Expect{Status: *e.Expect.Status, Backend: backendFor(e.Expect.Cause), SNI: e.Expect.SNI},
+				report.Evidence{Source: strings.TrimPrefix(e.Source, root+"/"), Reproduce: haReproduce,
+					Reason: haExpectRel + " records what the sample's backend does; lint agrees (see check/haproxy/lint-agrees)"})
+			Expect(first).NotTo(BeNil(), "the check of the HAProxy sample did not run")
+			rec.Version, rec.Image, rec.Judged = first.Version, first.Image, true
+			l := locationFor(first, e.Source)
+			Expect(l).NotTo(BeNil(), "no backend in the report for %s", e.Source)
+			rec.ID = "check/haproxy/" + slug(strings.ReplaceAll(l.Location, " ", "/"))
+			rec.Name = fmt.Sprintf("sniproof check (HAProxy): %s (%s) %s", l.Location, l.At, l.Request)
+			rec.Observed, rec.Differences, rec.Evidence.Config = l.Observed, l.Differences, l.Config
+			if l.Cause != "" {
+				rec.Evidence.Reason = fmt.Sprintf("%s: %s; fix: %s", l.Cause, l.Explanation, l.Fix)
+			}
+			Expect(l.Outcome).NotTo(Equal(check.NotChecked), "%s: not checked: %s", l.Location, l.NotChecked)
+			Expect(l.Differences).To(BeEmpty(), "haproxy %s: %s %s (%s):\n%s", first.Version, l.Location, e.Request, l.At, strings.Join(l.Observed.ProxyLog, "\n"))
+			if l.Outcome == check.Broken {
+				Expect(l.Fix).To(ContainSubstring("server "), "a broken backend gets a server-line fix")
+			}
+		})
+	}
+
+	It("check/haproxy/lint-agrees: every HAP001 and HAP004 finding is at a server line of a backend check finds failing, and every failing backend has one", func() {
+		rec := haRecord("check/haproxy/lint-agrees", "sniproof check and sniproof lint agree on the HAProxy sample", fixtures.Expect{},
+			report.Evidence{Source: haSampleRel, Reproduce: haReproduce,
+				Reason: "lint predicts from the configuration, check observes it in HAProxy: they must name the same server lines"})
+		Expect(first).NotTo(BeNil(), "the check of the HAProxy sample did not run")
+		rec.Version, rec.Image, rec.Judged = first.Version, first.Image, true
+		var failing, flagged []string
+		for _, l := range first.Locations {
+			if l.Outcome == check.Broken {
+				failing = append(failing, l.PassAt)
+			}
+		}
+		for _, f := range first.Lint {
+			if f.Rule == "HAP001" || f.Rule == "HAP004" {
+				flagged = append(flagged, f.At)
+			}
+		}
+		slices.Sort(failing)
+		slices.Sort(flagged)
+		if !slices.Equal(failing, flagged) {
+			rec.Differences = []string{fmt.Sprintf("check finds failing %q, lint flags %q", failing, flagged)}
+		}
+		Expect(failing).To(HaveLen(3))
+		Expect(failing).To(Equal(flagged), "server lines of failing backends vs lint's HAP001 and HAP004 findings")
+	})
+
+	It("check/haproxy/baseline/edit: after an edit that breaks one backend, --baseline reports that one change", func(ctx SpecContext) {
+		rec := haRecord("check/haproxy/baseline/edit", "sniproof check --baseline reports the one HAProxy backend an edit breaks",
+			fixtures.Expect{Status: 503, Backend: fixtures.BackendRefused, SNI: ptr("")},
+			report.Evidence{Source: haEditRel, Reproduce: haReproduce + " --out first.json; (apply " + haEditRel + "); " + haReproduce + " --baseline first.json",
+				Reason: "the baseline diff is the regression test across a configuration edit"})
+		Expect(first).NotTo(BeNil(), "the check of the HAProxy sample did not run")
+		var ed haEdit
+		data, err := os.ReadFile(filepath.Join(root, haEditRel))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(yaml.Unmarshal(data, &ed)).To(Succeed())
+		dir := copyFolder(haSampleRel)
+		target := filepath.Join(dir, ed.File)
+		content, err := os.ReadFile(target)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(content)).To(ContainSubstring(ed.Before + "\n"))
+		Expect(os.WriteFile(target, []byte(strings.Replace(string(content), ed.Before+"\n", ed.With+"\n", 1)), 0o644)).To(Succeed())
+		rec.Evidence.Config = ed.With
+
+		rep, err := run(ctx, check.Options{Config: target, Expect: filepath.Join(root, haExpectRel), Baseline: firstJSON})
+		rec.InfraError = suites.InfraText(err)
+		Expect(err).NotTo(HaveOccurred())
+		rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
+		fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
+		for _, l := range rep.Locations {
+			if strings.HasPrefix(ed.Change, l.Location+" ("+l.At+")") {
+				rec.Observed = l.Observed
+				Expect(l.Cause).To(Equal(check.CauseNoSNI))
+				Expect(l.Fix).To(ContainSubstring("sni str(<the upstream's host name>)"))
+			}
+		}
+		if !slices.Equal(rep.Changes, []string{ed.Change}) {
+			rec.Differences = []string{fmt.Sprintf("changes %q want %q", rep.Changes, ed.Change)}
+		}
+		Expect(rep.Changes).To(Equal([]string{ed.Change}))
+		Expect(rep.ExitCode()).To(Equal(check.ExitFail), "a change: exit 1")
+	})
+
+	It("check/haproxy/rejected-config: a configuration HAProxy rejects gets HAProxy's own message with the file and line, lint's HAP005 beside it, and nothing is left running", func(ctx SpecContext) {
+		const want = "verify is enabled by default but no CA file specified"
+		rec := haRecord("check/haproxy/rejected-config", "sniproof check on an HAProxy configuration HAProxy rejects",
+			fixtures.Expect{ConfigError: want},
+			report.Evidence{Source: haSampleRel + "/haproxy.cfg:42", Config: "server api1 api.shop.example:8443 ssl",
+				Reproduce: "bin/sniproof check DIR/haproxy.cfg (the HAProxy sample without verify none on server api1)",
+				Reason:    "haproxy -c runs first; its own message, with the file and line, is the verdict"})
+		dir := copyFolder(haSampleRel)
+		file := filepath.Join(dir, "haproxy.cfg")
+		content, err := os.ReadFile(file)
+		Expect(err).NotTo(HaveOccurred())
+		edited := strings.Replace(string(content), "api.shop.example:8443 ssl verify none", "api.shop.example:8443 ssl", 1)
+		Expect(edited).NotTo(Equal(string(content)))
+		Expect(os.WriteFile(file, []byte(edited), 0o644)).To(Succeed())
+
+		rep, err := run(ctx, check.Options{Config: dir})
+		rec.InfraError = suites.InfraText(err)
+		Expect(err).NotTo(HaveOccurred())
+		rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
+		Expect(rep.Proxy).To(Equal(check.ProxyHAProxy), "a folder holding haproxy.cfg is an HAProxy configuration")
+		Expect(rep.Rejected).NotTo(BeNil(), "HAProxy rejects it")
+		rec.Observed = &harness.Observation{ConfigTest: &harness.ConfigTest{Exit: rep.Rejected.Exit, Output: rep.Rejected.Output}}
+		fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
+		Expect(rep.Rejected.Output).To(ContainSubstring(want))
+		Expect(rep.Rejected.Output).To(ContainSubstring("[/etc/haproxy/haproxy.cfg:42]"))
+		Expect(rep.Rejected.At).To(Equal("haproxy.cfg:42"))
+		Expect(rep.Lint).To(ContainElement(HaveField("Rule", "HAP005")))
+		Expect(rep.Locations).To(BeEmpty(), "no request is sent")
+		Expect(rep.ExitCode()).To(Equal(check.ExitFail))
+		Expect(leftovers(ctx, rep.Session)).To(BeEmpty(), "containers and networks of session %s", rep.Session)
+	})
+})
+
+// copyFolder copies the folder rel (relative to the module root) into a
+// temporary folder.
+func copyFolder(rel string) string {
+	dir := GinkgoT().TempDir()
+	src := filepath.Join(root, rel)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		r, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, r), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, r), data, 0o644)
+	})
+	Expect(err).NotTo(HaveOccurred())
+	return dir
+}
