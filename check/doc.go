@@ -1,6 +1,6 @@
-// Package check runs an operator's own nginx configuration, unchanged, in
-// real nginx against impersonated upstreams, and reports per location what
-// the upstream saw: sniproof check.
+// Package check runs an operator's own nginx (or HAProxy) configuration,
+// unchanged, in the real proxy against impersonated upstreams, and reports
+// per location (or backend) what the upstream saw: sniproof check.
 //
 // How a check runs:
 //
@@ -27,6 +27,16 @@
 //     check waits, bounded, until the request's events have arrived and
 //     both logs are quiet (Waits). Nothing is added to the configuration to
 //     mark requests.
+//
+// An HAProxy configuration (ProxyKind) runs the same way in HAProxy:
+// lint's HAProxy parser reads it, every server with ssl is impersonated,
+// the run's CA goes at every server ca-file, haproxy -c tests it and
+// haproxy -db runs it. The requests check makes up go to each backend with
+// an ssl server through the frontend whose use_backend rules route there,
+// evaluated as HAProxy evaluates them for the ACLs check reads; health
+// checks get their first verdicts before any request, and their
+// connections are told apart from a request's (an answered request's
+// connection, the ports of its backend's servers).
 //
 // Every container and network is labelled with the check's session (a new
 // one, or SNIPROOF_SESSION's, as inside sniproof conformance) and removed
