@@ -10,31 +10,6 @@ import (
 	"github.com/sniproof/sniproof/fixtures"
 )
 
-// caseConfig renders a case of fixtures/nginx/cases.yaml into a minimal
-// configuration of its own, as the harness renders it into a shared one:
-// the http snippet in http, the server snippet in the case's server, the
-// location snippet in its location /, the stream snippet in a stream server.
-const caseConfig = `http {
-%HTTP%
-    server {
-        listen 8080;
-        server_name case.test;
-%SERVER%
-        location / {
-%LOCATION%
-        }
-    }
-}
-`
-
-const caseStreamConfig = `stream {
-    server {
-        listen 9000;
-%STREAM%
-    }
-}
-`
-
 // noSNIRules are the rules that predict that nginx sends no SNI.
 var noSNIRules = []string{"SNI001", "SNI003", "SNI006"}
 
@@ -73,44 +48,24 @@ func TestCasesAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	personalities, err := fixtures.Personalities()
-	if err != nil {
-		t.Fatal(err)
-	}
-	refs := map[string]map[string]any{}
-	for _, p := range personalities {
-		refs[p.Name] = map[string]any{"Upstream": p.Names[0], "Port": p.Port}
-	}
 	dir := t.TempDir()
 	seen := map[string]bool{}
 	for _, c := range cases {
 		seen[c.ID] = true
-		p := refs[c.Personality]
-		data := map[string]any{"Upstream": p["Upstream"], "Port": p["Port"], "P": refs,
-			// TEST-NET-1: never dialed, only an address to write.
-			"BackendIP": "192.0.2.10", "CA": "/etc/sniproof/ca.crt", "OtherCA": "/etc/sniproof/other-ca.crt",
-			"Listen": 9000, "Index": 1}
-		conf := caseConfig
-		if c.Frontend == fixtures.FrontendStream {
-			conf = caseStreamConfig
-		}
-		for _, part := range []struct{ mark, name, snippet string }{
-			{"%HTTP%", "http", c.HTTP}, {"%SERVER%", "server", c.Server},
-			{"%LOCATION%", "location", c.Location}, {"%STREAM%", "stream", c.Stream},
-		} {
-			text, err := c.RenderSnippet(part.name, part.snippet, data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			conf = strings.Replace(conf, part.mark, text, 1)
+		// Each case alone, in a configuration laid out as the suite's
+		// shared one; TEST-NET-1 is never dialed, only an address to write.
+		conf, err := fixtures.RenderNginx([]fixtures.Case{c}, fixtures.NginxValues{BackendIP: "192.0.2.10",
+			CA: "/etc/sniproof/ca.crt", OtherCA: "/etc/sniproof/other-ca.crt", FirstStream: 9000})
+		if err != nil {
+			t.Fatal(err)
 		}
 		file := filepath.Join(dir, strings.ReplaceAll(c.ID, "/", "--")+".conf")
-		if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
+		if err := os.WriteFile(file, conf.Text, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		res, err := Files(file)
 		if err != nil {
-			t.Errorf("%s:%d: %s: %v\n%s", c.File, c.Line, c.ID, err, conf)
+			t.Errorf("%s:%d: %s: %v\n%s", c.File, c.Line, c.ID, err, conf.Text)
 			continue
 		}
 		var rules []string
@@ -118,7 +73,7 @@ func TestCasesAgree(t *testing.T) {
 			rules = append(rules, f.Rule)
 		}
 		if problem := disagreement(c, rules); problem != "" {
-			t.Errorf("%s:%d: %s: lint found %q: %s\n%s", c.File, c.Line, c.ID, rules, problem, conf)
+			t.Errorf("%s:%d: %s: lint found %q: %s\n%s", c.File, c.Line, c.ID, rules, problem, conf.Text)
 		}
 	}
 	for id := range caseRules {
