@@ -39,8 +39,12 @@ type Options struct {
 	// Expect names an expectations file (see LoadExpectations), or "".
 	Expect string
 	// Image is the proxy's image to run; "" means the project's image of
-	// the proxy for Debian bookworm.
+	// the proxy for Release.
 	Image string
+	// Release is the Debian release of the project's image: bookworm
+	// (nginx 1.22, HAProxy 2.6; the default) or trixie (nginx 1.26,
+	// HAProxy 3.0).
+	Release string
 	// Baseline names a previous check's JSON report to compare with, or "".
 	Baseline string
 	// Progress receives a line per step; nil for silence.
@@ -98,6 +102,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	kind, err := ProxyKind(opts.Proxy, opts.Config)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Release != "" && !slices.Contains(Releases, opts.Release) {
+		return nil, usagef("no project image of %s for Debian %q: --release takes %s", kind, opts.Release, strings.Join(Releases, " or "))
 	}
 	r := &runner{opts: opts, progress: opts.Progress}
 	var rep *Report
@@ -214,7 +221,7 @@ func (r *runner) say(format string, args ...any) {
 }
 
 // image resolves the proxy's image: the operator's, or the project's for
-// Debian bookworm.
+// the release asked for.
 func (r *runner) image(ctx context.Context, proxy string) (string, error) {
 	if img := r.opts.Image; img != "" {
 		if _, err := r.sess.Docker.ImageInspect(ctx, img); err == nil {
@@ -233,12 +240,23 @@ func (r *runner) image(ctx context.Context, proxy string) (string, error) {
 		}
 		return img, nil
 	}
-	recipe, err := harness.LoadRecipe(proxy, "bookworm")
+	release := r.opts.Release
+	if release == "" {
+		release = DefaultRelease
+	}
+	recipe, err := harness.LoadRecipe(proxy, release)
 	if err != nil {
-		return "", &harness.InfraError{Op: "image of " + proxy + " from bookworm", Err: err}
+		return "", &harness.InfraError{Op: "image of " + proxy + " from " + release, Err: err}
 	}
 	return r.sess.Images.Debian(ctx, recipe)
 }
+
+// Releases are the Debian releases of the project's proxy images;
+// DefaultRelease is the one check runs unless told otherwise.
+var Releases = []string{"bookworm", "trixie"}
+
+// DefaultRelease is the Debian release of the image check runs by default.
+const DefaultRelease = "bookworm"
 
 // pullTimeout bounds the pull of an image named with --image.
 const pullTimeout = 2 * time.Minute

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -68,6 +69,50 @@ func TestEntryRequests(t *testing.T) {
 		"location /inventory.v1.Inventory/ sites-enabled/grpc.conf:8 POST https://grpc.example.com:8443/inventory.v1.Inventory/Get",
 		"stream server :5432 nginx.conf:33 tcp :5432",
 		"location /assets/ sites-enabled/shop.conf:30: not checked: no entry of the expectations file requests it",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("requests:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// TestBadInputBeforeDocker: an unknown proxy or release is one sentence,
+// before any container starts (no Docker engine is needed to say so).
+func TestBadInputBeforeDocker(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Config: "../fixtures/check/sample", Proxy: "envoy"}, `unknown proxy kind "envoy": check runs nginx or haproxy configurations`},
+		{Options{Config: "../fixtures/check/haproxy", Release: "sid"}, `no project image of haproxy for Debian "sid": --release takes bookworm or trixie`},
+		{Options{Config: "../fixtures/check/sample", Expect: "../fixtures/check/missing.yaml"}, "cannot read"},
+	} {
+		_, err := Run(t.Context(), tc.opts)
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want a UsageError with %q", tc.opts, err, tc.want)
+		}
+	}
+}
+
+// TestHAProxyEntryRequests: expectations entries for the HAProxy sample
+// are routed to the backend HAProxy's rules pick, their scheme and port
+// filled in from the frontend's binds.
+func TestHAProxyEntryRequests(t *testing.T) {
+	es, err := LoadExpectations("../fixtures/check/haproxy/expect.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &runner{ha: samplePlan(t), rep: &Report{}, skipIP: map[string]string{}}
+	var got []string
+	for _, j := range r.haJobs(es) {
+		got = append(got, j.loc.Location+" "+j.loc.At+" "+j.loc.Request.String())
+	}
+	want := []string{
+		"backend be_shop haproxy.cfg:36 GET https://shop.example.com/",
+		"backend be_shop_api haproxy.cfg:41 GET https://www.shop.example.com/api/v1/cart",
+		"backend be_admin haproxy.cfg:46 GET http://admin.example.com/",
+		"backend be_static haproxy.cfg:50 GET https://static.example.com/logo.png",
+		"listen reports_tcp haproxy.cfg:54 tcp :5443",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("requests:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))

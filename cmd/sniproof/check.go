@@ -14,7 +14,7 @@ import (
 	"github.com/sniproof/sniproof/harness"
 )
 
-const checkUsage = `usage: sniproof check CONFIG [--proxy nginx|haproxy] [--expect FILE.yaml] [--image IMAGE] [--baseline results.json] [--json] [--out FILE]
+const checkUsage = `usage: sniproof check CONFIG [--proxy nginx|haproxy] [--release bookworm|trixie] [--expect FILE.yaml] [--image IMAGE] [--baseline results.json] [--json] [--out FILE]
 
 Runs an operator's nginx or HAProxy configuration, unchanged, in the real
 proxy against a backend that impersonates its upstreams, and reports, per
@@ -71,6 +71,10 @@ rule: name a request for it in an expectations file. The report gives, per
 backend, what the upstream saw, HAProxy's health-check verdicts, and the
 server-line fix (sni str(NAME), check-sni NAME, ca-file ...).
 
+An upgrade is checked like an edit: run check with --out before.json on
+the running release, then with --release trixie (or --image NEW) and
+--baseline before.json: every behaviour the upgrade changes is listed.
+
 Run it from a sniproof checkout: the backend's image is built from the
 source, like the suites' (or set SNIPROOF_IMAGE_SNIPROOF). Everything it
 starts is labelled with its session and removed when it ends.
@@ -94,8 +98,9 @@ exit codes:
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check", stderr)
 	expect := fs.String("expect", "", "expectations `FILE.yaml`: the requests to send and what each must get")
-	image := fs.String("image", "", "the proxy's `IMAGE` to run (default: the project's image of the proxy for Debian bookworm)")
+	image := fs.String("image", "", "the proxy's `IMAGE` to run (default: the project's image of the proxy for --release)")
 	proxy := fs.String("proxy", "", "the `proxy` CONFIG is for: nginx or haproxy (default: told from CONFIG)")
+	release := fs.String("release", check.DefaultRelease, "the Debian `release` of the project's image: bookworm (nginx 1.22, HAProxy 2.6) or trixie (nginx 1.26, HAProxy 3.0)")
 	baseline := fs.String("baseline", "", "a previous check's JSON `report` (--out or --json) to compare with: every behaviour change is listed")
 	asJSON := fs.Bool("json", false, "print the report as JSON (the format --baseline reads)")
 	out := fs.String("out", "", "also write the JSON report to `FILE`, e.g. for a later --baseline")
@@ -114,7 +119,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sniproof check: name exactly one CONFIG: an nginx.conf, a folder of site files, or an haproxy.cfg")
 		return check.ExitUsage
 	}
-	opts := check.Options{Config: configs[0], Proxy: *proxy, ConfDir: *confDir, Expect: *expect, Image: *image, Baseline: *baseline}
+	opts := check.Options{Config: configs[0], Proxy: *proxy, Release: *release, ConfDir: *confDir, Expect: *expect, Image: *image, Baseline: *baseline}
 	if !*quiet {
 		opts.Progress = stderr
 	}
