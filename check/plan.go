@@ -190,7 +190,9 @@ func NewPlan(c *Config) *Plan {
 		if tp.Upstream != nil && !tp.Dynamic && !lint.SuspiciousName(tp.Upstream.Arg(0)) {
 			names.add(tp.Upstream.Arg(0))
 		}
-		if tp.SSLName != nil {
+		// A bare IPv6 address, which nginx cuts at its first colon, names
+		// no upstream: the backend does not serve what is left of it.
+		if tp.SSLName != nil && strings.Count(tp.SSLName.Arg(0), ":") < 2 {
 			if n, _ := lint.SplitHost(tp.SSLName.Arg(0)); n != "" && !strings.Contains(n, "$") && !lint.IsIP(n) && !strings.HasPrefix(n, "[") {
 				names.add(n)
 			}

@@ -73,8 +73,6 @@ var disagreements = map[string]disagreement{
 	"nginx/lifetime/session-reuse-tls13":         clientHost,
 	"nginx/lifetime/keepalive-reuses-connection": clientHost,
 	"nginx/lifetime/no-keepalive-new-connection": clientHost,
-	"nginx/name/ipv6-bare": {Cause: "", Rules: []string{"SNI006"},
-		Reason: `check's backend serves every literal proxy_ssl_name as nginx cuts it at its first colon, so it serves "2001" for "2001:db8::1" and the location works; lint knows that no upstream serves a name cut from an IPv6 address`},
 }
 
 // clientHost is the disagreement of a proxy_ssl_name taken from the

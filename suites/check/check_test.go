@@ -5,7 +5,6 @@ package check_test
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,7 +88,7 @@ var _ = Describe("sniproof check on the sample", Label("check"), Ordered, func()
 					Reason: "fixtures/check/expect.yaml records what the sample's location does; lint agrees (see check/lint-agrees)"}}
 			AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
 			Expect(first).NotTo(BeNil(), "the check of the sample did not run")
-			rec.Version, rec.Image = first.Nginx, first.Image
+			rec.Version, rec.Image = first.Version, first.Image
 			l := locationFor(first, e.Source)
 			Expect(l).NotTo(BeNil(), "no location in the report for %s", e.Source)
 			rec.ID, rec.Name = recordID(*l), fmt.Sprintf("sniproof check: %s (%s) %s", l.Location, l.At, l.Request)
@@ -98,7 +97,7 @@ var _ = Describe("sniproof check on the sample", Label("check"), Ordered, func()
 				rec.Evidence.Reason = fmt.Sprintf("%s: %s; fix: %s", l.Cause, l.Explanation, l.Fix)
 			}
 			Expect(l.Outcome).NotTo(Equal(check.NotChecked), "%s: not checked: %s", l.Location, l.NotChecked)
-			Expect(l.Differences).To(BeEmpty(), "nginx %s: %s %s (%s):\n%s", first.Nginx, l.Location, e.Request, l.At, strings.Join(l.Observed.ProxyLog, "\n"))
+			Expect(l.Differences).To(BeEmpty(), "nginx %s: %s %s (%s):\n%s", first.Version, l.Location, e.Request, l.At, strings.Join(l.Observed.ProxyLog, "\n"))
 			if l.Outcome == check.Broken {
 				Expect(l.Fix).NotTo(BeEmpty(), "a broken location gets a fix")
 			}
@@ -115,7 +114,7 @@ var _ = Describe("sniproof check on the sample", Label("check"), Ordered, func()
 		rep, err := run(ctx, check.Options{Config: filepath.Join(root, sampleRel, "nginx.conf")})
 		rec.InfraError = suites.InfraText(err)
 		Expect(err).NotTo(HaveOccurred())
-		rec.Version, rec.Image, rec.Judged = rep.Nginx, rep.Image, true
+		rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
 		var failing, flagged []string
 		for _, l := range rep.Locations {
 			if l.Outcome == check.Broken {
@@ -160,7 +159,7 @@ var _ = Describe("sniproof check on the sample", Label("check"), Ordered, func()
 		rep, err := run(ctx, check.Options{Config: filepath.Join(dir, "nginx.conf"), Expect: filepath.Join(root, expectRel), Baseline: firstJSON})
 		rec.InfraError = suites.InfraText(err)
 		Expect(err).NotTo(HaveOccurred())
-		rec.Version, rec.Image, rec.Judged = rep.Nginx, rep.Image, true
+		rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
 		fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
 		for _, l := range rep.Locations {
 			if strings.HasPrefix(ed.Change, l.Location+" ("+l.At+")") {
@@ -174,6 +173,11 @@ var _ = Describe("sniproof check on the sample", Label("check"), Ordered, func()
 		}
 		Expect(rep.Changes).To(Equal([]string{ed.Change}))
 		Expect(rep.ExitCode()).To(Equal(check.ExitFail), "a change: exit 1")
+	})
+
+	It("check/upgrade: the sample in nginx 1.26 (trixie), with the nginx 1.22 run as baseline, behaves the same", func(ctx SpecContext) {
+		upgrade(ctx, "check/upgrade", "nginx 1.22 to 1.26", first, firstJSON, check.Options{
+			Config: filepath.Join(root, sampleRel, "nginx.conf"), Expect: filepath.Join(root, expectRel)}, reproduce)
 	})
 
 	It("check/unreadable-file: a configuration that cannot be read is one clear sentence, before anything starts", func(ctx SpecContext) {
@@ -190,7 +194,7 @@ var _ = Describe("sniproof check on the sample", Label("check"), Ordered, func()
 		msg := unreadable(file)
 		rec.Judged = true
 		if first != nil {
-			rec.Version, rec.Image = first.Nginx, first.Image
+			rec.Version, rec.Image = first.Version, first.Image
 		}
 		rec.Observed = &harness.Observation{ConfigTest: &harness.ConfigTest{Exit: check.ExitUsage, Output: msg}}
 		Expect(msg).To(Equal("cannot read the configuration " + file + ": permission denied"))
@@ -216,7 +220,7 @@ var _ = Describe("sniproof check with bad input", Label("check"), func() {
 		rep, err := run(ctx, check.Options{Config: filepath.Join(dir, "nginx.conf")})
 		rec.InfraError = suites.InfraText(err)
 		Expect(err).NotTo(HaveOccurred())
-		rec.Version, rec.Image, rec.Judged = rep.Nginx, rep.Image, true
+		rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
 		Expect(rep.Rejected).NotTo(BeNil(), "nginx rejects it")
 		rec.Observed = &harness.Observation{ConfigTest: &harness.ConfigTest{Exit: rep.Rejected.Exit, Output: rep.Rejected.Output}}
 		fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
@@ -234,7 +238,7 @@ var _ = Describe("sniproof check with bad input", Label("check"), func() {
 func run(ctx context.Context, opts check.Options) (*check.Report, error) {
 	opts.Progress = GinkgoWriter
 	rep, err := check.Run(ctx, opts)
-	if rep != nil && rep.Nginx != "" {
+	if rep != nil && rep.Version != "" {
 		starts.Add(2)
 	}
 	return rep, err
@@ -263,26 +267,7 @@ func unreadable(file string) string {
 }
 
 // copySample copies the sample into a temporary folder.
-func copySample() string {
-	dir := GinkgoT().TempDir()
-	src := filepath.Join(root, sampleRel)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
-	})
-	Expect(err).NotTo(HaveOccurred())
-	return dir
-}
+func copySample() string { return copyFolder(sampleRel) }
 
 // leftovers lists the containers and networks of a session still there.
 func leftovers(ctx context.Context, session string) []string {

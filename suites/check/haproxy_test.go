@@ -162,6 +162,11 @@ var _ = Describe("sniproof check on the HAProxy sample", Label("check", "haproxy
 		Expect(rep.ExitCode()).To(Equal(check.ExitFail), "a change: exit 1")
 	})
 
+	It("check/haproxy/upgrade: the sample in HAProxy 3.0 (trixie), with the HAProxy 2.6 run as baseline, behaves the same", func(ctx SpecContext) {
+		upgrade(ctx, "check/haproxy/upgrade", "HAProxy 2.6 to 3.0", first, firstJSON, check.Options{
+			Config: filepath.Join(root, haSampleRel, "haproxy.cfg"), Expect: filepath.Join(root, haExpectRel)}, haReproduce)
+	})
+
 	It("check/haproxy/rejected-config: a configuration HAProxy rejects gets HAProxy's own message with the file and line, lint's HAP005 beside it, and nothing is left running", func(ctx SpecContext) {
 		const want = "verify is enabled by default but no CA file specified"
 		rec := haRecord("check/haproxy/rejected-config", "sniproof check on an HAProxy configuration HAProxy rejects",
@@ -216,4 +221,28 @@ func copyFolder(rel string) string {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	return dir
+}
+
+// upgrade runs a check again in the project's trixie image with the
+// bookworm run (base, saved at baseJSON) as baseline: the upgrade
+// regression test of the README. It holds the sample to no behaviour
+// change, as observed on both releases, and to its expectations.
+func upgrade(ctx SpecContext, id, what string, base *check.Report, baseJSON string, opts check.Options, reproduce string) {
+	rec := &report.Record{ID: id, Name: "sniproof check --release trixie --baseline: the upgrade " + what + " changes no behaviour of the sample",
+		Suite: "check", Proxy: base.Proxy, Release: "trixie", Expected: fixtures.Expect{},
+		Evidence: report.Evidence{Source: opts.Config, Reproduce: reproduce + " --out before.json; " + reproduce + " --release trixie --baseline before.json",
+			Reason: "an upgrade is checked like an edit: the baseline diff lists every behaviour it changes; on both releases the sample behaves the same"}}
+	AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
+	Expect(base).NotTo(BeNil(), "the bookworm check did not run")
+	opts.Release, opts.Baseline = "trixie", baseJSON
+	rep, err := run(ctx, opts)
+	rec.InfraError = suites.InfraText(err)
+	Expect(err).NotTo(HaveOccurred())
+	rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
+	fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
+	rec.Differences = rep.Changes
+	Expect(rep.Version).NotTo(Equal(base.Version), "trixie's %s is another version than bookworm's", base.Proxy)
+	Expect(rep.Changes).To(BeEmpty(), "%s %s → %s", base.Proxy, base.Version, rep.Version)
+	Expect(rep.Summary.Failed).To(BeZero(), "every expectation holds on %s %s", rep.Proxy, rep.Version)
+	Expect(rep.ExitCode()).To(Equal(check.ExitOK))
 }
