@@ -112,7 +112,7 @@ func newHAPlan(c *lint.HAConfig, host, main string) *haPlan {
 		for _, s := range sec.Servers() {
 			if s.Has("check") {
 				p.checks++
-				p.checkWait = max(p.checkWait, checkWait(s))
+				p.checkWait = max(p.checkWait, checkWait(s, c.Global()))
 			}
 			if !s.SSL() {
 				continue
@@ -658,15 +658,23 @@ func (p *haPlan) runDirs() []string {
 const maxCheckWait = 15 * time.Second
 
 // checkWait is how long a server's health checks take at most to mark it
-// DOWN from start-up: fall checks inter apart, after a first one within
-// inter (HAProxy spreads them), bounded by maxCheckWait.
-func checkWait(s *lint.HAServer) time.Duration {
+// DOWN from start-up: a first check within inter (or the global
+// max-spread-checks, when shorter: HAProxy spreads first checks over
+// it), then fall-1 more inter apart, and half a second for the verdict,
+// bounded by maxCheckWait.
+func checkWait(s *lint.HAServer, global *lint.HASection) time.Duration {
 	inter := haDuration(s.Params["inter"], 2*time.Second)
+	first := inter
+	if global != nil {
+		if l := global.Setting("max-spread-checks"); l != nil {
+			first = min(first, haDuration(l.Arg(0), inter))
+		}
+	}
 	fall := 3
 	if n, err := strconv.Atoi(s.Params["fall"]); err == nil && n > 0 {
 		fall = n
 	}
-	return min(time.Duration(fall+1)*inter+500*time.Millisecond, maxCheckWait)
+	return min(first+time.Duration(fall-1)*inter+500*time.Millisecond, maxCheckWait)
 }
 
 // haDuration reads an HAProxy time: a number of milliseconds, or with a

@@ -292,7 +292,7 @@ func (r *runner) haLaunch(ctx context.Context, ports []int) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%d servers have health checks: requests started %s after HAProxy, when a server whose checks fail is DOWN ((fall+1) × inter, at most %s)",
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%d servers have health checks: requests started %s after HAProxy, when a server whose checks fail is DOWN (a first check, fall-1 more inter apart, at most %s)",
 			r.ha.checks, r.ha.checkWait, maxCheckWait))
 	}
 	return nil

@@ -36,8 +36,8 @@ func TestHAPlan(t *testing.T) {
 	if len(p.IPs) != 2 || p.IPs[0].String() != "10.20.30.40" {
 		t.Errorf("IPs %v", p.IPs)
 	}
-	if p.checks != 2 || p.checkWait != 4500*time.Millisecond {
-		t.Errorf("%d checks, wait %s; want 2 and 4.5s (cdn1: fall 3 by default, (3+1) × inter 1s + 0.5s)", p.checks, p.checkWait)
+	if p.checks != 2 || p.checkWait != 3500*time.Millisecond {
+		t.Errorf("%d checks, wait %s; want 2 and 3.5s (cdn1: inter 1s, fall 3 by default: 1s + 2 × 1s + 0.5s)", p.checks, p.checkWait)
 	}
 	if len(p.frontends) != 2 || len(p.backends) != 5 {
 		t.Fatalf("%d frontends, %d backends", len(p.frontends), len(p.backends))

@@ -11,26 +11,6 @@ import (
 	"github.com/sniproof/sniproof/fixtures"
 )
 
-// haproxyCaseConfig holds a case of fixtures/haproxy/cases.yaml in a
-// minimal configuration of its own: its global part before the defaults,
-// its config as the body of the backend every request goes to.
-const haproxyCaseConfig = `global
-    log stdout format raw local0
-%GLOBAL%
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 10s
-
-frontend f
-    bind :8080
-    default_backend case
-
-backend case
-%CONFIG%
-`
-
 // haproxyCaseRules are the exact findings of the cases one rule explains,
 // or that lint cannot explain; every other case is held to the general
 // agreement of haproxyDisagreement.
@@ -57,36 +37,21 @@ func TestHAProxyCasesAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	personalities, err := fixtures.Personalities()
-	if err != nil {
-		t.Fatal(err)
-	}
-	refs := map[string]map[string]any{}
-	for _, p := range personalities {
-		refs[p.Name] = map[string]any{"Upstream": p.Names[0], "Port": p.Port}
-	}
 	dir := t.TempDir()
 	seen := map[string]bool{}
 	for _, c := range cases {
 		seen[c.ID] = true
-		p := refs[c.Personality]
-		data := map[string]any{"Upstream": p["Upstream"], "Port": p["Port"], "P": refs,
-			"BackendIP": "192.0.2.10", "CA": "/etc/sniproof/ca.crt", "OtherCA": "/etc/sniproof/other-ca.crt", "Index": 1}
-		conf := haproxyCaseConfig
-		for _, part := range []struct{ mark, name, snippet string }{{"%GLOBAL%", "global", c.Global}, {"%CONFIG%", "config", c.Config}} {
-			text, err := c.RenderSnippet(part.name, part.snippet, data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			conf = strings.Replace(conf, part.mark, text, 1)
+		conf, err := fixtures.RenderHAProxy([]fixtures.Case{c}, fixtures.HAProxyValues{BackendIP: "192.0.2.10", CA: "/etc/sniproof/ca.crt", OtherCA: "/etc/sniproof/other-ca.crt"})
+		if err != nil {
+			t.Fatal(err)
 		}
 		file := filepath.Join(dir, strings.ReplaceAll(c.ID, "/", "--")+".cfg")
-		if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
+		if err := os.WriteFile(file, conf.Text, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		res, err := Files(file)
 		if err != nil {
-			t.Errorf("%s:%d: %s: %v\n%s", c.File, c.Line, c.ID, err, conf)
+			t.Errorf("%s:%d: %s: %v\n%s", c.File, c.Line, c.ID, err, conf.Text)
 			continue
 		}
 		var rules []string
@@ -95,7 +60,7 @@ func TestHAProxyCasesAgree(t *testing.T) {
 		}
 		slices.Sort(rules)
 		if problem := haproxyDisagreement(c, rules); problem != "" {
-			t.Errorf("%s:%d: %s: lint found %q: %s\n%s", c.File, c.Line, c.ID, rules, problem, conf)
+			t.Errorf("%s:%d: %s: lint found %q: %s\n%s", c.File, c.Line, c.ID, rules, problem, conf.Text)
 		}
 	}
 	for id := range haproxyCaseRules {

@@ -44,15 +44,17 @@ var builtinCases, builtinErr = fixtures.Cases("nginx")
 
 // predicts lists, per cause of a broken location, the lint rules that
 // predict it: no SNI (SNI001 off, SNI003 an IP target, SNI006 an IP
-// proxy_ssl_name) and a name the upstream refuses (SNI002 an upstream
-// block's name, SNI006 a name nginx mangles).
+// proxy_ssl_name; HAProxy: HAP001 ssl without sni, HAP004 a health check
+// without check-sni) and a name the upstream refuses (SNI002 an upstream
+// block's name, SNI006 a name nginx mangles; HAProxy: HAP002 a trailing
+// dot).
 var predicts = map[string][]string{
-	check.CauseNoSNI:     {"SNI001", "SNI003", "SNI006"},
-	check.CauseWrongName: {"SNI002", "SNI006"},
+	check.CauseNoSNI:     {"SNI001", "SNI003", "SNI006", "HAP001", "HAP004"},
+	check.CauseWrongName: {"SNI002", "SNI006", "HAP002"},
 }
 
 // predictive are the rules that predict an SNI failure.
-var predictive = []string{"SNI001", "SNI002", "SNI003", "SNI006"}
+var predictive = []string{"SNI001", "SNI002", "SNI003", "SNI006", "HAP001", "HAP002", "HAP004"}
 
 // disagreement is an agreed disagreement between lint and check at a
 // case's location: check's cause there ("" when it works) and lint's
@@ -329,7 +331,7 @@ func describe(l check.Location) string {
 		}
 	}
 	if len(lints) == 0 {
-		lints = []string{"no SNI001, SNI002, SNI003 or SNI006 finding"}
+		lints = []string{"no finding of " + strings.Join(predictive, ", ")}
 	}
 	return fmt.Sprintf("%s (%s) %s: check finds it %s; lint: %s", l.Location, l.At, l.Request, outcome(l), strings.Join(lints, "; "))
 }
