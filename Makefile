@@ -22,7 +22,7 @@ unit:
 ## corpora are under testdata/fuzz/.
 FUZZTIME ?= 5s
 FUZZ_TARGETS = backend:FuzzParseClientHello backend:FuzzDecodeConfig proxy:FuzzLoadConfig \
-	fixtures:FuzzCaseTable fixtures:FuzzLedger harness:FuzzRecipe
+	fixtures:FuzzCaseTable fixtures:FuzzLedger harness:FuzzRecipe lint:FuzzParseHAProxy
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz ./$$pkg $$fn for $(FUZZTIME)"; \
@@ -47,8 +47,10 @@ soak: bin/sniproof
 
 ## check: run your nginx configuration unchanged against impersonated
 ## upstreams: make check CONFIG=/etc/nginx [EXPECT=expect.yaml] [BASELINE=before.json]
+## [RELEASE=trixie]; CONFIG may be an haproxy.cfg (PROXY=haproxy for any file name).
 check: bin/sniproof
-	$(SNIPROOF) check $(CONFIG) $(if $(EXPECT),--expect $(EXPECT)) $(if $(BASELINE),--baseline $(BASELINE))
+	$(SNIPROOF) check $(CONFIG) $(if $(EXPECT),--expect $(EXPECT)) $(if $(BASELINE),--baseline $(BASELINE)) \
+		$(if $(PROXY),--proxy $(PROXY)) $(if $(RELEASE),--release $(RELEASE))
 
 ## report-check: open reports/index.html in headless Chromium and check it.
 report-check: bin/sniproof

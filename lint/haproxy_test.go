@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -163,4 +165,41 @@ func TestLooksLikeHAProxy(t *testing.T) {
 	if LooksLikeHAProxy([]byte("# nginx\nuser www-data;\nevents {}\n")) {
 		t.Error("nginx.conf is not HAProxy")
 	}
+}
+
+// FuzzParseHAProxy: any bytes parse or fail with a ConfigError naming a
+// line of the input, never panic; what parses has its lines in order and
+// in range, and its rules run.
+func FuzzParseHAProxy(f *testing.F) {
+	sample, err := os.ReadFile("../fixtures/check/haproxy/haproxy.cfg")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sample)
+	f.Add([]byte("defaults d\n  default-server ssl\nbackend b from d\n  server s \"a b\":1 no-ssl sni 'str(x)' \\# x\n"))
+	f.Add([]byte("frontend f\n  bind :443 ssl crt /x\n  use_backend b if { hdr(host) -i a } || !c\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		LooksLikeHAProxy(data)
+		lines := bytes.Count(data, []byte("\n")) + 1
+		c, err := ParseHAProxy("haproxy.cfg", data)
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.File != "haproxy.cfg" || ce.Line < 0 || ce.Line > lines {
+				t.Fatalf("error %v is not a ConfigError within the %d lines", err, lines)
+			}
+			return
+		}
+		last := 0
+		for _, s := range c.Sections {
+			if s.Line <= last || s.End < s.Line || s.End > lines {
+				t.Fatalf("section %s at %d-%d after line %d of %d", s.Label(), s.Line, s.End, last, lines)
+			}
+			last = s.End
+		}
+		for _, fd := range c.Findings() {
+			if fd.Line < 1 || fd.Line > lines {
+				t.Fatalf("finding %s at line %d of %d", fd.Rule, fd.Line, lines)
+			}
+		}
+	})
 }
