@@ -17,6 +17,10 @@
 //     written at every *_ssl_trusted_certificate path. An IPv4 upstream is
 //     impersonated: the backend takes its address on an internal network
 //     made for it (a /29 to /24 subnet holding it), which nginx joins.
+//     Addresses too close for a subnet each (a pool such as 10.0.0.5 and
+//     10.0.0.6) share one: the backend takes the first, a replica of it
+//     each other one, and listener names ("port-443#1") tell their events
+//     apart.
 //   - nginx runs from the operator's image or the project's: an idle nginx
 //     keeps the container up; the configuration is copied in, nginx -t
 //     tests it (missing certificate files get throwaway ones), and nginx

@@ -1,8 +1,10 @@
 package check
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,13 +35,13 @@ func TestHAPlan(t *testing.T) {
 	if len(p.Ports) != 2 || p.Ports[0] != 443 || p.Ports[1] != 8443 {
 		t.Errorf("ports %v", p.Ports)
 	}
-	if len(p.IPs) != 2 || p.IPs[0].String() != "10.20.30.40" {
+	if len(p.IPs) != 3 || p.IPs[0].String() != "10.20.30.40" {
 		t.Errorf("IPs %v", p.IPs)
 	}
 	if p.checks != 2 || p.checkWait != 3500*time.Millisecond {
 		t.Errorf("%d checks, wait %s; want 2 and 3.5s (cdn1: inter 1s, fall 3 by default: 1s + 2 × 1s + 0.5s)", p.checks, p.checkWait)
 	}
-	if len(p.frontends) != 2 || len(p.backends) != 5 {
+	if len(p.frontends) != 2 || len(p.backends) != 5 || len(p.backends[3].targets) != 2 {
 		t.Fatalf("%d frontends, %d backends", len(p.frontends), len(p.backends))
 	}
 }
@@ -169,5 +171,26 @@ func TestHADuration(t *testing.T) {
 		if got := haDuration(v, time.Second); got != want {
 			t.Errorf("haDuration(%q) = %s, want %s", v, got, want)
 		}
+	}
+}
+
+// TestHAProxySampleWants: lint finds exactly what the HAProxy sample's
+// "# want" comments say.
+func TestHAProxySampleWants(t *testing.T) {
+	p := samplePlan(t)
+	want := regexp.MustCompile(`#\s*want((?:\s+HAP\d{3})+)`)
+	var wants, got []string
+	for i, line := range strings.Split(string(p.cfg.Text), "\n") {
+		if m := want.FindStringSubmatch(line); m != nil {
+			for _, rule := range strings.Fields(m[1]) {
+				wants = append(wants, fmt.Sprintf("%d %s", i+1, rule))
+			}
+		}
+	}
+	for _, f := range p.cfg.Findings() {
+		got = append(got, fmt.Sprintf("%d %s", f.Line, f.Rule))
+	}
+	if len(wants) == 0 || strings.Join(got, ", ") != strings.Join(wants, ", ") {
+		t.Errorf("findings %q\nwant     %q", got, wants)
 	}
 }

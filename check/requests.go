@@ -284,7 +284,7 @@ func (r *runner) fillRequest(req *Request) {
 // and what nginx logged, and diagnoses the outcome.
 func (r *runner) exchange(ctx context.Context, j *job) {
 	req := *j.loc.Request
-	backendFrom, nginxFrom := r.backend.Log.Len(), r.proxy.Log.Len()
+	backendFrom, nginxFrom := r.backendMarks(), r.proxy.Log.Len()
 	start := time.Now()
 	obs := &harness.Observation{}
 	addr, err := r.address(ctx, j.port)
@@ -394,13 +394,13 @@ func netJoin(host, port string) string {
 // else, unless nginx answered by itself (a status below 500), until the
 // first event or nginx error line; then until both logs are quiet for
 // Waits.Quiet. Each wait is bounded by Waits.Event.
-func (r *runner) settle(ctx context.Context, backendFrom, nginxFrom int, status int, seen *backend.Seen) []backend.Event {
+func (r *runner) settle(ctx context.Context, backendFrom []int, nginxFrom int, status int, seen *backend.Seen) []backend.Event {
 	w := r.opts.Waits
 	deadline := time.Now().Add(w.Event)
 	tick := 20 * time.Millisecond
 	arrived := func() bool {
-		for _, ev := range r.backend.Events(backendFrom) {
-			if seen == nil || (ev.Kind == backend.KindRequest && ev.Conn == seen.Conn) {
+		for _, ev := range r.backendEvents(backendFrom) {
+			if seen == nil || (ev.Kind == backend.KindRequest && sameConn(ev, seen)) {
 				return true
 			}
 		}
@@ -415,15 +415,44 @@ func (r *runner) settle(ctx context.Context, backendFrom, nginxFrom int, status 
 		time.Sleep(tick)
 	}
 	deadline = time.Now().Add(w.Event)
-	nb, nn := r.backend.Log.Len(), r.proxy.Log.Len()
+	nb, nn := slices.Clone(r.backendMarks()), r.proxy.Log.Len()
 	quietSince := time.Now()
 	for time.Since(quietSince) < w.Quiet && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(tick)
-		if b, n := r.backend.Log.Len(), r.proxy.Log.Len(); b != nb || n != nn {
+		if b, n := r.backendMarks(), r.proxy.Log.Len(); !slices.Equal(b, nb) || n != nn {
 			nb, nn, quietSince = b, n, time.Now()
 		}
 	}
-	return r.backend.Events(backendFrom)
+	return r.backendEvents(backendFrom)
+}
+
+// backendMarks are the lengths of the logs of the backend and its
+// replicas: where a request's events start.
+func (r *runner) backendMarks() []int {
+	out := make([]int, len(r.backends))
+	for i, b := range r.backends {
+		out[i] = b.Log.Len()
+	}
+	return out
+}
+
+// backendEvents are the events of the backend and its replicas since
+// marks, in time order.
+func (r *runner) backendEvents(marks []int) []backend.Event {
+	var out []backend.Event
+	for i, b := range r.backends {
+		out = append(out, b.Events(marks[i])...)
+	}
+	if len(r.backends) > 1 {
+		slices.SortStableFunc(out, func(a, b backend.Event) int { return a.Time.Compare(b.Time) })
+	}
+	return out
+}
+
+// sameConn reports whether an event is of the connection a response came
+// on: the same number on the same listener (replicas number their own).
+func sameConn(ev backend.Event, seen *backend.Seen) bool {
+	return ev.Conn == seen.Conn && ev.Listener == seen.Listener
 }
 
 func hasError(lines []string) bool {
@@ -497,8 +526,9 @@ func (r *runner) lintFor(ps *Pass, node *lint.Node) []Finding {
 func (r *runner) ownEvents(events []backend.Event, b *haBackend, seen *backend.Seen) []backend.Event {
 	return slices.DeleteFunc(events, func(ev backend.Event) bool {
 		if seen != nil {
-			return ev.Conn != seen.Conn
+			return !sameConn(ev, seen)
 		}
-		return b != nil && !slices.ContainsFunc(b.targets, func(t Target) bool { return ev.Listener == fmt.Sprintf("port-%d", t.Port) })
+		port, _, _ := strings.Cut(ev.Listener, "#")
+		return b != nil && !slices.ContainsFunc(b.targets, func(t Target) bool { return port == fmt.Sprintf("port-%d", t.Port) })
 	})
 }

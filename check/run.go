@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
@@ -208,7 +209,8 @@ type runner struct {
 	progress io.Writer
 	sess     *harness.Session
 	ca       *certs.Authority
-	backend  *harness.BackendContainer
+	// backends are the backend's container and its replicas'.
+	backends []*harness.BackendContainer
 	proxy    *harness.ProxyHost
 	// skipIP holds, by IP address, why the backend could not take it.
 	skipIP map[string]string
@@ -302,7 +304,7 @@ func (r *runner) startBackend(ctx context.Context) ([]*testcontainers.DockerNetw
 		return nil, err
 	}
 	statics, networks := r.impersonate(ctx)
-	cfg, err := r.backendConfig()
+	cfg, err := r.backendConfig("")
 	if err != nil {
 		return nil, &harness.InfraError{Op: "configure the backend", Err: err}
 	}
@@ -311,8 +313,21 @@ func (r *runner) startBackend(ctx context.Context) ([]*testcontainers.DockerNetw
 	} else {
 		r.say("starting the backend: the configuration has no static TLS upstream")
 	}
-	if r.backend, err = r.sess.RunCheckBackend(ctx, cfg, r.up.Aliases, statics); err != nil {
+	main, err := r.sess.RunCheckBackend(ctx, cfg, r.up.Aliases, statics[0])
+	if err != nil {
 		return nil, err
+	}
+	r.backends = []*harness.BackendContainer{main}
+	for i, st := range statics[1:] {
+		rcfg, err := r.backendConfig(fmt.Sprintf("#%d", i+1))
+		if err != nil {
+			return nil, &harness.InfraError{Op: "configure a replica of the backend", Err: err}
+		}
+		replica, err := r.sess.RunCheckBackend(ctx, rcfg, nil, st)
+		if err != nil {
+			return nil, err
+		}
+		r.backends = append(r.backends, replica)
 	}
 	r.rep.Backend.Names, r.rep.Backend.Ports = r.up.Names, r.up.Ports
 	if len(r.up.Names) > 0 {
@@ -366,10 +381,14 @@ func (r *runner) start(ctx context.Context) error {
 }
 
 // impersonate creates, for each IP upstream, a network in which the backend
-// takes that address, and records those it cannot take.
-func (r *runner) impersonate(ctx context.Context) ([]harness.StaticIP, []*testcontainers.DockerNetwork) {
+// takes that address, and records those it cannot take. Addresses too close
+// to have a subnet each share one: the backend takes the first, and
+// replicas of it take the others. It returns the addresses each backend
+// container takes (the backend's first, then each replica's) and the
+// networks, which the proxy joins.
+func (r *runner) impersonate(ctx context.Context) ([][]harness.StaticIP, []*testcontainers.DockerNetwork) {
 	r.skipIP = map[string]string{}
-	var statics []harness.StaticIP
+	statics := [][]harness.StaticIP{nil}
 	var networks []*testcontainers.DockerNetwork
 	var routes []route
 	if local := os.Getenv("DOCKER_HOST"); local == "" || strings.HasPrefix(local, "unix://") {
@@ -380,47 +399,93 @@ func (r *runner) impersonate(ctx context.Context) ([]harness.StaticIP, []*testco
 			r.skipIP[host] = why
 		}
 	}
+	// take makes the network of a subnet and gives its addresses to the
+	// backend and its replicas, in order; it returns why it cannot.
+	take := func(c subnet, ips []netip.Addr) string {
+		if clash := routeClash(c.Prefix, routes); clash != "" {
+			return clash
+		}
+		nw, err := r.sess.NewSubnetNetwork(ctx, c.Prefix, c.Gateway)
+		if err != nil {
+			return err.Error()
+		}
+		networks = append(networks, nw)
+		for i, ip := range ips {
+			if i == len(statics) {
+				statics = append(statics, nil)
+			}
+			statics[i] = append(statics[i], harness.StaticIP{Network: nw, Addr: ip})
+			r.rep.Backend.Impersonated = append(r.rep.Backend.Impersonated, Impersonation{IP: ip.String(), Subnet: c.Prefix.String()})
+		}
+		who := "the backend"
+		switch n := len(ips) - 1; {
+		case n == 1:
+			who = "the backend and a replica of it, one address each"
+		case n > 1:
+			who = fmt.Sprintf("the backend and %d replicas of it, one address each", n)
+		}
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s impersonated by %s (an internal network %s, which %s joins)", joinAddrs(ips), who, c.Prefix, r.rep.Proxy))
+		return ""
+	}
+	skip := func(ip netip.Addr, why string) {
+		r.skipIP[ip.String()] = why
+		r.rep.Backend.Impersonated = append(r.rep.Backend.Impersonated, Impersonation{IP: ip.String(), Reason: why})
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s cannot be impersonated: %s; its locations are not checked", ip, why))
+	}
+	var close []netip.Addr
 	for _, ip := range r.up.IPs {
 		if why := unimpersonable(ip.String()); why != "" {
 			r.skipIP[ip.String()] = why
 			continue
 		}
-		var errs []string
-		taken := false
-		for _, c := range candidates(ip, r.up.IPs) {
-			if clash := routeClash(c.Prefix, routes); clash != "" {
-				errs = append(errs, clash)
-				continue
-			}
-			nw, err := r.sess.NewSubnetNetwork(ctx, c.Prefix, c.Gateway)
-			if err != nil {
-				errs = append(errs, err.Error())
-				continue
-			}
-			statics = append(statics, harness.StaticIP{Network: nw, Addr: ip})
-			networks = append(networks, nw)
-			r.rep.Backend.Impersonated = append(r.rep.Backend.Impersonated, Impersonation{IP: ip.String(), Subnet: c.Prefix.String()})
-			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s is impersonated by the backend (an internal network %s, which %s joins)", ip, c.Prefix, r.rep.Proxy))
-			taken = true
-			break
+		cs := candidates(ip, r.up.IPs)
+		if len(cs) == 0 {
+			close = append(close, ip)
+			continue
 		}
-		if !taken {
-			why := "no subnet holds it as a host address apart from the other impersonated addresses"
-			if len(errs) > 0 {
-				why = errs[len(errs)-1]
+		why := ""
+		for _, c := range cs {
+			if why = take(c, []netip.Addr{ip}); why == "" {
+				break
 			}
-			r.skipIP[ip.String()] = why
-			r.rep.Backend.Impersonated = append(r.rep.Backend.Impersonated, Impersonation{IP: ip.String(), Reason: why})
-			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s cannot be impersonated: %s; its locations are not checked", ip, why))
+		}
+		if why != "" {
+			skip(ip, why)
+		}
+	}
+	for _, group := range groupBy24(close) {
+		c, ok := groupSubnet(group)
+		why := "no subnet of /29 to /24 holds these addresses with room for a gateway and the proxy"
+		if ok {
+			why = take(c, group)
+		}
+		if why != "" {
+			for _, ip := range group {
+				skip(ip, why)
+			}
 		}
 	}
 	return statics, networks
 }
 
+// joinAddrs lists addresses: "10.0.0.5 is", "10.0.0.5 and 10.0.0.6 are".
+func joinAddrs(ips []netip.Addr) string {
+	var s []string
+	for _, ip := range ips {
+		s = append(s, ip.String())
+	}
+	if len(s) == 1 {
+		return s[0] + " is"
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1] + " are"
+}
+
 // backendConfig is one TLS listener per upstream port, each serving every
 // upstream name with one certificate for them, refusing any other
-// ClientHello with alert 80 as the field report's upstream does.
-func (r *runner) backendConfig() (*backend.Config, error) {
+// ClientHello with alert 80 as the field report's upstream does. A
+// replica's listeners are named with its suffix ("port-443#1"), so that
+// events tell the containers apart.
+func (r *runner) backendConfig(suffix string) (*backend.Config, error) {
 	names := r.up.Names
 	certNames := names
 	if len(certNames) == 0 {
@@ -441,7 +506,7 @@ func (r *runner) backendConfig() (*backend.Config, error) {
 	cfg := &backend.Config{Control: fmt.Sprintf(":%d", control)}
 	for _, p := range r.up.Ports {
 		cfg.Listeners = append(cfg.Listeners, backend.Listener{
-			Name: fmt.Sprintf("port-%d", p), Addr: fmt.Sprintf(":%d", p), Names: names,
+			Name: fmt.Sprintf("port-%d%s", p, suffix), Addr: fmt.Sprintf(":%d", p), Names: names,
 			Refuse: backend.RefuseAlert80, CertPEM: string(leaf.ChainPEM()), KeyPEM: string(key),
 		})
 	}

@@ -112,7 +112,7 @@ func TestHAProxyEntryRequests(t *testing.T) {
 		"backend be_shop_api haproxy.cfg:41 GET https://www.shop.example.com/api/v1/cart",
 		"backend be_admin haproxy.cfg:46 GET http://admin.example.com/",
 		"backend be_static haproxy.cfg:50 GET https://static.example.com/logo.png",
-		"listen reports_tcp haproxy.cfg:54 tcp :5443",
+		"listen reports_tcp haproxy.cfg:56 tcp :5443",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("requests:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -131,4 +132,49 @@ func routeClash(s netip.Prefix, routes []route) string {
 		}
 	}
 	return ""
+}
+
+// groupBy24 groups addresses by their /24, in order.
+func groupBy24(ips []netip.Addr) [][]netip.Addr {
+	var out [][]netip.Addr
+	index := map[netip.Prefix]int{}
+	for _, ip := range ips {
+		p, _ := ip.Prefix(24)
+		i, ok := index[p]
+		if !ok {
+			i = len(out)
+			index[p] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], ip)
+	}
+	return out
+}
+
+// groupSubnet is the smallest subnet, /29 to /24, holding every address of
+// ips as a host address, with room for a gateway and the proxy besides.
+func groupSubnet(ips []netip.Addr) (subnet, bool) {
+	for bits := 29; bits >= 24; bits-- {
+		pfx, err := ips[0].Prefix(bits)
+		if err != nil {
+			continue
+		}
+		first, last := pfx.Addr(), lastAddr(pfx)
+		holds := true
+		for _, ip := range ips {
+			if !pfx.Contains(ip) || ip == first || ip == last {
+				holds = false
+			}
+		}
+		hosts := 1<<(32-bits) - 2
+		if !holds || hosts < len(ips)+2 {
+			continue
+		}
+		for gw := first.Next(); gw != last; gw = gw.Next() {
+			if !slices.Contains(ips, gw) {
+				return subnet{Prefix: pfx, Gateway: gw}, true
+			}
+		}
+	}
+	return subnet{}, false
 }

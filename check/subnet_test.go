@@ -61,3 +61,31 @@ func TestRouteClash(t *testing.T) {
 		t.Errorf("Docker's own bridge: %q, want none (Docker refuses overlaps itself)", got)
 	}
 }
+
+func TestGroupSubnet(t *testing.T) {
+	a := func(s string) netip.Addr { return netip.MustParseAddr(s) }
+	groups := groupBy24([]netip.Addr{a("10.0.0.5"), a("10.0.1.5"), a("10.0.0.6")})
+	if len(groups) != 2 || len(groups[0]) != 2 || groups[0][1] != a("10.0.0.6") {
+		t.Fatalf("groups %v", groups)
+	}
+	for _, tc := range []struct {
+		ips     []netip.Addr
+		want    string
+		gateway string
+	}{
+		{[]netip.Addr{a("10.0.0.5"), a("10.0.0.6")}, "10.0.0.0/29", "10.0.0.1"},
+		{[]netip.Addr{a("10.0.0.1"), a("10.0.0.2")}, "10.0.0.0/29", "10.0.0.3"},
+		{[]netip.Addr{a("10.0.0.6"), a("10.0.0.9")}, "10.0.0.0/28", "10.0.0.1"},
+		// a /29 has 6 hosts: 5 addresses leave no room for the proxy
+		{[]netip.Addr{a("10.0.0.1"), a("10.0.0.2"), a("10.0.0.3"), a("10.0.0.4"), a("10.0.0.5")}, "10.0.0.0/28", "10.0.0.6"},
+		{[]netip.Addr{a("10.0.0.7"), a("10.0.0.8")}, "10.0.0.0/28", "10.0.0.1"},
+	} {
+		c, ok := groupSubnet(tc.ips)
+		if !ok || c.Prefix.String() != tc.want || c.Gateway.String() != tc.gateway {
+			t.Errorf("%v: %v %v, want %s gateway %s", tc.ips, c, ok, tc.want, tc.gateway)
+		}
+	}
+	if _, ok := groupSubnet([]netip.Addr{a("10.0.0.0"), a("10.0.0.1")}); ok {
+		t.Error("a /24's network address cannot be taken")
+	}
+}

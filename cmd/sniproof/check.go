@@ -36,7 +36,8 @@ The backend (sniproof's SNI-only server, refusing a ClientHello without SNI
 or with a name it does not serve with alert 80) answers under every upstream
 host name, on every upstream port, with a certificate from the run's CA for
 exactly those names. IP upstreams are impersonated: the backend takes the
-address on an internal network made for it; when that is impossible the
+address on an internal network made for it (close addresses of a pool share
+one, each taken by a replica of the backend); when that is impossible the
 location is reported as not checked, with the reason.
 
 Without --expect, check sends one request per location that proxies to

@@ -152,7 +152,7 @@ var _ = Describe("sniproof check on the HAProxy sample", Label("check", "haproxy
 			if strings.HasPrefix(ed.Change, l.Location+" ("+l.At+")") {
 				rec.Observed = l.Observed
 				Expect(l.Cause).To(Equal(check.CauseNoSNI))
-				Expect(l.Fix).To(ContainSubstring("sni str(<the upstream's host name>)"))
+				Expect(l.Fix).To(ContainSubstring("sni str(www.shop-cdn.example)"))
 			}
 		}
 		if !slices.Equal(rep.Changes, []string{ed.Change}) {
