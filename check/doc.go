@@ -21,8 +21,10 @@
 //     10.0.0.6) share one: the backend takes the first, a replica of it
 //     each other one, and listener names ("port-443#1") tell their events
 //     apart.
-//   - nginx runs from the operator's image or the project's: an idle nginx
-//     keeps the container up; the configuration is copied in, nginx -t
+//   - nginx runs from the operator's image or the project's, on the run's
+//     internal networks only, so that the configuration reaches nothing
+//     outside them (a relay, sniproof forward, publishes its ports on
+//     127.0.0.1): an idle nginx keeps the container up; the configuration is copied in, nginx -t
 //     tests it (missing certificate files get throwaway ones), and nginx
 //     starts with it, with -g adding an error log on stderr.
 //   - Requests run one at a time, from an expectations file or made up per

@@ -64,18 +64,19 @@ func (r *runner) runHAProxy(ctx context.Context, entries []Entry) (*Report, erro
 	if err != nil {
 		return nil, err
 	}
-	var ports []string
 	var listen []int
 	for _, f := range r.ha.frontends {
 		for _, b := range f.binds {
 			if b.Reachable && !slices.Contains(listen, b.Port) {
 				listen = append(listen, b.Port)
-				ports = append(ports, strconv.Itoa(b.Port)+"/tcp")
 			}
 		}
 	}
 	r.say("starting haproxy from %s", rep.Image)
-	if err := r.startHAProxy(ctx, ports, networks); err != nil {
+	if err := r.startHAProxy(ctx, networks); err != nil {
+		return nil, err
+	}
+	if err := r.openDoor(ctx, listen); err != nil {
 		return nil, err
 	}
 	if err := r.haFiles(ctx, data); err != nil {
@@ -117,9 +118,13 @@ func haproxyFile(named string) (string, error) {
 
 // startHAProxy starts the HAProxy container idle and reads the version of
 // its haproxy, mapping an image without haproxy to a UsageError.
-func (r *runner) startHAProxy(ctx context.Context, ports []string, extra []*testcontainers.DockerNetwork) error {
+func (r *runner) startHAProxy(ctx context.Context, extra []*testcontainers.DockerNetwork) error {
 	var err error
-	if r.proxy, err = r.sess.RunIdleHost(ctx, r.rep.Image, ports, extra); err != nil {
+	r.proxy, err = r.sess.RunIdleHost(ctx, r.rep.Image, extra)
+	if r.proxy != nil {
+		r.rep.Containers++
+	}
+	if err != nil {
 		if strings.Contains(err.Error(), "executable file not found") {
 			return usagef("the image %s has no sleep on its PATH, which check runs to keep the container up: name an image with a shell and coreutils (--image)", r.rep.Image)
 		}
@@ -232,7 +237,7 @@ func (r *runner) haReject(code int, out string) {
 // haUnparsable handles a configuration check cannot parse: haproxy -c
 // runs on it, and its message is the verdict.
 func (r *runner) haUnparsable(ctx context.Context, data []byte, perr error) (*Report, error) {
-	if err := r.startHAProxy(ctx, nil, nil); err != nil {
+	if err := r.startHAProxy(ctx, nil); err != nil {
 		return nil, err
 	}
 	if err := r.proxy.CopyFiles(ctx, map[string][]byte{r.rep.Main: data}); err != nil {

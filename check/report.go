@@ -58,8 +58,10 @@ type Report struct {
 	Proxy   string `json:"proxy"`
 	Version string `json:"version"`
 	Date    string `json:"date"`
-	// Session labels every container and network the check started.
+	// Session labels every container and network the check started;
+	// Containers counts the containers.
 	Session      string `json:"session"`
+	Containers   int    `json:"containers"`
 	Expectations string `json:"expectations,omitempty"`
 	// Notes say what check did to run the configuration unchanged.
 	Notes []string `json:"notes"`

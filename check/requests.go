@@ -366,13 +366,17 @@ func differences(e Expect, l *Location) []string {
 	return out
 }
 
-// address is where this machine reaches nginx's container port.
+// address is where this machine reaches the proxy's port: the door's
+// published port.
 func (r *runner) address(ctx context.Context, port int) (string, error) {
-	host, err := r.proxy.Host(ctx)
+	if r.door == nil {
+		return "", fmt.Errorf("port %d is not published: the proxy listens on no port Docker can publish", port)
+	}
+	host, err := r.door.Host(ctx)
 	if err != nil {
 		return "", err
 	}
-	p, err := r.proxy.MappedPort(ctx, strconv.Itoa(port)+"/tcp")
+	p, err := r.door.MappedPort(ctx, strconv.Itoa(port)+"/tcp")
 	if err != nil {
 		return "", fmt.Errorf("port %d is not published: %w", port, err)
 	}

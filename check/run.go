@@ -142,6 +142,7 @@ func (r *runner) open(ctx context.Context) (func(), error) {
 	}
 	return func() {
 		if os.Getenv("SNIPROOF_KEEP") == "1" && sess != nil {
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("SNIPROOF_KEEP=1: the containers and networks of session %s are kept; remove them with: bin/sniproof sweep --session %s", sess.ID, sess.ID))
 			r.say("SNIPROOF_KEEP=1: kept the containers of session %s:\n  docker ps --filter label=%s=%s\n  remove them with: bin/sniproof sweep --session %s",
 				sess.ID, harness.LabelSession, sess.ID, sess.ID)
 			return
@@ -212,6 +213,8 @@ type runner struct {
 	// backends are the backend's container and its replicas'.
 	backends []*harness.BackendContainer
 	proxy    *harness.ProxyHost
+	// door publishes the proxy's ports.
+	door *harness.Door
 	// skipIP holds, by IP address, why the backend could not take it.
 	skipIP map[string]string
 }
@@ -274,9 +277,12 @@ func firstLine(err error) string {
 
 // startNginx starts the nginx container, mapping a missing nginx to a
 // UsageError.
-func (r *runner) startNginx(ctx context.Context, ports []string, extra []*testcontainers.DockerNetwork) error {
+func (r *runner) startNginx(ctx context.Context, extra []*testcontainers.DockerNetwork) error {
 	var err error
-	r.proxy, err = r.sess.RunNginxHost(ctx, r.rep.Image, ports, extra)
+	r.proxy, err = r.sess.RunNginxHost(ctx, r.rep.Image, extra)
+	if r.proxy != nil {
+		r.rep.Containers++
+	}
 	if err != nil {
 		msg := err.Error()
 		switch {
@@ -292,6 +298,22 @@ func (r *runner) startNginx(ctx context.Context, ports []string, extra []*testco
 	if m := regexp.MustCompile(`nginx/(\S+)`).FindStringSubmatch(out); code == 0 && m != nil {
 		r.rep.Version = m[1]
 	}
+	return nil
+}
+
+// openDoor publishes the proxy's ports through a door: the proxy itself
+// has no route out of the run's networks.
+func (r *runner) openDoor(ctx context.Context, ports []int) error {
+	if len(ports) == 0 {
+		return nil
+	}
+	var err error
+	if r.door, err = r.sess.RunDoor(ctx, ports); err != nil {
+		return err
+	}
+	r.rep.Containers++
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s is on the run's internal networks only, so that it reaches nothing outside them; a relay publishes its ports %s on 127.0.0.1",
+		r.rep.Proxy, joinInts(ports)))
 	return nil
 }
 
@@ -318,6 +340,7 @@ func (r *runner) startBackend(ctx context.Context) ([]*testcontainers.DockerNetw
 		return nil, err
 	}
 	r.backends = []*harness.BackendContainer{main}
+	r.rep.Containers++
 	for i, st := range statics[1:] {
 		rcfg, err := r.backendConfig(fmt.Sprintf("#%d", i+1))
 		if err != nil {
@@ -328,6 +351,7 @@ func (r *runner) startBackend(ctx context.Context) ([]*testcontainers.DockerNetw
 			return nil, err
 		}
 		r.backends = append(r.backends, replica)
+		r.rep.Containers++
 	}
 	r.rep.Backend.Names, r.rep.Backend.Ports = r.up.Names, r.up.Ports
 	if len(r.up.Names) > 0 {
@@ -344,18 +368,19 @@ func (r *runner) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var ports []string
-	seen := map[int]bool{}
+	var ports []int
 	for _, s := range r.plan.Servers {
 		for _, l := range s.Listens {
-			if l.Reachable && !seen[l.Port] && l.Port > 0 {
-				seen[l.Port] = true
-				ports = append(ports, strconv.Itoa(l.Port)+"/tcp")
+			if l.Reachable && !slices.Contains(ports, l.Port) && l.Port > 0 {
+				ports = append(ports, l.Port)
 			}
 		}
 	}
 	r.say("starting nginx from %s", r.rep.Image)
-	if err := r.startNginx(ctx, ports, networks); err != nil {
+	if err := r.startNginx(ctx, networks); err != nil {
+		return err
+	}
+	if err := r.openDoor(ctx, ports); err != nil {
 		return err
 	}
 	files, err := r.plan.Files()
@@ -722,7 +747,7 @@ func (r *runner) unparsable(ctx context.Context, perr *lint.ConfigError) (*Repor
 	if t.Options.MainContent != nil {
 		files[r.cfg.Main()] = t.Options.MainContent
 	}
-	if err := r.startNginx(ctx, nil, nil); err != nil {
+	if err := r.startNginx(ctx, nil); err != nil {
 		return nil, err
 	}
 	if err := r.proxy.CopyFiles(ctx, files); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	mnetwork "github.com/moby/moby/api/types/network"
@@ -92,7 +93,10 @@ const idleNginxPath = "/tmp/sniproof-idle.conf"
 
 // ProxyHost is a container of a proxy's image running an idle process,
 // into which sniproof check copies an operator's configuration, tests it
-// and starts the proxy. Its Log holds the container's output: the idle
+// and starts the proxy. It is on internal networks only, so that the
+// configuration reaches nothing outside the run whatever it names (health
+// checks, resolvers, addresses check does not impersonate); a Door
+// publishes its ports. Its Log holds the container's output: the idle
 // process's, and whatever the started proxy writes to the container's
 // stdout and stderr.
 type ProxyHost struct {
@@ -100,13 +104,16 @@ type ProxyHost struct {
 	Log *LogBook
 }
 
+// ProxyAlias is a ProxyHost's name on the session's internal network,
+// where its Door relays to.
+const ProxyAlias = "sniproof-proxy"
+
 // RunNginxHost starts image img as a ProxyHost running an idle nginx
-// (which proves that the image has nginx), publishing ports (e.g.
-// "443/tcp") on 127.0.0.1, attached to the session's front network, its
-// internal network and extra networks. On error it returns the partly
-// started container, if any; Session.Close removes it.
-func (s *Session) RunNginxHost(ctx context.Context, img string, ports []string, extra []*testcontainers.DockerNetwork) (*ProxyHost, error) {
-	return s.runProxyHost(ctx, img, ports, extra,
+// (which proves that the image has nginx), on the session's internal
+// network and extra networks. On error it returns the partly started
+// container, if any; Session.Close removes it.
+func (s *Session) RunNginxHost(ctx context.Context, img string, extra []*testcontainers.DockerNetwork) (*ProxyHost, error) {
+	return s.runProxyHost(ctx, img, extra,
 		testcontainers.WithEntrypoint("nginx"),
 		testcontainers.WithCmd("-c", idleNginxPath),
 		testcontainers.WithFiles(testcontainers.ContainerFile{
@@ -116,20 +123,16 @@ func (s *Session) RunNginxHost(ctx context.Context, img string, ports []string, 
 }
 
 // RunIdleHost starts image img as a ProxyHost whose idle process is sleep
-// (for a proxy such as HAProxy that has no idle mode), publishing ports
-// and attached to networks as RunNginxHost.
-func (s *Session) RunIdleHost(ctx context.Context, img string, ports []string, extra []*testcontainers.DockerNetwork) (*ProxyHost, error) {
-	return s.runProxyHost(ctx, img, ports, extra,
+// (for a proxy such as HAProxy that has no idle mode), on networks as
+// RunNginxHost.
+func (s *Session) RunIdleHost(ctx context.Context, img string, extra []*testcontainers.DockerNetwork) (*ProxyHost, error) {
+	return s.runProxyHost(ctx, img, extra,
 		testcontainers.WithEntrypoint("sleep"),
 		testcontainers.WithCmd("infinity"))
 }
 
-func (s *Session) runProxyHost(ctx context.Context, img string, ports []string, extra []*testcontainers.DockerNetwork, idle ...testcontainers.ContainerCustomizer) (*ProxyHost, error) {
-	opts := append(idle,
-		testcontainers.WithExposedPorts(ports...),
-		network.WithNetwork(nil, s.Front),
-		network.WithNetwork(nil, s.Internal),
-	)
+func (s *Session) runProxyHost(ctx context.Context, img string, extra []*testcontainers.DockerNetwork, idle ...testcontainers.ContainerCustomizer) (*ProxyHost, error) {
+	opts := append(idle, network.WithNetwork([]string{ProxyAlias}, s.Internal))
 	for _, nw := range extra {
 		opts = append(opts, network.WithNetwork(nil, nw))
 	}
@@ -147,6 +150,47 @@ func (s *Session) runProxyHost(ctx context.Context, img string, ports []string, 
 		return h, fmt.Errorf("run %s: %w", img, err)
 	}
 	return h, nil
+}
+
+// Door publishes a ProxyHost's ports on 127.0.0.1 of this machine: the
+// sniproof binary relaying each port (sniproof forward) from the
+// session's front network to the same port of the ProxyHost on its
+// internal network.
+type Door struct {
+	*testcontainers.DockerContainer
+}
+
+// DoorReady is the line sniproof forward prints once it listens.
+const DoorReady = "sniproof forward: ready"
+
+// RunDoor starts the Door of the session's ProxyHost for ports. On error
+// it returns the partly started container, if any; Session.Close removes
+// it.
+func (s *Session) RunDoor(ctx context.Context, ports []int) (*Door, error) {
+	img, err := s.Images.Binary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var list, exposed []string
+	for _, p := range ports {
+		list = append(list, strconv.Itoa(p))
+		exposed = append(exposed, strconv.Itoa(p)+"/tcp")
+	}
+	ctr, err := testcontainers.Run(ctx, img,
+		testcontainers.WithCmd("forward", "--to", ProxyAlias, "--ports", strings.Join(list, ",")),
+		testcontainers.WithExposedPorts(exposed...),
+		testcontainers.WithWaitStrategy(wait.ForLog(DoorReady).WithStartupTimeout(DefaultTimeouts.ContainerStart)),
+		network.WithNetwork(nil, s.Front),
+		network.WithNetwork(nil, s.Internal),
+		s.commonOptions())
+	var d *Door
+	if ctr != nil {
+		d = &Door{DockerContainer: ctr}
+	}
+	if err != nil {
+		return d, &InfraError{Op: "start the door to the proxy", Err: err}
+	}
+	return d, nil
 }
 
 // CopyFiles copies files, by absolute container path, into the container

@@ -28,9 +28,10 @@ type command struct {
 var commands = []command{
 	{"backend", "run the SNI-only backend from a JSON config", runBackend},
 	{"proxy", "run the bundled Go reverse proxy from a JSON config", runProxy},
-	{"check", "run an nginx configuration unchanged against impersonated upstreams: per location, the SNI seen and the fix", runCheck},
+	{"check", "run an nginx or HAProxy configuration unchanged against impersonated upstreams: per location, the SNI seen and the fix", runCheck},
 	{"probe", "does this upstream require SNI? handshakes without and with SNI, a verdict and the fix", runProbe},
-	{"lint", "check nginx configurations statically for SNI pitfalls (text or SARIF)", runLint},
+	{"lint", "check nginx and HAProxy configurations statically for SNI pitfalls (text or SARIF)", runLint},
+	{"forward", "relay TCP ports to the same ports of a host (sniproof check's door to its proxy)", runForward},
 	{"tlsclient", "make one TLS handshake and print it as JSON (the suite's Go client)", runTLSClient},
 	{"certs", "write a test CA and leaf certificates as PEM", runCerts},
 	{"images", "build the images the suites need, skipping those present", runImages},

@@ -40,8 +40,8 @@ var (
 	// setupErr is the error, if any, of the check every spec of the
 	// sample depends on.
 	setupErr error
-	// starts counts the containers the checks started: a backend and an
-	// nginx each.
+	// starts counts the containers the checks started: a backend (and
+	// its replicas), the proxy and its door each.
 	starts atomic.Int64
 )
 
