@@ -76,9 +76,14 @@ An upgrade is checked like an edit: run check with --out before.json on
 the running release, then with --release trixie (or --image NEW) and
 --baseline before.json: every behaviour the upgrade changes is listed.
 
+The proxy sits on the run's internal networks only, so the configuration
+reaches nothing outside them, whatever it names; a relay (sniproof forward)
+publishes its ports on 127.0.0.1.
+
 Run it from a sniproof checkout: the backend's image is built from the
 source, like the suites' (or set SNIPROOF_IMAGE_SNIPROOF). Everything it
-starts is labelled with its session and removed when it ends.
+starts is labelled with its session and removed when it ends
+(SNIPROOF_KEEP=1 keeps it, and the report says how to remove it).
 
 flags:
 `
