@@ -23,7 +23,7 @@ func TestMirrorIn(t *testing.T) {
 		{"one-line signed-by", "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://x/debian bookworm main", "http://x/debian"},
 		{"one-line spaced options", "deb [ arch=amd64 signed-by=/k.gpg ] https://mirror.example/debian bookworm main contrib\n", "https://mirror.example/debian"},
 		{"one-line CRLF", "deb http://x/debian bookworm main\r\n", "http://x/debian"},
-		{"security first", "deb http://security.debian.org/debian-security bookworm-security main\n" +
+		{"security first", "deb http://security.example/debian-security bookworm-security main\n" +
 			"deb http://mirror.example/debian bookworm main\n", "http://mirror.example/debian"},
 		{"only security", "deb http://mirror.example/debian-security bookworm-security main\n", ""},
 		{"file URI skipped", "deb file:///srv/debian bookworm main\ndeb http://x/debian bookworm main\n", "http://x/debian"},
@@ -36,7 +36,7 @@ func TestMirrorIn(t *testing.T) {
 			"http://mirror.example/debian"},
 		{"deb822 security stanza first", "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n\n" +
 			"Types: deb\nURIs: https://mirror.example/debian\nSuites: bookworm\n", "https://mirror.example/debian"},
-		{"deb822 several URIs", "Types: deb\nURIs: file:/srv/local http://security.debian.org/debian-security https://m.example/debian http://n.example/debian\n",
+		{"deb822 several URIs", "Types: deb\nURIs: file:/srv/local http://security.example/debian-security https://m.example/debian http://n.example/debian\n",
 			"https://m.example/debian"},
 		{"deb822 only non-http", "Types: deb\nURIs: file:/srv/local\n", ""},
 		{"deb822 empty URIs", "Types: deb\nURIs:\n", ""},
