@@ -10,9 +10,11 @@ package lint
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 )
 
@@ -174,4 +176,56 @@ func WriteText(w io.Writer, findings []Finding) error {
 		}
 	}
 	return nil
+}
+
+// FilesIn lints nginx configurations as nginx reads them in production
+// from confDir (e.g. /etc/nginx): each path is a main file whose folder
+// mirrors confDir, so include paths under confDir are read from that
+// folder and relative ones are resolved against it. Includes the folder
+// does not provide are not followed; notes name each. Files are named as
+// on the command line (the folder joined with the path under it). A path
+// holding an HAProxy configuration is linted as Files lints it. The error,
+// a *ConfigError, names the first file (and line) that cannot be read or
+// parsed.
+func FilesIn(confDir string, paths ...string) (*Result, []string, error) {
+	res := &Result{}
+	var notes []string
+	for _, p := range paths {
+		if data, err := os.ReadFile(p); err == nil && LooksLikeHAProxy(data) {
+			r, err := Files(p)
+			if err != nil {
+				return nil, nil, err
+			}
+			res.Findings = append(res.Findings, r.Findings...)
+			res.Files = append(res.Files, r.Files...)
+			continue
+		}
+		dir := filepath.Dir(p)
+		named := func(name string) string { return filepath.Join(dir, filepath.FromSlash(name)) }
+		t, err := LoadTree(TreeOptions{HostDir: dir, ConfDir: confDir, Main: filepath.Base(p)})
+		if err != nil {
+			var ce *ConfigError
+			if errors.As(err, &ce) && !filepath.IsAbs(ce.File) {
+				ce.File = named(ce.File)
+			}
+			return nil, nil, err
+		}
+		for _, f := range t.Files {
+			res.Files = append(res.Files, named(f.Name))
+		}
+		for _, f := range t.Findings {
+			f.File = named(f.File)
+			res.Findings = append(res.Findings, f)
+		}
+		for _, inc := range t.Includes {
+			if !inc.Followed {
+				notes = append(notes, fmt.Sprintf("%s:%d: include %s is not followed: %s does not provide it (nginx reads what the machine has there)",
+					named(inc.At.File), inc.At.Line, inc.Pattern, dir))
+			}
+		}
+	}
+	slices.SortStableFunc(res.Findings, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Rule, b.Rule))
+	})
+	return res, notes, nil
 }

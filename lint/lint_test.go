@@ -336,3 +336,34 @@ func TestSARIFEmpty(t *testing.T) {
 		t.Errorf("no empty results list:\n%s", b.String())
 	}
 }
+
+// TestFilesIn: a copy of a Debian layout, whose includes are absolute, is
+// read whole with its folder standing for /etc/nginx; without, lint stops
+// at the first absolute include this machine lacks.
+func TestFilesIn(t *testing.T) {
+	const main = "../fixtures/check/sample/nginx.conf"
+	if _, err := Files(main); err == nil || !strings.Contains(err.Error(), "include /etc/nginx/") {
+		t.Skipf("this machine provides the sample's absolute includes (%v)", err)
+	}
+	res, notes, err := FilesIn("/etc/nginx", main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, fmt.Sprintf("%s:%d %s", f.File, f.Line, f.Rule))
+	}
+	want := []string{
+		"../fixtures/check/sample/nginx.conf:35 SNI001",
+		"../fixtures/check/sample/sites-enabled/admin.conf:9 SNI001",
+		"../fixtures/check/sample/sites-enabled/admin.conf:13 SNI003",
+		"../fixtures/check/sample/sites-enabled/grpc.conf:9 SNI001",
+		"../fixtures/check/sample/sites-enabled/shop.conf:22 SNI002",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(res.Files) != 5 || len(notes) != 2 || !strings.Contains(notes[1], "include /etc/nginx/mime.types is not followed") {
+		t.Errorf("files %q, notes %q: want 5 files and the 2 includes the sample does not provide", res.Files, notes)
+	}
+}

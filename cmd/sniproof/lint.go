@@ -22,7 +22,9 @@ with its file and line, its rule, what nginx does and the fix:
 
 Lint the main nginx.conf: include directives are followed (glob patterns
 too; relative paths are resolved against the directory of the FILE named,
-as nginx resolves them against its main file's), and directives are
+as nginx resolves them against its main file's; with --conf-dir /etc/nginx,
+FILE's folder stands for /etc/nginx, so that a copy of a Debian layout,
+whose includes are absolute, is read whole), and directives are
 inherited as nginx inherits them (location, server, http; server, stream).
 A site file linted alone does not see what http {} sets for it. upstream {}
 blocks are looked up across every FILE, so site files can be linted
@@ -48,6 +50,7 @@ exit codes:
 
 func runLint(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("lint", stderr)
+	confDir := fs.String("conf-dir", "", "the `folder` nginx reads FILE from in production (e.g. /etc/nginx): FILE's folder stands for it, so absolute include paths under it are read from there")
 	format := fs.String("format", "text", "output `format`: text, or sarif (SARIF 2.1.0 for code-scanning UIs, paths relative to the working directory)")
 	fs.Usage = func() {
 		var rules strings.Builder
@@ -70,10 +73,20 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sniproof lint: name at least one nginx or HAProxy configuration FILE")
 		return exitUsage
 	}
-	res, err := lint.Files(files...)
+	var res *lint.Result
+	var notes []string
+	var err error
+	if *confDir != "" {
+		res, notes, err = lint.FilesIn(*confDir, files...)
+	} else {
+		res, err = lint.Files(files...)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sniproof lint: %v\n", err)
 		return exitUsage
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "sniproof lint: %s\n", n)
 	}
 	if *format == "sarif" {
 		err = lint.WriteSARIF(stdout, res.Findings, ".")
