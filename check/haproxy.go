@@ -2,7 +2,6 @@ package check
 
 import (
 	"fmt"
-	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
@@ -86,7 +85,7 @@ type haBackend struct {
 // newHAPlan derives the plan of an HAProxy configuration.
 func newHAPlan(c *lint.HAConfig, host, main string) *haPlan {
 	p := &haPlan{cfg: c, host: host, main: main}
-	names, aliases, ports, ips := set{}, set{}, map[int]bool{}, map[netip.Addr]bool{}
+	up := newCollector()
 	for _, sec := range c.Sections {
 		if sec.Kind != "frontend" && sec.Kind != "listen" {
 			continue
@@ -101,7 +100,7 @@ func newHAPlan(c *lint.HAConfig, host, main string) *haPlan {
 	}
 	for _, s := range c.Servers() {
 		if s.Host != "" && !s.IsIPHost() && !strings.HasPrefix(s.Host, "/") && !strings.Contains(s.Host, "@") && s.Host != "localhost" {
-			aliases.add(s.Host)
+			up.aliases.add(s.Host)
 		}
 	}
 	for _, sec := range c.Sections {
@@ -129,45 +128,21 @@ func newHAPlan(c *lint.HAConfig, host, main string) *haPlan {
 			}
 			t := Target{Host: strings.ToLower(s.Host), Port: port, IP: s.IsIPHost()}
 			b.targets = append(b.targets, t)
-			ports[port] = true
-			if t.IP {
-				p.IPTargets = append(p.IPTargets, t.Host)
-				if a, err := netip.ParseAddr(strings.Trim(t.Host, "[]")); err == nil && a.Is4() {
-					ips[a] = true
-				}
-			} else {
-				names.add(t.Host)
-			}
+			up.target(t)
 			for _, kw := range []string{"check-sni", "verifyhost"} {
 				if v := s.Params[kw]; v != "" {
-					names.add(v)
+					up.names.add(v)
 				}
 			}
 			if n, ok := s.SNIName(); ok && n != "" && !lint.IsIP(n) {
-				names.add(n)
+				up.names.add(n)
 			}
 		}
 		if len(b.servers) > 0 {
 			p.backends = append(p.backends, b)
 		}
 	}
-	for _, n := range names.list() {
-		if strings.HasSuffix(n, ".") {
-			p.notes = append(p.notes, fmt.Sprintf("%s ends in a dot: the backend cannot serve it (crypto/tls refuses such an SNI), so it answers as if it did not know it", n))
-			continue
-		}
-		p.Names = append(p.Names, n)
-		aliases.add(n)
-	}
-	p.Aliases = aliases.list()
-	for port := range ports {
-		p.Ports = append(p.Ports, port)
-	}
-	slices.Sort(p.Ports)
-	for a := range ips {
-		p.IPs = append(p.IPs, a)
-	}
-	slices.SortFunc(p.IPs, func(a, b netip.Addr) int { return a.Compare(b) })
+	p.Upstreams, p.notes = up.upstreams()
 	return p
 }
 

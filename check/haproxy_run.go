@@ -43,12 +43,9 @@ func (r *runner) runHAProxy(ctx context.Context, entries []Entry) (*Report, erro
 		return nil, usagef("cannot read the configuration %s: %v", file, cause(err))
 	}
 	cfg, parseErr := lint.ParseHAProxy(filepath.Base(file), data)
-	end, err := r.open(ctx)
+	end, err := r.open(ctx, ProxyHAProxy)
 	defer end()
 	if err != nil {
-		return nil, err
-	}
-	if rep.Image, err = r.image(ctx, ProxyHAProxy); err != nil {
 		return nil, err
 	}
 	if parseErr != nil {
@@ -90,7 +87,12 @@ func (r *runner) runHAProxy(ctx context.Context, entries []Entry) (*Report, erro
 		return nil, err
 	}
 	if rep.Rejected == nil {
-		r.haRequests(ctx, entries)
+		r.requests(ctx, r.haJobs(entries), func(j *job) {
+			if j.ha != nil {
+				j.loc.Lint = r.haLint(j.ha.sec)
+				j.loc.Config = r.haText(j.ha.sec)
+			}
+		})
 	}
 	rep.summarise()
 	return rep, nil
@@ -321,22 +323,6 @@ func listeningPorts(procNet string) map[int]bool {
 		}
 	}
 	return out
-}
-
-// haRequests sends every request, one at a time, and fills the report.
-func (r *runner) haRequests(ctx context.Context, entries []Entry) {
-	jobs := r.haJobs(entries)
-	for i := range jobs {
-		j := &jobs[i]
-		if j.loc.Outcome != NotChecked {
-			r.exchange(ctx, j)
-		}
-		if j.ha != nil {
-			j.loc.Lint = r.haLint(j.ha.sec)
-			j.loc.Config = r.haText(j.ha.sec)
-		}
-		r.rep.Locations = append(r.rep.Locations, j.loc)
-	}
 }
 
 // haJobs are the backends to report: with expectations, one per entry and

@@ -165,7 +165,7 @@ func NewPlan(c *Config) *Plan {
 			p.Daemon = false
 		}
 	})
-	names, aliases, ports, ips := set{}, set{}, map[int]bool{}, map[netip.Addr]bool{}
+	up := newCollector()
 	blocks := map[string]bool{}
 	for _, up := range t.Upstreams() {
 		blocks[up.Module()+"/"+strings.ToLower(up.Arg(0))] = true
@@ -177,24 +177,16 @@ func NewPlan(c *Config) *Plan {
 		}
 		ps.Targets = targets(tp)
 		for _, tg := range ps.Targets {
-			ports[tg.Port] = true
-			if tg.IP {
-				p.IPTargets = append(p.IPTargets, tg.Host)
-				if a, err := netip.ParseAddr(strings.Trim(tg.Host, "[]")); err == nil && a.Is4() {
-					ips[a] = true
-				}
-				continue
-			}
-			names.add(tg.Host)
+			up.target(tg)
 		}
 		if tp.Upstream != nil && !tp.Dynamic && !lint.SuspiciousName(tp.Upstream.Arg(0)) {
-			names.add(tp.Upstream.Arg(0))
+			up.names.add(tp.Upstream.Arg(0))
 		}
 		// A bare IPv6 address, which nginx cuts at its first colon, names
 		// no upstream: the backend does not serve what is left of it.
 		if tp.SSLName != nil && strings.Count(tp.SSLName.Arg(0), ":") < 2 {
 			if n, _ := lint.SplitHost(tp.SSLName.Arg(0)); n != "" && !strings.Contains(n, "$") && !lint.IsIP(n) && !strings.HasPrefix(n, "[") {
-				names.add(n)
+				up.names.add(n)
 			}
 		}
 		p.Passes = append(p.Passes, ps)
@@ -218,27 +210,63 @@ func NewPlan(c *Config) *Plan {
 		}
 		if host != "" && !strings.HasPrefix(host, "unix:") && !strings.Contains(host, "$") && !lint.IsIP(host) &&
 			!strings.HasPrefix(host, "[") && host != "localhost" {
-			aliases.add(host)
+			up.aliases.add(host)
 		}
 	})
-	for _, n := range names.list() {
+	p.Upstreams, p.Notes = up.upstreams()
+	return p
+}
+
+// collector gathers, while a plan is derived, what the backend must
+// impersonate.
+type collector struct {
+	names, aliases set
+	ports          map[int]bool
+	ips            map[netip.Addr]bool
+	ipTargets      []string
+}
+
+func newCollector() *collector {
+	return &collector{names: set{}, aliases: set{}, ports: map[int]bool{}, ips: map[netip.Addr]bool{}}
+}
+
+// target records an upstream endpoint: its port, and its host name or
+// address.
+func (c *collector) target(t Target) {
+	c.ports[t.Port] = true
+	if !t.IP {
+		c.names.add(t.Host)
+		return
+	}
+	c.ipTargets = append(c.ipTargets, t.Host)
+	if a, err := netip.ParseAddr(strings.Trim(t.Host, "[]")); err == nil && a.Is4() {
+		c.ips[a] = true
+	}
+}
+
+// upstreams are what was gathered, sorted, with a note for each name the
+// backend cannot serve.
+func (c *collector) upstreams() (Upstreams, []string) {
+	u := Upstreams{IPTargets: c.ipTargets}
+	var notes []string
+	for _, n := range c.names.list() {
 		if strings.HasSuffix(n, ".") {
-			p.Notes = append(p.Notes, fmt.Sprintf("%s ends in a dot: the backend cannot serve it (crypto/tls refuses such an SNI), so it answers as if it did not know it", n))
+			notes = append(notes, fmt.Sprintf("%s ends in a dot: the backend cannot serve it (crypto/tls refuses such an SNI), so it answers as if it did not know it", n))
 			continue
 		}
-		p.Names = append(p.Names, n)
-		aliases.add(n)
+		u.Names = append(u.Names, n)
+		c.aliases.add(n)
 	}
-	p.Aliases = aliases.list()
-	for port := range ports {
-		p.Ports = append(p.Ports, port)
+	u.Aliases = c.aliases.list()
+	for port := range c.ports {
+		u.Ports = append(u.Ports, port)
 	}
-	slices.Sort(p.Ports)
-	for a := range ips {
-		p.IPs = append(p.IPs, a)
+	slices.Sort(u.Ports)
+	for a := range c.ips {
+		u.IPs = append(u.IPs, a)
 	}
-	slices.SortFunc(p.IPs, func(a, b netip.Addr) int { return a.Compare(b) })
-	return p
+	slices.SortFunc(u.IPs, func(a, b netip.Addr) int { return a.Compare(b) })
+	return u, notes
 }
 
 // set is a set of lower-case names.

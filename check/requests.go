@@ -16,17 +16,16 @@ import (
 	"github.com/sniproof/sniproof/lint"
 )
 
-// requests sends every request, one at a time, and fills the report's
-// locations.
-func (r *runner) requests(ctx context.Context, entries []Entry) {
-	jobs := r.jobs(entries)
+// requests sends the jobs' requests, one at a time, and fills the report's
+// locations; describe adds each location's configuration and lint
+// findings.
+func (r *runner) requests(ctx context.Context, jobs []job, describe func(*job)) {
 	for i := range jobs {
 		j := &jobs[i]
 		if j.loc.Outcome != NotChecked {
 			r.exchange(ctx, j)
 		}
-		j.loc.Lint = r.lintFor(j.pass, j.node)
-		j.loc.Config = r.blockText(j.node)
+		describe(j)
 		r.rep.Locations = append(r.rep.Locations, j.loc)
 	}
 }

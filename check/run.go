@@ -131,14 +131,17 @@ func (r *runner) newReport(proxy, folder, main string) *Report {
 	return r.rep
 }
 
-// open starts the check's session. The returned function ends it,
-// removing every container and network, unless SNIPROOF_KEEP=1 keeps
-// them for debugging.
-func (r *runner) open(ctx context.Context) (func(), error) {
+// open starts the check's session and resolves the proxy's image. The
+// returned function ends the session, removing every container and
+// network, unless SNIPROOF_KEEP=1 keeps them for debugging.
+func (r *runner) open(ctx context.Context, proxy string) (func(), error) {
 	sess, err := harness.NewSession(ctx, r.progress)
 	r.sess = sess
 	if sess != nil {
 		r.rep.Session = sess.ID
+	}
+	if err == nil {
+		r.rep.Image, err = r.image(ctx, proxy)
 	}
 	return func() {
 		if os.Getenv("SNIPROOF_KEEP") == "1" && sess != nil {
@@ -170,12 +173,9 @@ func (r *runner) runNginx(ctx context.Context, entries []Entry) (*Report, error)
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%s is site files, not a whole nginx.conf: check wrapped %s in a minimal main file of its own, %s (events {} and http { include ... })",
 			opts.Config, strings.Join(cfg.Sites, ", "), cfg.Main()))
 	}
-	end, err := r.open(ctx)
+	end, err := r.open(ctx, ProxyNginx)
 	defer end()
 	if err != nil {
-		return nil, err
-	}
-	if rep.Image, err = r.image(ctx, ProxyNginx); err != nil {
 		return nil, err
 	}
 	if parseErr != nil {
@@ -191,7 +191,10 @@ func (r *runner) runNginx(ctx context.Context, entries []Entry) (*Report, error)
 		return nil, err
 	}
 	if rep.Rejected == nil {
-		r.requests(ctx, entries)
+		r.requests(ctx, r.jobs(entries), func(j *job) {
+			j.loc.Lint = r.lintFor(j.pass, j.node)
+			j.loc.Config = r.blockText(j.node)
+		})
 	}
 	rep.summarise()
 	return rep, nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -35,41 +34,13 @@ var haproxyCaseRules = map[string][]string{
 // an SNI and 200 gets no error, a configuration HAProxy refuses for want
 // of a CA file gets HAP005.
 func TestHAProxyCasesAgree(t *testing.T) {
-	cases, err := fixtures.Cases("haproxy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	seen := map[string]bool{}
-	for _, c := range cases {
-		seen[c.ID] = true
+	lintEveryCase(t, "haproxy", ".cfg", func(c fixtures.Case) ([]byte, error) {
 		conf, err := fixtures.RenderHAProxy([]fixtures.Case{c}, fixtures.HAProxyValues{BackendIP: "192.0.2.10", CA: "/etc/sniproof/ca.crt", OtherCA: "/etc/sniproof/other-ca.crt"})
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		file := filepath.Join(dir, strings.ReplaceAll(c.ID, "/", "--")+".cfg")
-		if err := os.WriteFile(file, conf.Text, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		res, err := Files(file)
-		if err != nil {
-			t.Errorf("%s:%d: %s: %v\n%s", c.File, c.Line, c.ID, err, conf.Text)
-			continue
-		}
-		var rules []string
-		for _, f := range res.Findings {
-			rules = append(rules, f.Rule)
-		}
-		slices.Sort(rules)
-		if problem := haproxyDisagreement(c, rules); problem != "" {
-			t.Errorf("%s:%d: %s: lint found %q: %s\n%s", c.File, c.Line, c.ID, rules, problem, conf.Text)
-		}
-	}
-	for id := range haproxyCaseRules {
-		if !seen[id] {
-			t.Errorf("haproxyCaseRules names %s, which fixtures/haproxy/cases.yaml no longer has", id)
-		}
-	}
+		return conf.Text, nil
+	}, haproxyDisagreement, haproxyCaseRules)
 }
 
 // haproxyDisagreement says how lint's rules disagree with what the case
