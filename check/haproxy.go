@@ -65,6 +65,8 @@ type haPlan struct {
 	// backends are the backend and listen sections with an ssl server.
 	backends []*haBackend
 	notes    []string
+	// findings are lint's, computed once.
+	findings []lint.Finding
 }
 
 // haFrontend is a section that takes requests, and its bind ports.

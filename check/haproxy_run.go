@@ -54,7 +54,8 @@ func (r *runner) runHAProxy(ctx context.Context, entries []Entry) (*Report, erro
 	r.ha = newHAPlan(cfg, file, main)
 	r.up = &r.ha.Upstreams
 	rep.Notes = append(rep.Notes, r.ha.notes...)
-	for _, f := range cfg.Findings() {
+	r.ha.findings = cfg.Findings()
+	for _, f := range r.ha.findings {
 		rep.Lint = append(rep.Lint, finding(f))
 	}
 	networks, err := r.startBackend(ctx)
@@ -445,7 +446,7 @@ func (r *runner) haEntryJob(e Entry) job {
 // haLint are lint's findings inside a section.
 func (r *runner) haLint(sec *lint.HASection) []Finding {
 	var out []Finding
-	for _, f := range r.ha.cfg.Findings() {
+	for _, f := range r.ha.findings {
 		if f.Line >= sec.Line && f.Line <= sec.End {
 			out = append(out, finding(f))
 		}

@@ -5,8 +5,6 @@ package check_test
 import (
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -76,52 +74,17 @@ var _ = Describe("sniproof check and lint on the built-in HAProxy cases", Label(
 		var err error
 		conf, err = fixtures.RenderHAProxy(shared, haBuiltinValues)
 		Expect(err).NotTo(HaveOccurred())
-		file := filepath.Join(GinkgoT().TempDir(), "haproxy.cfg")
-		Expect(os.WriteFile(file, conf.Text, 0o644)).To(Succeed())
-		rep, err = run(ctx, check.Options{Config: file})
-		if err != nil {
-			setupErr = err
-		}
-		Expect(err).NotTo(HaveOccurred(), "check the built-in HAProxy cases")
-		fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
-		Expect(rep.Rejected).To(BeNil(), "HAProxy rejects the shared configuration of the built-in cases")
+		rep = checkShared(ctx, "haproxy.cfg", conf.Text)
 	}, NodeTimeout(harness.DefaultTimeouts.ContainerStart*5))
 
 	for _, c := range haBuiltinCases {
 		It(fmt.Sprintf("check/builtin/haproxy/%s: lint predicts what check observes", c.ID), func() {
-			rec := &report.Record{ID: "check/builtin/haproxy/" + c.ID, Name: "sniproof check and lint agree (HAProxy): " + c.Name, Suite: "check",
-				Proxy: "haproxy", Release: "bookworm",
-				Evidence: report.Evidence{Source: fmt.Sprintf("%s:%d", c.File, c.Line), Reproduce: haBuiltinReproduce + c.ID,
-					Reason: "lint predicts from the configuration, check observes it in HAProxy: a backend check finds refused for want of SNI, or for a wrong name, has a lint finding predicting it, and only such a backend has one"}}
-			AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
-			if why := excluded[c.ID]; why != "" {
-				rec.Evidence.Reason = "not in the shared configuration: " + why
-				Skip(why)
-			}
-			Expect(rep).NotTo(BeNil(), "the check of the built-in HAProxy cases did not run")
-			rec.Version, rec.Image = rep.Version, rep.Image
+			rec := builtinRecord(c, "check/builtin/haproxy/"+c.ID, "haproxy", haBuiltinReproduce+c.ID, excluded[c.ID], rep)
 			l := haCaseLocation(rep, conf.Backends[c.ID])
 			Expect(l).NotTo(BeNil(), "check reports no backend %s for %s", conf.Backends[c.ID], c.ID)
-			if l.Outcome == check.NotChecked {
-				rec.Evidence.Reason = "check does not request it: " + l.NotChecked
-				Skip("check does not request it: " + l.NotChecked)
-			}
-			rec.Judged, rec.Observed, rec.Evidence.Config = true, l.Observed, l.Config
-			if len(rules(l.Lint)) > 0 {
-				// lint predicts a refused handshake (or a server DOWN):
-				// HAProxy answers 503.
-				rec.Expected = fixtures.Expect{Status: 503, Backend: fixtures.BackendRefused}
-			}
-			said := []string{describe(*l)}
-			if d := agreement(*l); d != "" {
-				rec.Differences = append(rec.Differences, d)
-			}
-			if want, ok := haDisagreements[c.ID]; ok {
-				rec.Differences = heldTo(want, []check.Location{*l})
-				said = append(said, "a known disagreement: "+want.Reason)
-			}
-			rec.Evidence.Reason = strings.Join(said, "; ")
-			Expect(rec.Differences).To(BeEmpty(), "haproxy %s: %s (%s:%d): lint and check disagree", rep.Version, c.ID, c.File, c.Line)
+			// lint predicts a refused handshake (or a server DOWN): HAProxy
+			// answers 503.
+			judgeCase(rec, rep, c, []check.Location{*l}, haDisagreements[c.ID], 503)
 		})
 	}
 

@@ -3,6 +3,7 @@
 package check_test
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -110,69 +111,21 @@ var _ = Describe("sniproof check and lint on the built-in nginx cases", Label("c
 		var err error
 		conf, err = fixtures.RenderNginx(shared, builtinValues)
 		Expect(err).NotTo(HaveOccurred())
-		file := filepath.Join(GinkgoT().TempDir(), "nginx.conf")
-		Expect(os.WriteFile(file, conf.Text, 0o644)).To(Succeed())
-		rep, err = run(ctx, check.Options{Config: file})
-		if err != nil {
-			setupErr = err
-		}
-		Expect(err).NotTo(HaveOccurred(), "check the built-in cases")
-		fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
-		Expect(rep.Rejected).To(BeNil(), "nginx rejects the shared configuration of the built-in cases")
+		rep = checkShared(ctx, "nginx.conf", conf.Text)
 	}, NodeTimeout(harness.DefaultTimeouts.ContainerStart*5))
 
 	for _, c := range builtinCases {
 		It(fmt.Sprintf("check/builtin/%s: lint predicts what check observes", c.ID), func() {
-			rec := &report.Record{ID: "check/builtin/" + c.ID, Name: "sniproof check and lint agree: " + c.Name, Suite: "check",
-				Proxy: "nginx", Release: "bookworm",
-				Evidence: report.Evidence{Source: fmt.Sprintf("%s:%d", c.File, c.Line), Reproduce: builtinReproduce + c.ID,
-					Reason: "lint predicts from the configuration, check observes it in nginx: a location check finds refused for want of SNI, or for a wrong name, has a lint finding predicting it, and only such a location has one"}}
-			AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
-			if why := excluded[c.ID]; why != "" {
-				rec.Evidence.Reason = "not in the shared configuration: " + why
-				Skip(why)
-			}
-			Expect(rep).NotTo(BeNil(), "the check of the built-in cases did not run")
-			rec.Version, rec.Image = rep.Version, rep.Image
+			rec := builtinRecord(c, "check/builtin/"+c.ID, "nginx", builtinReproduce+c.ID, excluded[c.ID], rep)
 			locs := caseLocations(rep, c, conf)
 			Expect(locs).NotTo(BeEmpty(), "check reports no location of %s's server", c.ID)
-			var checked []check.Location
-			var skipped []string
-			for _, l := range locs {
-				if l.Outcome == check.NotChecked {
-					skipped = append(skipped, fmt.Sprintf("%s (%s): %s", l.Location, l.At, l.NotChecked))
-					continue
-				}
-				checked = append(checked, l)
+			// lint predicts a refused handshake: nginx answers 502, or
+			// closes a stream connection.
+			refused := 502
+			if c.Frontend == fixtures.FrontendStream {
+				refused = 0
 			}
-			if len(checked) == 0 {
-				rec.Evidence.Reason = "check does not request it: " + strings.Join(skipped, "; ")
-				Skip("check does not request it: " + strings.Join(skipped, "; "))
-			}
-			main := checked[0]
-			rec.Judged, rec.Observed, rec.Evidence.Config = true, main.Observed, main.Config
-			if len(rules(main.Lint)) > 0 {
-				// lint predicts a refused handshake: nginx answers 502, or
-				// closes a stream connection.
-				rec.Expected = fixtures.Expect{Status: 502, Backend: fixtures.BackendRefused}
-				if c.Frontend == fixtures.FrontendStream {
-					rec.Expected.Status = 0
-				}
-			}
-			var said []string
-			for _, l := range checked {
-				said = append(said, describe(l))
-				if d := agreement(l); d != "" {
-					rec.Differences = append(rec.Differences, d)
-				}
-			}
-			if want, ok := disagreements[c.ID]; ok {
-				rec.Differences = heldTo(want, checked)
-				said = append(said, "a known disagreement: "+want.Reason)
-			}
-			said = append(said, skipped...)
-			rec.Evidence.Reason = strings.Join(said, "; ")
-			Expect(rec.Differences).To(BeEmpty(), "nginx %s: %s (%s:%d): lint and check disagree", rep.Version, c.ID, c.File, c.Line)
+			judgeCase(rec, rep, c, locs, disagreements[c.ID], refused)
 		})
 	}
 
@@ -218,6 +171,80 @@ var _ = Describe("sniproof check and lint on the built-in nginx cases", Label("c
 		Expect(checked).To(BeNumerically(">", 0))
 	})
 })
+
+// builtinRecord is the record of a built-in case's spec, for proxy. The
+// spec is skipped with why when the case is excluded from the shared
+// configuration, and fails when the check of that configuration did not
+// run.
+func builtinRecord(c fixtures.Case, id, proxy, reproduce, why string, rep *check.Report) *report.Record {
+	rec := &report.Record{ID: id, Name: fmt.Sprintf("sniproof check and lint agree (%s): %s", proxy, c.Name), Suite: "check",
+		Proxy: proxy, Release: "bookworm",
+		Evidence: report.Evidence{Source: fmt.Sprintf("%s:%d", c.File, c.Line), Reproduce: reproduce,
+			Reason: "lint predicts from the configuration, check observes it in " + proxy + ": a location (HAProxy: a backend) check finds refused for want of SNI, or for a wrong name, has a lint finding predicting it, and only such a location has one"}}
+	AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
+	if why != "" {
+		rec.Evidence.Reason = "not in the shared configuration: " + why
+		Skip(why)
+	}
+	Expect(rep).NotTo(BeNil(), "the check of the built-in %s cases did not run", proxy)
+	rec.Version, rec.Image = rep.Version, rep.Image
+	return rec
+}
+
+// checkShared writes the shared configuration of built-in cases as file
+// and checks it once, recording a failure as the suite's setup error.
+func checkShared(ctx context.Context, file string, conf []byte) *check.Report {
+	path := filepath.Join(GinkgoT().TempDir(), file)
+	Expect(os.WriteFile(path, conf, 0o644)).To(Succeed())
+	rep, err := run(ctx, check.Options{Config: path})
+	if err != nil {
+		setupErr = err
+	}
+	Expect(err).NotTo(HaveOccurred(), "check the built-in cases (%s)", file)
+	fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
+	Expect(rep.Rejected).To(BeNil(), "%s rejects the shared configuration of the built-in cases", rep.Proxy)
+	return rep
+}
+
+// judgeCase holds a case's locations in the shared configuration to
+// agreement between lint and check (or to its recorded disagreement, when
+// known.Reason is set), filling its record; refused is the status lint's
+// predicting rules mean. A case none of whose locations check requested
+// is skipped, with check's reasons.
+func judgeCase(rec *report.Record, rep *check.Report, c fixtures.Case, locs []check.Location, known disagreement, refused int) {
+	var checked []check.Location
+	var skipped []string
+	for _, l := range locs {
+		if l.Outcome == check.NotChecked {
+			skipped = append(skipped, fmt.Sprintf("%s (%s): %s", l.Location, l.At, l.NotChecked))
+			continue
+		}
+		checked = append(checked, l)
+	}
+	if len(checked) == 0 {
+		rec.Evidence.Reason = "check does not request it: " + strings.Join(skipped, "; ")
+		Skip("check does not request it: " + strings.Join(skipped, "; "))
+	}
+	main := checked[0]
+	rec.Judged, rec.Observed, rec.Evidence.Config = true, main.Observed, main.Config
+	if len(rules(main.Lint)) > 0 {
+		rec.Expected = fixtures.Expect{Status: refused, Backend: fixtures.BackendRefused}
+	}
+	var said []string
+	for _, l := range checked {
+		said = append(said, describe(l))
+		if d := agreement(l); d != "" {
+			rec.Differences = append(rec.Differences, d)
+		}
+	}
+	if known.Reason != "" {
+		rec.Differences = heldTo(known, checked)
+		said = append(said, "a known disagreement: "+known.Reason)
+	}
+	said = append(said, skipped...)
+	rec.Evidence.Reason = strings.Join(said, "; ")
+	Expect(rec.Differences).To(BeEmpty(), "%s %s: %s (%s:%d): lint and check disagree", rep.Proxy, rep.Version, c.ID, c.File, c.Line)
+}
 
 // exclusion says why a case cannot join the shared configuration, or ""
 // when it can: nginx -t rejects it (so it would keep every other case

@@ -5,6 +5,7 @@ package check_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/moby/moby/client"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sniproof/sniproof/check"
@@ -50,7 +52,9 @@ var entries, entriesErr = func() ([]check.Entry, error) {
 type edit struct {
 	File   string `yaml:"file"`
 	Before string `yaml:"before"`
+	// Insert goes on its own line before Before; With replaces it.
 	Insert string `yaml:"insert"`
+	With   string `yaml:"with"`
 	Change string `yaml:"change"`
 }
 
@@ -65,18 +69,7 @@ var _ = Describe("sniproof check on the sample", Label("check"), Ordered, func()
 
 	BeforeAll(func(ctx SpecContext) {
 		Expect(entriesErr).NotTo(HaveOccurred())
-		var err error
-		first, err = run(ctx, check.Options{Config: filepath.Join(root, sampleRel, "nginx.conf"), Expect: filepath.Join(root, expectRel)})
-		if err != nil {
-			setupErr = err
-		}
-		Expect(err).NotTo(HaveOccurred(), "check the sample")
-		firstJSON = filepath.Join(GinkgoT().TempDir(), "first.json")
-		f, err := os.Create(firstJSON)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(first.WriteJSON(f)).To(Succeed())
-		Expect(f.Close()).To(Succeed())
-		fmt.Fprintf(GinkgoWriter, "%s\n", text(first))
+		first, firstJSON = checkFirst(ctx, check.Options{Config: filepath.Join(root, sampleRel, "nginx.conf"), Expect: filepath.Join(root, expectRel)})
 	}, NodeTimeout(harness.DefaultTimeouts.ContainerStart*3))
 
 	for _, e := range entries {
@@ -87,20 +80,7 @@ var _ = Describe("sniproof check on the sample", Label("check"), Ordered, func()
 				Evidence: report.Evidence{Source: strings.TrimPrefix(e.Source, root+"/"), Reproduce: reproduce,
 					Reason: "fixtures/check/expect.yaml records what the sample's location does; lint agrees (see check/lint-agrees)"}}
 			AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
-			Expect(first).NotTo(BeNil(), "the check of the sample did not run")
-			rec.Version, rec.Image = first.Version, first.Image
-			l := locationFor(first, e.Source)
-			Expect(l).NotTo(BeNil(), "no location in the report for %s", e.Source)
-			rec.ID, rec.Name = recordID(*l), fmt.Sprintf("sniproof check: %s (%s) %s", l.Location, l.At, l.Request)
-			rec.Observed, rec.Differences, rec.Evidence.Config = l.Observed, l.Differences, l.Config
-			if l.Cause != "" {
-				rec.Evidence.Reason = fmt.Sprintf("%s: %s; fix: %s", l.Cause, l.Explanation, l.Fix)
-			}
-			Expect(l.Outcome).NotTo(Equal(check.NotChecked), "%s: not checked: %s", l.Location, l.NotChecked)
-			Expect(l.Differences).To(BeEmpty(), "nginx %s: %s %s (%s):\n%s", first.Version, l.Location, e.Request, l.At, strings.Join(l.Observed.ProxyLog, "\n"))
-			if l.Outcome == check.Broken {
-				Expect(l.Fix).NotTo(BeEmpty(), "a broken location gets a fix")
-			}
+			judgeEntry(rec, first, e, recordID, "sniproof check", Not(BeEmpty()))
 		})
 	}
 
@@ -142,37 +122,7 @@ var _ = Describe("sniproof check on the sample", Label("check"), Ordered, func()
 			Evidence: report.Evidence{Source: editRel, Reproduce: reproduce + " --out first.json; (apply " + editRel + "); " + reproduce + " --baseline first.json",
 				Reason: "the baseline diff is the regression test across a configuration edit"}}
 		AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
-		Expect(first).NotTo(BeNil(), "the check of the sample did not run")
-		var ed edit
-		data, err := os.ReadFile(filepath.Join(root, editRel))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(yaml.Unmarshal(data, &ed)).To(Succeed())
-		dir := copySample()
-		target := filepath.Join(dir, ed.File)
-		content, err := os.ReadFile(target)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(string(content)).To(ContainSubstring(ed.Before + "\n"))
-		edited := strings.Replace(string(content), ed.Before+"\n", ed.Insert+"\n"+ed.Before+"\n", 1)
-		Expect(os.WriteFile(target, []byte(edited), 0o644)).To(Succeed())
-		rec.Evidence.Config = ed.Insert
-
-		rep, err := run(ctx, check.Options{Config: filepath.Join(dir, "nginx.conf"), Expect: filepath.Join(root, expectRel), Baseline: firstJSON})
-		rec.InfraError = suites.InfraText(err)
-		Expect(err).NotTo(HaveOccurred())
-		rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
-		fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
-		for _, l := range rep.Locations {
-			if strings.HasPrefix(ed.Change, l.Location+" ("+l.At+")") {
-				rec.Observed = l.Observed
-				Expect(l.Cause).To(Equal(check.CauseNoSNI))
-				Expect(l.Fix).To(HavePrefix("proxy_ssl_server_name on;"))
-			}
-		}
-		if !slices.Equal(rep.Changes, []string{ed.Change}) {
-			rec.Differences = []string{fmt.Sprintf("changes %q want %q", rep.Changes, ed.Change)}
-		}
-		Expect(rep.Changes).To(Equal([]string{ed.Change}))
-		Expect(rep.ExitCode()).To(Equal(check.ExitFail), "a change: exit 1")
+		baselineEdit(ctx, rec, first, firstJSON, sampleRel, "nginx.conf", editRel, expectRel, HavePrefix("proxy_ssl_server_name on;"))
 	})
 
 	It("check/upgrade: the sample in nginx 1.26 (trixie), with the nginx 1.22 run as baseline, behaves the same", func(ctx SpecContext) {
@@ -211,7 +161,7 @@ var _ = Describe("sniproof check with bad input", Label("check"), func() {
 				Reproduce: "bin/sniproof check DIR/nginx.conf (the sample with proxy_ssl_server_name maybe;)",
 				Reason:    "nginx -t runs first; its own message, with the file and line, is the verdict"}}
 		AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
-		dir := copySample()
+		dir := copyFolder(sampleRel)
 		admin := filepath.Join(dir, "sites-enabled", "admin.conf")
 		content, err := os.ReadFile(admin)
 		Expect(err).NotTo(HaveOccurred())
@@ -233,6 +183,90 @@ var _ = Describe("sniproof check with bad input", Label("check"), func() {
 	})
 
 })
+
+// checkFirst checks a sample with its expectations, saves the report as
+// JSON for the specs that take it as baseline, and records a failure as
+// the suite's setup error.
+func checkFirst(ctx context.Context, opts check.Options) (*check.Report, string) {
+	first, err := run(ctx, opts)
+	if err != nil {
+		setupErr = err
+	}
+	Expect(err).NotTo(HaveOccurred(), "check the sample %s", opts.Config)
+	file := filepath.Join(GinkgoT().TempDir(), "first.json")
+	f, err := os.Create(file)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(first.WriteJSON(f)).To(Succeed())
+	Expect(f.Close()).To(Succeed())
+	fmt.Fprintf(GinkgoWriter, "%s\n", text(first))
+	return first, file
+}
+
+// judgeEntry holds the location an expectations entry requests, in the
+// sample's first check, to its expectation, filling rec: its id (idFor),
+// its name (after prefix), what was observed and any difference; a broken
+// location's fix must match fix.
+func judgeEntry(rec *report.Record, first *check.Report, e check.Entry, idFor func(check.Location) string, prefix string, fix types.GomegaMatcher) {
+	Expect(first).NotTo(BeNil(), "the check of the sample did not run")
+	rec.Version, rec.Image, rec.Judged = first.Version, first.Image, true
+	l := locationFor(first, e.Source)
+	Expect(l).NotTo(BeNil(), "no location in the report for %s", e.Source)
+	rec.ID, rec.Name = idFor(*l), fmt.Sprintf("%s: %s (%s) %s", prefix, l.Location, l.At, l.Request)
+	rec.Observed, rec.Differences, rec.Evidence.Config = l.Observed, l.Differences, l.Config
+	if l.Cause != "" {
+		rec.Evidence.Reason = fmt.Sprintf("%s: %s; fix: %s", l.Cause, l.Explanation, l.Fix)
+	}
+	Expect(l.Outcome).NotTo(Equal(check.NotChecked), "%s: not checked: %s", l.Location, l.NotChecked)
+	Expect(l.Differences).To(BeEmpty(), "%s %s: %s %s (%s):\n%s", first.Proxy, first.Version, l.Location, e.Request, l.At, strings.Join(l.Observed.ProxyLog, "\n"))
+	if l.Outcome == check.Broken {
+		Expect(l.Fix).To(fix, "a broken location gets a fix")
+	}
+}
+
+// baselineEdit is the baseline scenario of a sample (the folder
+// sampleRel, its main file main): it applies the edit of editRel to a copy,
+// checks the copy with the expectations of expectRel and the first run
+// (first, saved at firstJSON) as baseline, and holds the report to exactly
+// the edit's one change, the location it names to cause no-sni and its fix
+// to fix.
+func baselineEdit(ctx context.Context, rec *report.Record, first *check.Report, firstJSON, sampleRel, main, editRel, expectRel string, fix types.GomegaMatcher) {
+	Expect(first).NotTo(BeNil(), "the check of the sample did not run")
+	var ed edit
+	data, err := os.ReadFile(filepath.Join(root, editRel))
+	Expect(err).NotTo(HaveOccurred())
+	Expect(yaml.Unmarshal(data, &ed)).To(Succeed())
+	dir := copyFolder(sampleRel)
+	target := filepath.Join(dir, ed.File)
+	content, err := os.ReadFile(target)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(string(content)).To(ContainSubstring(ed.Before + "\n"))
+	replacement, change := ed.Insert+"\n"+ed.Before+"\n", ed.Insert
+	if ed.With != "" {
+		replacement, change = ed.With+"\n", ed.With
+	}
+	Expect(os.WriteFile(target, []byte(strings.Replace(string(content), ed.Before+"\n", replacement, 1)), 0o644)).To(Succeed())
+	rec.Evidence.Config = change
+
+	rep, err := run(ctx, check.Options{Config: filepath.Join(dir, main), Expect: filepath.Join(root, expectRel), Baseline: firstJSON})
+	rec.InfraError = suites.InfraText(err)
+	Expect(err).NotTo(HaveOccurred())
+	rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
+	fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
+	found := false
+	for _, l := range rep.Locations {
+		if strings.HasPrefix(ed.Change, l.Location+" ("+l.At+")") {
+			found, rec.Observed = true, l.Observed
+			Expect(l.Cause).To(Equal(check.CauseNoSNI))
+			Expect(l.Fix).To(fix)
+		}
+	}
+	Expect(found).To(BeTrue(), "no location of the report is the one %q names", ed.Change)
+	if !slices.Equal(rep.Changes, []string{ed.Change}) {
+		rec.Differences = []string{fmt.Sprintf("changes %q want %q", rep.Changes, ed.Change)}
+	}
+	Expect(rep.Changes).To(Equal([]string{ed.Change}))
+	Expect(rep.ExitCode()).To(Equal(check.ExitFail), "a change: exit 1")
+}
 
 // run runs a check, counting the containers it starts.
 func run(ctx context.Context, opts check.Options) (*check.Report, error) {
@@ -266,8 +300,52 @@ func unreadable(file string) string {
 	return string(out)
 }
 
-// copySample copies the sample into a temporary folder.
-func copySample() string { return copyFolder(sampleRel) }
+// copyFolder copies the folder rel (relative to the module root) into a
+// temporary folder.
+func copyFolder(rel string) string {
+	dir := GinkgoT().TempDir()
+	src := filepath.Join(root, rel)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		r, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, r), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, r), data, 0o644)
+	})
+	Expect(err).NotTo(HaveOccurred())
+	return dir
+}
+
+// upgrade runs a check again in the project's trixie image with the
+// bookworm run (base, saved at baseJSON) as baseline: the upgrade
+// regression test of the README. It holds the sample to no behaviour
+// change, as observed on both releases, and to its expectations.
+func upgrade(ctx SpecContext, id, what string, base *check.Report, baseJSON string, opts check.Options, reproduce string) {
+	rec := &report.Record{ID: id, Name: "sniproof check --release trixie --baseline: the upgrade " + what + " changes no behaviour of the sample",
+		Suite: "check", Proxy: base.Proxy, Release: "trixie", Expected: fixtures.Expect{},
+		Evidence: report.Evidence{Source: opts.Config, Reproduce: reproduce + " --out before.json; " + reproduce + " --release trixie --baseline before.json",
+			Reason: "an upgrade is checked like an edit: the baseline diff lists every behaviour it changes; on both releases the sample behaves the same"}}
+	AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
+	Expect(base).NotTo(BeNil(), "the bookworm check did not run")
+	opts.Release, opts.Baseline = "trixie", baseJSON
+	rep, err := run(ctx, opts)
+	rec.InfraError = suites.InfraText(err)
+	Expect(err).NotTo(HaveOccurred())
+	rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
+	fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
+	rec.Differences = rep.Changes
+	Expect(rep.Version).NotTo(Equal(base.Version), "trixie's %s is another version than bookworm's", base.Proxy)
+	Expect(rep.Changes).To(BeEmpty(), "%s %s → %s", base.Proxy, base.Version, rep.Version)
+	Expect(rep.Summary.Failed).To(BeZero(), "every expectation holds on %s %s", rep.Proxy, rep.Version)
+	Expect(rep.ExitCode()).To(Equal(check.ExitOK))
+}
 
 // leftovers lists the containers and networks of a session still there.
 func leftovers(ctx context.Context, session string) []string {

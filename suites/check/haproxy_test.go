@@ -4,7 +4,6 @@ package check_test
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +11,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/sniproof/sniproof/check"
 	"github.com/sniproof/sniproof/fixtures"
@@ -37,13 +35,9 @@ var haEntries, haEntriesErr = func() ([]check.Entry, error) {
 	return check.LoadExpectations(filepath.Join(root, haExpectRel))
 }()
 
-// haEdit is fixtures/check/haproxy/edit.yaml: the line that breaks one
-// backend, and the change check must report.
-type haEdit struct {
-	File   string `yaml:"file"`
-	Before string `yaml:"before"`
-	With   string `yaml:"with"`
-	Change string `yaml:"change"`
+// haRecordID is a backend's case id: check/haproxy/backend/NAME.
+func haRecordID(l check.Location) string {
+	return "check/haproxy/" + slug(strings.ReplaceAll(l.Location, " ", "/"))
 }
 
 // haRecord is a record of the HAProxy sample.
@@ -64,15 +58,7 @@ var _ = Describe("sniproof check on the HAProxy sample", Label("check", "haproxy
 
 	BeforeAll(func(ctx SpecContext) {
 		Expect(haEntriesErr).NotTo(HaveOccurred())
-		var err error
-		first, err = run(ctx, check.Options{Config: filepath.Join(root, haSampleRel, "haproxy.cfg"), Expect: filepath.Join(root, haExpectRel)})
-		Expect(err).NotTo(HaveOccurred(), "check the HAProxy sample")
-		firstJSON = filepath.Join(GinkgoT().TempDir(), "first.json")
-		f, err := os.Create(firstJSON)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(first.WriteJSON(f)).To(Succeed())
-		Expect(f.Close()).To(Succeed())
-		fmt.Fprintf(GinkgoWriter, "%s\n", text(first))
+		first, firstJSON = checkFirst(ctx, check.Options{Config: filepath.Join(root, haSampleRel, "haproxy.cfg"), Expect: filepath.Join(root, haExpectRel)})
 	}, NodeTimeout(harness.DefaultTimeouts.ContainerStart*3))
 
 	for _, e := range haEntries {
@@ -81,21 +67,7 @@ var _ = Describe("sniproof check on the HAProxy sample", Label("check", "haproxy
 				fixtures.Expect{Status: *e.Expect.Status, Backend: backendFor(e.Expect.Cause), SNI: e.Expect.SNI},
 				report.Evidence{Source: strings.TrimPrefix(e.Source, root+"/"), Reproduce: haReproduce,
 					Reason: haExpectRel + " records what the sample's backend does; lint agrees (see check/haproxy/lint-agrees)"})
-			Expect(first).NotTo(BeNil(), "the check of the HAProxy sample did not run")
-			rec.Version, rec.Image, rec.Judged = first.Version, first.Image, true
-			l := locationFor(first, e.Source)
-			Expect(l).NotTo(BeNil(), "no backend in the report for %s", e.Source)
-			rec.ID = "check/haproxy/" + slug(strings.ReplaceAll(l.Location, " ", "/"))
-			rec.Name = fmt.Sprintf("sniproof check (HAProxy): %s (%s) %s", l.Location, l.At, l.Request)
-			rec.Observed, rec.Differences, rec.Evidence.Config = l.Observed, l.Differences, l.Config
-			if l.Cause != "" {
-				rec.Evidence.Reason = fmt.Sprintf("%s: %s; fix: %s", l.Cause, l.Explanation, l.Fix)
-			}
-			Expect(l.Outcome).NotTo(Equal(check.NotChecked), "%s: not checked: %s", l.Location, l.NotChecked)
-			Expect(l.Differences).To(BeEmpty(), "haproxy %s: %s %s (%s):\n%s", first.Version, l.Location, e.Request, l.At, strings.Join(l.Observed.ProxyLog, "\n"))
-			if l.Outcome == check.Broken {
-				Expect(l.Fix).To(ContainSubstring("server "), "a broken backend gets a server-line fix")
-			}
+			judgeEntry(rec, first, e, haRecordID, "sniproof check (HAProxy)", ContainSubstring("server "))
 		})
 	}
 
@@ -130,36 +102,7 @@ var _ = Describe("sniproof check on the HAProxy sample", Label("check", "haproxy
 			fixtures.Expect{Status: 503, Backend: fixtures.BackendRefused, SNI: ptr("")},
 			report.Evidence{Source: haEditRel, Reproduce: haReproduce + " --out first.json; (apply " + haEditRel + "); " + haReproduce + " --baseline first.json",
 				Reason: "the baseline diff is the regression test across a configuration edit"})
-		Expect(first).NotTo(BeNil(), "the check of the HAProxy sample did not run")
-		var ed haEdit
-		data, err := os.ReadFile(filepath.Join(root, haEditRel))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(yaml.Unmarshal(data, &ed)).To(Succeed())
-		dir := copyFolder(haSampleRel)
-		target := filepath.Join(dir, ed.File)
-		content, err := os.ReadFile(target)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(string(content)).To(ContainSubstring(ed.Before + "\n"))
-		Expect(os.WriteFile(target, []byte(strings.Replace(string(content), ed.Before+"\n", ed.With+"\n", 1)), 0o644)).To(Succeed())
-		rec.Evidence.Config = ed.With
-
-		rep, err := run(ctx, check.Options{Config: target, Expect: filepath.Join(root, haExpectRel), Baseline: firstJSON})
-		rec.InfraError = suites.InfraText(err)
-		Expect(err).NotTo(HaveOccurred())
-		rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
-		fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
-		for _, l := range rep.Locations {
-			if strings.HasPrefix(ed.Change, l.Location+" ("+l.At+")") {
-				rec.Observed = l.Observed
-				Expect(l.Cause).To(Equal(check.CauseNoSNI))
-				Expect(l.Fix).To(ContainSubstring("sni str(www.shop-cdn.example)"))
-			}
-		}
-		if !slices.Equal(rep.Changes, []string{ed.Change}) {
-			rec.Differences = []string{fmt.Sprintf("changes %q want %q", rep.Changes, ed.Change)}
-		}
-		Expect(rep.Changes).To(Equal([]string{ed.Change}))
-		Expect(rep.ExitCode()).To(Equal(check.ExitFail), "a change: exit 1")
+		baselineEdit(ctx, rec, first, firstJSON, haSampleRel, "haproxy.cfg", haEditRel, haExpectRel, ContainSubstring("sni str(www.shop-cdn.example)"))
 	})
 
 	It("check/haproxy/upgrade: the sample in HAProxy 3.0 (trixie), with the HAProxy 2.6 run as baseline, behaves the same", func(ctx SpecContext) {
@@ -199,50 +142,3 @@ var _ = Describe("sniproof check on the HAProxy sample", Label("check", "haproxy
 		Expect(leftovers(ctx, rep.Session)).To(BeEmpty(), "containers and networks of session %s", rep.Session)
 	})
 })
-
-// copyFolder copies the folder rel (relative to the module root) into a
-// temporary folder.
-func copyFolder(rel string) string {
-	dir := GinkgoT().TempDir()
-	src := filepath.Join(root, rel)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		r, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, r), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, r), data, 0o644)
-	})
-	Expect(err).NotTo(HaveOccurred())
-	return dir
-}
-
-// upgrade runs a check again in the project's trixie image with the
-// bookworm run (base, saved at baseJSON) as baseline: the upgrade
-// regression test of the README. It holds the sample to no behaviour
-// change, as observed on both releases, and to its expectations.
-func upgrade(ctx SpecContext, id, what string, base *check.Report, baseJSON string, opts check.Options, reproduce string) {
-	rec := &report.Record{ID: id, Name: "sniproof check --release trixie --baseline: the upgrade " + what + " changes no behaviour of the sample",
-		Suite: "check", Proxy: base.Proxy, Release: "trixie", Expected: fixtures.Expect{},
-		Evidence: report.Evidence{Source: opts.Config, Reproduce: reproduce + " --out before.json; " + reproduce + " --release trixie --baseline before.json",
-			Reason: "an upgrade is checked like an edit: the baseline diff lists every behaviour it changes; on both releases the sample behaves the same"}}
-	AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
-	Expect(base).NotTo(BeNil(), "the bookworm check did not run")
-	opts.Release, opts.Baseline = "trixie", baseJSON
-	rep, err := run(ctx, opts)
-	rec.InfraError = suites.InfraText(err)
-	Expect(err).NotTo(HaveOccurred())
-	rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
-	fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
-	rec.Differences = rep.Changes
-	Expect(rep.Version).NotTo(Equal(base.Version), "trixie's %s is another version than bookworm's", base.Proxy)
-	Expect(rep.Changes).To(BeEmpty(), "%s %s → %s", base.Proxy, base.Version, rep.Version)
-	Expect(rep.Summary.Failed).To(BeZero(), "every expectation holds on %s %s", rep.Proxy, rep.Version)
-	Expect(rep.ExitCode()).To(Equal(check.ExitOK))
-}
