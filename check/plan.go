@@ -103,7 +103,14 @@ type Pass struct {
 	Location *lint.Node
 	Server   *Server
 	Targets  []Target
+	// SchemeUnknown: the whole URL comes from a variable (proxy_pass
+	// $up), so whether it speaks TLS is decided at run time.
+	SchemeUnknown bool
 }
+
+// opaquePasses are the http module's pass directives whose URL can be a
+// variable alone, with the prefix of their SSL directives.
+var opaquePasses = map[string]string{"proxy_pass": "proxy", "grpc_pass": "grpc", "uwsgi_pass": "uwsgi"}
 
 // Target is one upstream endpoint: a host name or IP address and a port.
 type Target struct {
@@ -191,6 +198,17 @@ func NewPlan(c *Config) *Plan {
 		}
 		p.Passes = append(p.Passes, ps)
 	}
+	// A pass whose URL starts with a variable (set $up https://name;
+	// proxy_pass $up;) takes its scheme at run time: it may speak TLS, so
+	// it is reported, never left out.
+	t.Root.Walk(func(n *lint.Node) {
+		prefix, ok := opaquePasses[n.Name]
+		if !ok || n.Module() != "http" || !strings.HasPrefix(n.Arg(0), "$") || byNode[n.Enclosing("server")] == nil {
+			return
+		}
+		p.Passes = append(p.Passes, &Pass{TLSPass: lint.TLSPass{Node: n, Prefix: prefix, HostPort: n.Arg(0), Dynamic: true},
+			Location: n.Enclosing("location"), Server: byNode[n.Enclosing("server")], SchemeUnknown: true})
+	})
 	// Every other upstream host name must resolve for nginx to start.
 	t.Root.Walk(func(n *lint.Node) {
 		host := ""

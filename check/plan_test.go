@@ -124,3 +124,42 @@ func TestParseListen(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanKeepsVariableURLs: a pass whose whole URL is a variable (the
+// official nginx image's conf.d shape, set $up https://name; proxy_pass
+// $up;) may speak TLS, so it is a pass of the plan, reported as not
+// checked with the reason; a plain-HTTP pass is none.
+func TestPlanKeepsVariableURLs(t *testing.T) {
+	p := planOf(t, `events {}
+http {
+    resolver 127.0.0.11 valid=10s;
+    server {
+        listen 80;
+        server_name shop.example.com;
+        location /api/ {
+            set $up https://api.internal.example;
+            proxy_pass $up;
+        }
+        location /auth/ {
+            set $auth_up https://auth.internal.example;
+            proxy_pass $auth_up/login;
+        }
+        location /plain/ {
+            proxy_pass http://plain.internal.example;
+        }
+    }
+}
+`)
+	r := &runner{cfg: p.Config, plan: p, rep: &Report{}, skipIP: map[string]string{}}
+	var got []string
+	for _, j := range r.jobs(nil) {
+		if j.loc.Outcome != NotChecked || !strings.Contains(j.loc.NotChecked, "from a variable at run time") {
+			t.Errorf("%s: outcome %q (%s), want not checked for its variable URL", j.loc.Location, j.loc.Outcome, j.loc.NotChecked)
+		}
+		got = append(got, j.loc.Location+" "+j.loc.Pass)
+	}
+	want := []string{"location /api/ proxy_pass $up", "location /auth/ proxy_pass $auth_up/login"}
+	if !slices.Equal(got, want) {
+		t.Errorf("locations %q, want %q", got, want)
+	}
+}

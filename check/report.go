@@ -34,10 +34,13 @@ const (
 
 // Exit codes of sniproof check.
 const (
-	ExitOK    = 0  // every location works, or is as expected; no change from the baseline
-	ExitFail  = 1  // a location fails or differs from its expectation, nginx rejects the configuration, or a behaviour changed since the baseline
-	ExitInfra = 3  // no Docker engine, an image build failed, a container did not start
-	ExitUsage = 64 // bad flags, an unreadable configuration, an invalid expectations or baseline file, an image without nginx
+	ExitOK   = 0 // every location works, or is as expected; no change from the baseline
+	ExitFail = 1 // a location fails or differs from its expectation, nginx rejects the configuration, or a behaviour changed since the baseline
+	// ExitNotChecked: nothing failed, but a location was not checked (see
+	// its NotChecked), or the configuration has no location to check.
+	ExitNotChecked = 2
+	ExitInfra      = 3  // no Docker engine, an image build failed, a container did not start
+	ExitUsage      = 64 // bad flags, an unreadable configuration, an invalid expectations or baseline file, an image without nginx
 )
 
 // Report is what a check found: per location, the request, what the
@@ -190,20 +193,21 @@ func (r *Report) summarise() {
 }
 
 // ExitCode is sniproof check's exit code for the report: ExitFail when
-// nginx rejects the configuration; with a baseline, when any behaviour
-// changed (or an expectation is not met); without, when any location
-// fails (is broken, or differs from its expectation).
+// the proxy rejects the configuration; with a baseline, when any
+// behaviour changed (or an expectation is not met); without, when any
+// location fails (is broken, or differs from its expectation). Otherwise
+// ExitNotChecked when a location was not checked or there is none: only
+// a report whose every location was checked and works is ExitOK.
 func (r *Report) ExitCode() int {
 	switch {
 	case r.Rejected != nil:
 		return ExitFail
-	case r.Baseline != "":
-		if len(r.Changes) > 0 || (r.Expectations != "" && r.Summary.Failed > 0) {
-			return ExitFail
-		}
-		return ExitOK
-	case r.Summary.Failed > 0:
+	case r.Baseline != "" && len(r.Changes) > 0:
 		return ExitFail
+	case (r.Baseline == "" || r.Expectations != "") && r.Summary.Failed > 0:
+		return ExitFail
+	case r.Summary.NotChecked > 0 || r.Summary.Locations == 0:
+		return ExitNotChecked
 	}
 	return ExitOK
 }
@@ -388,6 +392,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	s := r.Summary
+	if s.Locations == 0 {
+		b.WriteString("\ncheck: nothing to check: no location, backend or stream server of the configuration proxies to an upstream\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	fmt.Fprintf(&b, "\ncheck: %d locations: %d work, %d broken, %d not checked", s.Locations, s.Works, s.Broken, s.NotChecked)
 	if r.Expectations != "" {
 		fmt.Fprintf(&b, "; %d as expected, %d not", s.Passed, s.Failed)

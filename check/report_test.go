@@ -54,12 +54,16 @@ func TestExitCode(t *testing.T) {
 		r    Report
 		want int
 	}{
-		{"all work", Report{Summary: Summary{Passed: 3}}, ExitOK},
-		{"one broken", Report{Summary: Summary{Passed: 2, Failed: 1}}, ExitFail},
+		{"all work", Report{Summary: Summary{Locations: 3, Passed: 3}}, ExitOK},
+		{"one broken", Report{Summary: Summary{Locations: 3, Passed: 2, Failed: 1}}, ExitFail},
+		{"one broken, one not checked", Report{Summary: Summary{Locations: 3, Passed: 1, Failed: 1, NotChecked: 1}}, ExitFail},
+		{"one not checked", Report{Summary: Summary{Locations: 3, Passed: 2, NotChecked: 1}}, ExitNotChecked},
+		{"nothing to check", Report{}, ExitNotChecked},
 		{"rejected", Report{Rejected: &ConfigTest{Exit: 1}}, ExitFail},
-		{"baseline, broken but unchanged", Report{Baseline: "b.json", Summary: Summary{Failed: 1}}, ExitOK},
-		{"baseline, a change", Report{Baseline: "b.json", Changes: []string{"x"}}, ExitFail},
-		{"baseline, an expectation not met", Report{Baseline: "b.json", Expectations: "e.yaml", Summary: Summary{Failed: 1}}, ExitFail},
+		{"baseline, broken but unchanged", Report{Baseline: "b.json", Summary: Summary{Locations: 1, Failed: 1}}, ExitOK},
+		{"baseline, unchanged, one not checked", Report{Baseline: "b.json", Summary: Summary{Locations: 2, Passed: 1, NotChecked: 1}}, ExitNotChecked},
+		{"baseline, a change", Report{Baseline: "b.json", Changes: []string{"x"}, Summary: Summary{Locations: 1}}, ExitFail},
+		{"baseline, an expectation not met", Report{Baseline: "b.json", Expectations: "e.yaml", Summary: Summary{Locations: 1, Failed: 1}}, ExitFail},
 	} {
 		if got := tc.r.ExitCode(); got != tc.want {
 			t.Errorf("%s: exit %d want %d", tc.name, got, tc.want)

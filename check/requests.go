@@ -147,6 +147,8 @@ func (r *runner) defaultJob(ps *Pass) job {
 // entry, or "".
 func (r *runner) passSkip(ps *Pass) string {
 	switch {
+	case ps.SchemeUnknown:
+		return fmt.Sprintf("%s takes its whole URL, scheme included, from a variable at run time, so whether it speaks TLS, and to which name, is known only then: name a request for it in an expectations file (--expect)", ps.Directive())
 	case ps.Dynamic:
 		return fmt.Sprintf("%s has variables, which check cannot resolve without running it: name a request for it in an expectations file (--expect)", ps.Directive())
 	case ps.Unix:

@@ -23,6 +23,7 @@ import (
 	"github.com/sniproof/sniproof/certs"
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/lint"
+	"github.com/sniproof/sniproof/redact"
 )
 
 // Options configure a check.
@@ -113,6 +114,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		rep, err = r.runHAProxy(ctx, entries)
 	} else {
 		rep, err = r.runNginx(ctx, entries)
+	}
+	if rep != nil {
+		// Reports are published and committed as baselines: no
+		// credential of the configuration, its logs or the
+		// expectations may reach them.
+		*rep = redact.Copy(*rep)
 	}
 	if err != nil || rep.Rejected != nil {
 		return rep, err

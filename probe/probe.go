@@ -399,6 +399,10 @@ func ParseTarget(s string) (host string, port int, err error) {
 	} else if strings.Contains(s, "://") {
 		return "", 0, fmt.Errorf("target %q: only https:// URLs can be probed", s)
 	}
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		// The part before @ is a user (and password): never echoed.
+		return "", 0, fmt.Errorf("target %q: a USER[:PASSWORD]@ part has no place in a probe target (a TLS handshake sends no credentials): name HOST[:PORT] alone", "…@"+s[at+1:])
+	}
 	host, portText := s, ""
 	switch {
 	case strings.HasPrefix(s, "["):

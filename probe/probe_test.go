@@ -508,9 +508,13 @@ func TestParseTarget(t *testing.T) {
 		{"a:b:c", "", 0, "want HOST[:PORT]"},
 		{"[2001:db8::1", "", 0, "missing ']'"},
 		{"[www.xx.test]:443", "", 0, "is not an IPv6 address"},
+		{"https://ops:s3cret@www.xx.test", "", 0, `target "…@www.xx.test": a USER[:PASSWORD]@ part`},
 	}
 	for _, tt := range tests {
 		host, port, err := ParseTarget(tt.in)
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("ParseTarget(%q): the error echoes the password: %v", tt.in, err)
+		}
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("ParseTarget(%q): error %v, want %q", tt.in, err, tt.err)

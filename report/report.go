@@ -15,6 +15,7 @@ import (
 
 	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/harness"
+	"github.com/sniproof/sniproof/redact"
 )
 
 // Versioned identity of results.json; results.schema.json describes it.
@@ -161,9 +162,10 @@ func (s Summary) Line() string {
 	return fmt.Sprintf("conformance: %d passed, %d failed, %d skipped", s.Passed+s.XFailed, s.Failed+s.XPassed, s.Skipped)
 }
 
-// WriteSuite writes a suite's records as DIR/suites/NAME.json.
+// WriteSuite writes a suite's records as DIR/suites/NAME.json, redacted
+// (redact.Copy) as every report is.
 func WriteSuite(dir string, s Suite) error {
-	s.Records = append([]Record(nil), s.Records...)
+	s = redact.Copy(s)
 	sortRecords(s.Records)
 	return writeJSON(filepath.Join(dir, "suites", s.Suite+".json"), s)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/sniproof/sniproof/redact"
 )
 
 // Schema is the JSON Schema of results.json.
@@ -14,8 +16,11 @@ var Schema []byte
 
 // Write writes the run's report files into dir: results.json, junit.xml,
 // matrix.md and index.html. When GITHUB_STEP_SUMMARY names a file, the
-// Markdown matrix is appended to it too.
+// Markdown matrix is appended to it too. Every string of d is redacted
+// first (redact.Copy): evidence quotes configurations and proxy logs, and
+// reports are published.
 func Write(dir string, d Document) error {
+	d = redact.Copy(d)
 	if err := writeJSON(filepath.Join(dir, "results.json"), d); err != nil {
 		return err
 	}

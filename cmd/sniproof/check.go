@@ -43,7 +43,8 @@ location is reported as not checked, with the reason.
 Without --expect, check sends one request per location that proxies to
 HTTPS: the location's path, with the Host (and SNI) of the server's first
 name, on its first ssl listen port (else its first). Locations with
-variables in proxy_pass or a regular expression are not checked. With
+variables in proxy_pass (proxy_pass $up too: its scheme may be https) or
+a regular expression are reported as not checked, with the reason. With
 --expect FILE, it sends FILE's requests and compares each with its
 expectation:
 
@@ -90,10 +91,13 @@ flags:
 
 const checkExitCodes = `
 exit codes:
-  0   every location works (with --expect: every request as expected); with
-      --baseline: no behaviour change (and every expectation met)
+  0   every location was checked and works (with --expect: every request
+      as expected); with --baseline: no behaviour change (and every
+      expectation met)
   1   a location fails or differs from its expectation, the proxy rejects
       the configuration, or with --baseline a behaviour changed
+  2   nothing failed, but a location was not checked (the report says why
+      for each), or no location proxies to an upstream at all
   3   infrastructure: no Docker engine, an image build failed, a container
       did not start
   64  bad usage, an unreadable CONFIG, an unknown --proxy, an invalid

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/sniproof/sniproof/redact"
 )
 
 // Exit codes shared by every subcommand; conformance documents more.
@@ -28,9 +30,9 @@ type command struct {
 var commands = []command{
 	{"backend", "run the SNI-only backend from a JSON config", runBackend},
 	{"proxy", "run the bundled Go reverse proxy from a JSON config", runProxy},
-	{"check", "run an nginx or HAProxy configuration unchanged against impersonated upstreams: per location, the SNI seen and the fix", runCheck},
-	{"probe", "does this upstream require SNI? handshakes without and with SNI, a verdict and the fix", runProbe},
-	{"lint", "check nginx and HAProxy configurations statically for SNI pitfalls (text or SARIF)", runLint},
+	{"check", "run an nginx or HAProxy configuration unchanged against impersonated upstreams: per location, the SNI seen and the fix", published(runCheck)},
+	{"probe", "does this upstream require SNI? handshakes without and with SNI, a verdict and the fix", published(runProbe)},
+	{"lint", "check nginx and HAProxy configurations statically for SNI pitfalls (text or SARIF)", published(runLint)},
 	{"forward", "relay TCP ports to the same ports of a host (sniproof check's door to its proxy)", runForward},
 	{"tlsclient", "make one TLS handshake and print it as JSON (the suite's Go client)", runTLSClient},
 	{"certs", "write a test CA and leaf certificates as PEM", runCerts},
@@ -42,6 +44,22 @@ var commands = []command{
 	{"soak", "run the suites several times and fail on any verdict that changes", runSoak},
 	{"sweep", "remove the containers and networks of a session", runSweep},
 	{"version", "print the sniproof build and its Go version", runVersion},
+}
+
+// published wraps an operators' tool, whose every byte of output is
+// published (CI artifacts, committed baselines): what it writes to stdout
+// and stderr goes through redact.Writer, so that no credential of the
+// configurations it reads reaches them.
+func published(run func(args []string, stdout, stderr io.Writer) int) func(args []string, stdout, stderr io.Writer) int {
+	return func(args []string, stdout, stderr io.Writer) int {
+		out, errOut := redact.NewWriter(stdout), redact.NewWriter(stderr)
+		code := run(args, out, errOut)
+		if err := errors.Join(out.Close(), errOut.Close()); err != nil {
+			fmt.Fprintf(stderr, "sniproof: write the output: %v\n", err)
+			return max(code, 1)
+		}
+		return code
+	}
 }
 
 func main() {
