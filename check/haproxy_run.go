@@ -74,7 +74,7 @@ func (r *runner) runHAProxy(ctx context.Context, entries []Entry) (*Report, erro
 	if err := r.startHAProxy(ctx, networks); err != nil {
 		return nil, err
 	}
-	if err := r.openDoor(ctx, listen); err != nil {
+	if err := r.surround(ctx, listen); err != nil {
 		return nil, err
 	}
 	if err := r.haFiles(ctx, data); err != nil {
@@ -123,7 +123,7 @@ func haproxyFile(named string) (string, error) {
 // its haproxy, mapping an image without haproxy to a UsageError.
 func (r *runner) startHAProxy(ctx context.Context, extra []*testcontainers.DockerNetwork) error {
 	var err error
-	r.proxy, err = r.sess.RunIdleHost(ctx, r.rep.Image, extra)
+	r.proxy, err = r.sess.RunIdleHost(ctx, r.rep.Image, extra, r.hostOptions()...)
 	if r.proxy != nil {
 		r.rep.Containers++
 	}

@@ -49,6 +49,10 @@ type Upstreams struct {
 	IPs []netip.Addr
 	// IPTargets are every IP upstream address as written, IPv6 ones too.
 	IPTargets []string
+	// Loopback are the upstreams on 127.0.0.0/8 or ::1 (a local TLS
+	// sidecar), which the backend takes inside the proxy's own network
+	// namespace.
+	Loopback []netip.AddrPort
 }
 
 // Server is a server {} block.
@@ -241,11 +245,12 @@ type collector struct {
 	names, aliases set
 	ports          map[int]bool
 	ips            map[netip.Addr]bool
+	loopback       map[netip.AddrPort]bool
 	ipTargets      []string
 }
 
 func newCollector() *collector {
-	return &collector{names: set{}, aliases: set{}, ports: map[int]bool{}, ips: map[netip.Addr]bool{}}
+	return &collector{names: set{}, aliases: set{}, ports: map[int]bool{}, ips: map[netip.Addr]bool{}, loopback: map[netip.AddrPort]bool{}}
 }
 
 // target records an upstream endpoint: its port, and its host name or
@@ -257,7 +262,12 @@ func (c *collector) target(t Target) {
 		return
 	}
 	c.ipTargets = append(c.ipTargets, t.Host)
-	if a, err := netip.ParseAddr(strings.Trim(t.Host, "[]")); err == nil && a.Is4() {
+	a, err := netip.ParseAddr(strings.Trim(t.Host, "[]"))
+	switch {
+	case err != nil:
+	case a.IsLoopback():
+		c.loopback[netip.AddrPortFrom(a.Unmap(), uint16(t.Port))] = true
+	case a.Is4():
 		c.ips[a] = true
 	}
 }
@@ -284,6 +294,10 @@ func (c *collector) upstreams() (Upstreams, []string) {
 		u.IPs = append(u.IPs, a)
 	}
 	slices.SortFunc(u.IPs, func(a, b netip.Addr) int { return a.Compare(b) })
+	for a := range c.loopback {
+		u.Loopback = append(u.Loopback, a)
+	}
+	slices.SortFunc(u.Loopback, func(a, b netip.AddrPort) int { return a.Compare(b) })
 	return u, notes
 }
 

@@ -289,7 +289,7 @@ func firstLine(err error) string {
 // UsageError.
 func (r *runner) startNginx(ctx context.Context, extra []*testcontainers.DockerNetwork) error {
 	var err error
-	r.proxy, err = r.sess.RunNginxHost(ctx, r.rep.Image, extra)
+	r.proxy, err = r.sess.RunNginxHost(ctx, r.rep.Image, extra, r.hostOptions()...)
 	if r.proxy != nil {
 		r.rep.Containers++
 	}
@@ -311,19 +311,50 @@ func (r *runner) startNginx(ctx context.Context, extra []*testcontainers.DockerN
 	return nil
 }
 
-// openDoor publishes the proxy's ports through a door: the proxy itself
-// has no route out of the run's networks.
-func (r *runner) openDoor(ctx context.Context, ports []int) error {
-	if len(ports) == 0 {
+// hostOptions are the proxy host's options the upstreams need: ::1 on
+// its loopback interface when an upstream is there.
+func (r *runner) hostOptions() []testcontainers.ContainerCustomizer {
+	if slices.ContainsFunc(r.up.Loopback, func(a netip.AddrPort) bool { return a.Addr().Is6() }) {
+		return []testcontainers.ContainerCustomizer{harness.WithLoopbackIPv6()}
+	}
+	return nil
+}
+
+// surround starts what the started proxy host needs around it: a door
+// publishing its ports (the proxy itself has no route out of the run's
+// networks), and the backend inside its network namespace for loopback
+// upstreams.
+func (r *runner) surround(ctx context.Context, ports []int) error {
+	if len(ports) > 0 {
+		var err error
+		if r.door, err = r.sess.RunDoor(ctx, ports); err != nil {
+			return err
+		}
+		r.rep.Containers++
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s is on the run's internal networks only, so that it reaches nothing outside them; a relay publishes its ports %s on 127.0.0.1",
+			r.rep.Proxy, joinInts(ports)))
+	}
+	if len(r.up.Loopback) == 0 {
 		return nil
 	}
-	var err error
-	if r.door, err = r.sess.RunDoor(ctx, ports); err != nil {
+	cfg, err := r.loopbackConfig()
+	if err != nil {
+		return &harness.InfraError{Op: "configure the backend for loopback upstreams", Err: err}
+	}
+	lo, err := r.sess.RunLoopbackBackend(ctx, cfg, r.proxy)
+	if lo != nil {
+		r.rep.Containers++
+	}
+	if err != nil {
 		return err
 	}
-	r.rep.Containers++
-	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s is on the run's internal networks only, so that it reaches nothing outside them; a relay publishes its ports %s on 127.0.0.1",
-		r.rep.Proxy, joinInts(ports)))
+	r.backends = append(r.backends, lo)
+	var addrs []string
+	for _, a := range r.up.Loopback {
+		addrs = append(addrs, a.String())
+	}
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("loopback upstreams (%s) are impersonated by a replica of the backend inside %s's own network namespace, so that %s reaches them exactly as in production",
+		strings.Join(addrs, ", "), r.rep.Proxy, r.rep.Proxy))
 	return nil
 }
 
@@ -390,7 +421,7 @@ func (r *runner) start(ctx context.Context) error {
 	if err := r.startNginx(ctx, networks); err != nil {
 		return err
 	}
-	if err := r.openDoor(ctx, ports); err != nil {
+	if err := r.surround(ctx, ports); err != nil {
 		return err
 	}
 	files, err := r.plan.Files()
@@ -547,6 +578,27 @@ func (r *runner) backendConfig(suffix string) (*backend.Config, error) {
 	}
 	if len(cfg.Listeners) == 0 {
 		cfg.Listeners = []backend.Listener{{Name: "idle", Addr: fmt.Sprintf(":%d", control+1), Plain: true}}
+	}
+	return cfg, cfg.Validate()
+}
+
+// loopbackConfig is the backend's configuration in the proxy's network
+// namespace: backendConfig's, with a listener at each loopback upstream
+// ("port-4096#lo-127.0.0.1"), its control API on a loopback address that
+// no configuration names, so that it takes no port of the proxy's.
+func (r *runner) loopbackConfig() (*backend.Config, error) {
+	cfg, err := r.backendConfig("#lo")
+	if err != nil {
+		return nil, err
+	}
+	tmpl := cfg.Listeners[0]
+	_, control, _ := strings.Cut(cfg.Control, ":")
+	cfg.Control = "127.255.255.254:" + control
+	cfg.Listeners = nil
+	for _, a := range r.up.Loopback {
+		l := tmpl
+		l.Name, l.Addr = fmt.Sprintf("port-%d#lo-%s", a.Port(), a.Addr()), a.String()
+		cfg.Listeners = append(cfg.Listeners, l)
 	}
 	return cfg, cfg.Validate()
 }

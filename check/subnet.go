@@ -66,10 +66,11 @@ func unimpersonable(host string) string {
 		return "it is not an IP address"
 	}
 	switch {
+	case a.IsLoopback():
+		// Taken inside the proxy's own network namespace.
+		return ""
 	case a.Is6() && !a.Is4In6():
 		return "IPv6 upstreams are not impersonated (the run's networks are IPv4)"
-	case a.IsLoopback():
-		return "it is a loopback address: nginx would reach its own container"
 	case a.IsUnspecified(), a.IsMulticast(), a.IsLinkLocalUnicast(), a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return "no container can take that address"
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/moby/moby/api/types/container"
 	mnetwork "github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
@@ -110,10 +111,11 @@ const ProxyAlias = "sniproof-proxy"
 
 // RunNginxHost starts image img as a ProxyHost running an idle nginx
 // (which proves that the image has nginx), on the session's internal
-// network and extra networks. On error it returns the partly started
-// container, if any; Session.Close removes it.
-func (s *Session) RunNginxHost(ctx context.Context, img string, extra []*testcontainers.DockerNetwork) (*ProxyHost, error) {
-	return s.runProxyHost(ctx, img, extra,
+// network and extra networks; opts come last, so that theirs win. On
+// error it returns the partly started container, if any; Session.Close
+// removes it.
+func (s *Session) RunNginxHost(ctx context.Context, img string, extra []*testcontainers.DockerNetwork, opts ...testcontainers.ContainerCustomizer) (*ProxyHost, error) {
+	return s.runProxyHost(ctx, img, extra, opts,
 		testcontainers.WithEntrypoint("nginx"),
 		testcontainers.WithCmd("-c", idleNginxPath),
 		testcontainers.WithFiles(testcontainers.ContainerFile{
@@ -123,20 +125,20 @@ func (s *Session) RunNginxHost(ctx context.Context, img string, extra []*testcon
 }
 
 // RunIdleHost starts image img as a ProxyHost whose idle process is sleep
-// (for a proxy such as HAProxy that has no idle mode), on networks as
-// RunNginxHost.
-func (s *Session) RunIdleHost(ctx context.Context, img string, extra []*testcontainers.DockerNetwork) (*ProxyHost, error) {
-	return s.runProxyHost(ctx, img, extra,
+// (for a proxy such as HAProxy that has no idle mode), on networks and
+// with options as RunNginxHost.
+func (s *Session) RunIdleHost(ctx context.Context, img string, extra []*testcontainers.DockerNetwork, opts ...testcontainers.ContainerCustomizer) (*ProxyHost, error) {
+	return s.runProxyHost(ctx, img, extra, opts,
 		testcontainers.WithEntrypoint("sleep"),
 		testcontainers.WithCmd("infinity"))
 }
 
-func (s *Session) runProxyHost(ctx context.Context, img string, extra []*testcontainers.DockerNetwork, idle ...testcontainers.ContainerCustomizer) (*ProxyHost, error) {
+func (s *Session) runProxyHost(ctx context.Context, img string, extra []*testcontainers.DockerNetwork, caller []testcontainers.ContainerCustomizer, idle ...testcontainers.ContainerCustomizer) (*ProxyHost, error) {
 	opts := append(idle, network.WithNetwork([]string{ProxyAlias}, s.Internal))
 	for _, nw := range extra {
 		opts = append(opts, network.WithNetwork(nil, nw))
 	}
-	opts = append(opts, s.commonOptions())
+	opts = append(append(opts, caller...), s.commonOptions())
 	book := NewLogBook()
 	ctr, err := testcontainers.Run(ctx, img, opts...)
 	var h *ProxyHost
@@ -150,6 +152,40 @@ func (s *Session) runProxyHost(ctx context.Context, img string, extra []*testcon
 		return h, fmt.Errorf("run %s: %w", img, err)
 	}
 	return h, nil
+}
+
+// WithLoopbackIPv6 gives a ProxyHost ::1: Docker disables IPv6 on the
+// loopback interface of a container on IPv4 networks, so an upstream at
+// [::1] could not be impersonated in its network namespace.
+func WithLoopbackIPv6() testcontainers.CustomizeRequestOption {
+	return testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+		if hc.Sysctls == nil {
+			hc.Sysctls = map[string]string{}
+		}
+		hc.Sysctls["net.ipv6.conf.lo.disable_ipv6"] = "0"
+	})
+}
+
+// RunLoopbackBackend starts the backend with cfg inside host's network
+// namespace, so that its listeners take the loopback addresses the
+// proxy's configuration names (proxy_pass https://127.0.0.1:4096, a
+// local TLS sidecar): the proxy reaches them exactly as in production. On
+// error it returns the partly started container, if any; Session.Close
+// removes it.
+func (s *Session) RunLoopbackBackend(ctx context.Context, cfg *backend.Config, host *ProxyHost) (*BackendContainer, error) {
+	img, err := s.Images.Binary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := RunBackend(ctx, img, cfg,
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			hc.NetworkMode = container.NetworkMode("container:" + host.GetContainerID())
+		}),
+		s.commonOptions())
+	if err != nil {
+		return b, &InfraError{Op: "start the backend in the proxy's network namespace", Err: err}
+	}
+	return b, nil
 }
 
 // Door publishes a ProxyHost's ports on 127.0.0.1 of this machine: the
