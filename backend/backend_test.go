@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -659,4 +660,39 @@ func TestNewValidates(t *testing.T) {
 	if err == nil || err.Error() != "validate config: listeners: at least one required" {
 		t.Fatalf("New error = %v", err)
 	}
+}
+
+// TestUnixListener: a listener on unix:PATH (an upstream a proxy reaches
+// over a unix socket) serves TLS as a TCP one does, on a socket anyone may
+// connect to, replacing a stale socket file.
+func TestUnixListener(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "app.sock")
+	stale, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	stale.Close()
+	h := start(t, Listener{Name: "unix", Addr: "unix:" + sock, Names: []string{name}})
+	st, err := os.Stat(sock)
+	if err != nil || st.Mode().Perm() != 0o666 {
+		t.Fatalf("socket %s: %v, mode %v; want mode 0666", sock, err, st.Mode())
+	}
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(3 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	tc := tls.Client(c, clientConfig(name))
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if code, seen := get(t, tc, name); code != 200 || seen.SNI != name {
+		t.Errorf("status %d, SNI %q; want 200, %s", code, seen.SNI, name)
+	}
+	h.wait(t, "unix", "request", 0)
 }

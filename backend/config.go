@@ -56,7 +56,8 @@ type Listener struct {
 	// Name labels the listener in events and responses; it is required and
 	// unique within a Config.
 	Name string `json:"name"`
-	// Addr is the listen address, such as ":8443" or "127.0.0.1:0".
+	// Addr is the listen address, such as ":8443" or "127.0.0.1:0", or
+	// unix:PATH for a unix socket.
 	Addr string `json:"addr"`
 	// Plain serves plain HTTP instead of TLS (a "wrong port" personality).
 	// Every field below is then unused.

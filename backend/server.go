@@ -17,6 +17,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,7 +133,7 @@ func (s *Server) Start() error {
 		}
 	}
 	for _, l := range s.listeners {
-		ln, err := net.Listen("tcp", l.cfg.Addr)
+		ln, err := listen(l.cfg.Addr)
 		if err != nil {
 			release()
 			return fmt.Errorf("bind listener %q: %w", l.cfg.Name, err)
@@ -153,6 +155,31 @@ func (s *Server) Start() error {
 	}
 	s.background(func() { _ = s.control.Serve(controlLn) })
 	return nil
+}
+
+// listen binds a listener's address: host:port over TCP, or unix:PATH, a
+// unix socket anyone may connect to (the proxy's workers run as another
+// user), replacing a stale socket file.
+func listen(addr string) (net.Listener, error) {
+	path, ok := strings.CutPrefix(addr, "unix:")
+	if !ok {
+		return net.Listen("tcp", addr)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	if st, err := os.Lstat(path); err == nil && st.Mode()&os.ModeSocket != 0 {
+		_ = os.Remove(path)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
 }
 
 // background runs f in a goroutine that Close waits for.

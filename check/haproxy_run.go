@@ -122,8 +122,11 @@ func haproxyFile(named string) (string, error) {
 // startHAProxy starts the HAProxy container idle and reads the version of
 // its haproxy, mapping an image without haproxy to a UsageError.
 func (r *runner) startHAProxy(ctx context.Context, extra []*testcontainers.DockerNetwork) error {
-	var err error
-	r.proxy, err = r.sess.RunIdleHost(ctx, r.rep.Image, extra, r.hostOptions()...)
+	opts, err := r.hostOptions(ctx)
+	if err != nil {
+		return err
+	}
+	r.proxy, err = r.sess.RunIdleHost(ctx, r.rep.Image, extra, opts...)
 	if r.proxy != nil {
 		r.rep.Containers++
 	}

@@ -50,9 +50,11 @@ type Upstreams struct {
 	// IPTargets are every IP upstream address as written, IPv6 ones too.
 	IPTargets []string
 	// Loopback are the upstreams on 127.0.0.0/8 or ::1 (a local TLS
-	// sidecar), which the backend takes inside the proxy's own network
-	// namespace.
+	// sidecar), and Sockets the unix socket upstreams, which the backend
+	// takes inside the proxy's own network namespace and a folder it
+	// shares with the proxy.
 	Loopback []netip.AddrPort
+	Sockets  []string
 }
 
 // Server is a server {} block.
@@ -116,16 +118,24 @@ type Pass struct {
 // variable alone, with the prefix of their SSL directives.
 var opaquePasses = map[string]string{"proxy_pass": "proxy", "grpc_pass": "grpc", "uwsgi_pass": "uwsgi"}
 
-// Target is one upstream endpoint: a host name or IP address and a port.
+// Target is one upstream endpoint: a host name or IP address and a port,
+// or a unix socket.
 type Target struct {
 	Host string
 	Port int
 	IP   bool
+	// Socket is the path of a unix socket upstream (Host and Port unset).
+	Socket string
 	// At is the directive naming it: the pass, or an upstream's server.
 	At *lint.Node
 }
 
-func (t Target) String() string { return net2(t.Host, t.Port) }
+func (t Target) String() string {
+	if t.Socket != "" {
+		return "unix:" + t.Socket
+	}
+	return net2(t.Host, t.Port)
+}
 
 func net2(host string, port int) string {
 	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
@@ -246,16 +256,22 @@ type collector struct {
 	ports          map[int]bool
 	ips            map[netip.Addr]bool
 	loopback       map[netip.AddrPort]bool
+	sockets        map[string]bool
 	ipTargets      []string
 }
 
 func newCollector() *collector {
-	return &collector{names: set{}, aliases: set{}, ports: map[int]bool{}, ips: map[netip.Addr]bool{}, loopback: map[netip.AddrPort]bool{}}
+	return &collector{names: set{}, aliases: set{}, ports: map[int]bool{}, ips: map[netip.Addr]bool{},
+		loopback: map[netip.AddrPort]bool{}, sockets: map[string]bool{}}
 }
 
 // target records an upstream endpoint: its port, and its host name or
-// address.
+// address; or its socket.
 func (c *collector) target(t Target) {
+	if t.Socket != "" {
+		c.sockets[t.Socket] = true
+		return
+	}
 	c.ports[t.Port] = true
 	if !t.IP {
 		c.names.add(t.Host)
@@ -298,6 +314,10 @@ func (c *collector) upstreams() (Upstreams, []string) {
 		u.Loopback = append(u.Loopback, a)
 	}
 	slices.SortFunc(u.Loopback, func(a, b netip.AddrPort) int { return a.Compare(b) })
+	for sock := range c.sockets {
+		u.Sockets = append(u.Sockets, sock)
+	}
+	slices.Sort(u.Sockets)
 	return u, notes
 }
 
@@ -402,12 +422,15 @@ func parseListen(n *lint.Node) Listen {
 // targets are the upstream endpoints of a static TLS pass: the servers of
 // the upstream {} block it names, or its own host and port.
 func targets(tp lint.TLSPass) []Target {
-	if tp.Dynamic || tp.Unix {
+	if tp.Dynamic {
 		return nil
 	}
 	var out []Target
 	add := func(hostport string, defaultPort int, at *lint.Node) {
-		if strings.HasPrefix(hostport, "unix:") {
+		if rest, ok := strings.CutPrefix(hostport, "unix:"); ok {
+			if sock := socketPath(rest); sock != "" {
+				out = append(out, Target{Socket: sock, At: at})
+			}
 			return
 		}
 		host, port := lint.SplitHost(hostport)
@@ -436,8 +459,25 @@ func targets(tp lint.TLSPass) []Target {
 		}
 		return out
 	}
+	if tp.Unix {
+		// The URL's host part is cut at the socket path's first slash.
+		_, after, _ := strings.Cut(tp.Node.Arg(0), "://")
+		add(after, 0, tp.Node)
+		return out
+	}
 	add(tp.HostPort, 443, tp.Node)
 	return out
+}
+
+// socketPath is the socket of a unix: upstream (what follows "unix:"):
+// nginx ends the path at the first colon, where the URI starts
+// (https://unix:/run/app.sock:/api/); "" when it is not absolute.
+func socketPath(rest string) string {
+	p, _, _ := strings.Cut(rest, ":")
+	if !strings.HasPrefix(p, "/") || strings.Contains(p, "$") {
+		return ""
+	}
+	return path.Clean(p)
 }
 
 // Files are the files to copy into the container, by container path: the

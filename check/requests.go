@@ -151,8 +151,8 @@ func (r *runner) passSkip(ps *Pass) string {
 		return fmt.Sprintf("%s takes its whole URL, scheme included, from a variable at run time, so whether it speaks TLS, and to which name, is known only then: name a request for it in an expectations file (--expect)", ps.Directive())
 	case ps.Dynamic:
 		return fmt.Sprintf("%s has variables, which check cannot resolve without running it: name a request for it in an expectations file (--expect)", ps.Directive())
-	case ps.Unix:
-		return "the upstream is a unix socket"
+	case ps.Unix && len(ps.Targets) == 0:
+		return fmt.Sprintf("%s names no absolute socket path check can take", ps.Directive())
 	}
 	return r.targetSkip(ps)
 }

@@ -225,6 +225,9 @@ type runner struct {
 	proxy    *harness.ProxyHost
 	// door publishes the proxy's ports.
 	door *harness.Door
+	// shared are the folders of unix socket upstreams, which the proxy
+	// shares with the backend in its network namespace.
+	shared []harness.SharedDir
 	// skipIP holds, by IP address, why the backend could not take it.
 	skipIP map[string]string
 }
@@ -288,8 +291,11 @@ func firstLine(err error) string {
 // startNginx starts the nginx container, mapping a missing nginx to a
 // UsageError.
 func (r *runner) startNginx(ctx context.Context, extra []*testcontainers.DockerNetwork) error {
-	var err error
-	r.proxy, err = r.sess.RunNginxHost(ctx, r.rep.Image, extra, r.hostOptions()...)
+	opts, err := r.hostOptions(ctx)
+	if err != nil {
+		return err
+	}
+	r.proxy, err = r.sess.RunNginxHost(ctx, r.rep.Image, extra, opts...)
 	if r.proxy != nil {
 		r.rep.Containers++
 	}
@@ -312,12 +318,29 @@ func (r *runner) startNginx(ctx context.Context, extra []*testcontainers.DockerN
 }
 
 // hostOptions are the proxy host's options the upstreams need: ::1 on
-// its loopback interface when an upstream is there.
-func (r *runner) hostOptions() []testcontainers.ContainerCustomizer {
+// its loopback interface when an upstream is there, and a folder shared
+// with the backend for each folder of a unix socket upstream.
+func (r *runner) hostOptions(ctx context.Context) ([]testcontainers.ContainerCustomizer, error) {
+	var opts []testcontainers.ContainerCustomizer
 	if slices.ContainsFunc(r.up.Loopback, func(a netip.AddrPort) bool { return a.Addr().Is6() }) {
-		return []testcontainers.ContainerCustomizer{harness.WithLoopbackIPv6()}
+		opts = append(opts, harness.WithLoopbackIPv6())
 	}
-	return nil
+	r.shared = nil
+	for _, sock := range r.up.Sockets {
+		dir := path.Dir(sock)
+		if slices.ContainsFunc(r.shared, func(d harness.SharedDir) bool { return d.Dir == dir }) {
+			continue
+		}
+		d, err := r.sess.NewSharedDir(ctx, dir)
+		if err != nil {
+			return nil, err
+		}
+		r.shared = append(r.shared, d)
+	}
+	if len(r.shared) > 0 {
+		opts = append(opts, harness.WithSharedDirs(r.shared))
+	}
+	return opts, nil
 }
 
 // surround starts what the started proxy host needs around it: a door
@@ -334,14 +357,14 @@ func (r *runner) surround(ctx context.Context, ports []int) error {
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s is on the run's internal networks only, so that it reaches nothing outside them; a relay publishes its ports %s on 127.0.0.1",
 			r.rep.Proxy, joinInts(ports)))
 	}
-	if len(r.up.Loopback) == 0 {
+	if len(r.up.Loopback) == 0 && len(r.up.Sockets) == 0 {
 		return nil
 	}
 	cfg, err := r.loopbackConfig()
 	if err != nil {
 		return &harness.InfraError{Op: "configure the backend for loopback upstreams", Err: err}
 	}
-	lo, err := r.sess.RunLoopbackBackend(ctx, cfg, r.proxy)
+	lo, err := r.sess.RunLoopbackBackend(ctx, cfg, r.proxy, r.shared)
 	if lo != nil {
 		r.rep.Containers++
 	}
@@ -353,8 +376,11 @@ func (r *runner) surround(ctx context.Context, ports []int) error {
 	for _, a := range r.up.Loopback {
 		addrs = append(addrs, a.String())
 	}
-	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("loopback upstreams (%s) are impersonated by a replica of the backend inside %s's own network namespace, so that %s reaches them exactly as in production",
-		strings.Join(addrs, ", "), r.rep.Proxy, r.rep.Proxy))
+	for _, sock := range r.up.Sockets {
+		addrs = append(addrs, "unix:"+sock)
+	}
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("host-local upstreams (%s) are impersonated by a replica of the backend inside %s's own network namespace (unix sockets in a folder it shares with %s), so that %s reaches them exactly as in production",
+		strings.Join(addrs, ", "), r.rep.Proxy, r.rep.Proxy, r.rep.Proxy))
 	return nil
 }
 
@@ -584,8 +610,9 @@ func (r *runner) backendConfig(suffix string) (*backend.Config, error) {
 
 // loopbackConfig is the backend's configuration in the proxy's network
 // namespace: backendConfig's, with a listener at each loopback upstream
-// ("port-4096#lo-127.0.0.1"), its control API on a loopback address that
-// no configuration names, so that it takes no port of the proxy's.
+// ("port-4096#lo-127.0.0.1") and each unix socket ("unix:/run/app.sock"),
+// its control API on a loopback address that no configuration names, so
+// that it takes no port of the proxy's.
 func (r *runner) loopbackConfig() (*backend.Config, error) {
 	cfg, err := r.backendConfig("#lo")
 	if err != nil {
@@ -598,6 +625,11 @@ func (r *runner) loopbackConfig() (*backend.Config, error) {
 	for _, a := range r.up.Loopback {
 		l := tmpl
 		l.Name, l.Addr = fmt.Sprintf("port-%d#lo-%s", a.Port(), a.Addr()), a.String()
+		cfg.Listeners = append(cfg.Listeners, l)
+	}
+	for _, sock := range r.up.Sockets {
+		l := tmpl
+		l.Name, l.Addr = "unix:"+sock, "unix:"+sock
 		cfg.Listeners = append(cfg.Listeners, l)
 	}
 	return cfg, cfg.Validate()

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	mnetwork "github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
@@ -166,13 +167,38 @@ func WithLoopbackIPv6() testcontainers.CustomizeRequestOption {
 	})
 }
 
+// SharedDir is a folder that a ProxyHost shares with the backend in its
+// network namespace: a volume of the session, mounted at Dir in both, in
+// which the backend's unix sockets appear to the proxy.
+type SharedDir struct{ Volume, Dir string }
+
+// NewSharedDir creates the volume of a SharedDir at dir, labelled with the
+// session; Session.Close removes it.
+func (s *Session) NewSharedDir(ctx context.Context, dir string) (SharedDir, error) {
+	v, err := s.Docker.VolumeCreate(ctx, client.VolumeCreateOptions{Labels: s.Labels()})
+	if err != nil {
+		return SharedDir{}, &InfraError{Op: "create a volume for " + dir, Err: err}
+	}
+	return SharedDir{Volume: v.Volume.Name, Dir: dir}, nil
+}
+
+// WithSharedDirs mounts each SharedDir's volume at its folder.
+func WithSharedDirs(dirs []SharedDir) testcontainers.CustomizeRequestOption {
+	return testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+		for _, d := range dirs {
+			hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: d.Volume, Target: d.Dir})
+		}
+	})
+}
+
 // RunLoopbackBackend starts the backend with cfg inside host's network
 // namespace, so that its listeners take the loopback addresses the
 // proxy's configuration names (proxy_pass https://127.0.0.1:4096, a
-// local TLS sidecar): the proxy reaches them exactly as in production. On
-// error it returns the partly started container, if any; Session.Close
-// removes it.
-func (s *Session) RunLoopbackBackend(ctx context.Context, cfg *backend.Config, host *ProxyHost) (*BackendContainer, error) {
+// local TLS sidecar), with host's shared folders mounted, so that its
+// unix sockets are where the configuration names them: the proxy reaches
+// them exactly as in production. On error it returns the partly started
+// container, if any; Session.Close removes it.
+func (s *Session) RunLoopbackBackend(ctx context.Context, cfg *backend.Config, host *ProxyHost, dirs []SharedDir) (*BackendContainer, error) {
 	img, err := s.Images.Binary(ctx)
 	if err != nil {
 		return nil, err
@@ -181,6 +207,7 @@ func (s *Session) RunLoopbackBackend(ctx context.Context, cfg *backend.Config, h
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.NetworkMode = container.NetworkMode("container:" + host.GetContainerID())
 		}),
+		WithSharedDirs(dirs),
 		s.commonOptions())
 	if err != nil {
 		return b, &InfraError{Op: "start the backend in the proxy's network namespace", Err: err}
