@@ -352,7 +352,8 @@ func upgrade(ctx SpecContext, id, what string, base *check.Report, baseJSON stri
 	Expect(rep.ExitCode()).To(Equal(want), "%d of %d locations not checked", rep.Summary.NotChecked, rep.Summary.Locations)
 }
 
-// leftovers lists the containers and networks of a session still there.
+// leftovers lists the containers, networks and volumes of a session still
+// there.
 func leftovers(ctx context.Context, session string) []string {
 	cli, err := harness.Connect(ctx)
 	Expect(err).NotTo(HaveOccurred())
@@ -368,6 +369,11 @@ func leftovers(ctx context.Context, session string) []string {
 	Expect(err).NotTo(HaveOccurred())
 	for _, n := range ns.Items {
 		out = append(out, "network "+n.Name)
+	}
+	vs, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: filter})
+	Expect(err).NotTo(HaveOccurred())
+	for _, v := range vs.Items {
+		out = append(out, "volume "+v.Name)
 	}
 	return out
 }
