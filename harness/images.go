@@ -6,17 +6,22 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	mimage "github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/client"
 
 	"github.com/sniproof/sniproof/docker"
@@ -90,14 +95,182 @@ func envName(s string) string {
 	return strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(s))
 }
 
+// LabelBuild marks every image built from a recipe with the id of the
+// session that built it, so that a sweep of the session finds the partial
+// tags its unfinished builds left. Unlike LabelSession it outlives the
+// session: a finished image keeps it.
+const LabelBuild = "org.sniproof.build"
+
+// partialMark is in the tag of every image being built from a recipe: its
+// root filesystem is imported as TAG-partial-ID and only then tagged TAG.
+const partialMark = "-partial-"
+
+const (
+	// settleBound is how long a build whose import failed or was cancelled
+	// waits for the Docker engine to finish the import all the same, so as
+	// to remove the partial tag it makes.
+	settleBound = 5 * time.Second
+	settlePoll  = 250 * time.Millisecond
+	// staleGrace is how much older than the run a partial tag's image must
+	// be for the run to take it for another run's leftover: a live build
+	// replaces its partial tag within moments of the import.
+	staleGrace = 10 * time.Second
+)
+
 // Images resolves and builds the images a run needs. It is safe for
 // concurrent use; each image is built at most once per Images.
+//
+// The caller must call Close, which removes the partial tags of its
+// unfinished builds.
 type Images struct {
 	Docker   *client.Client
 	Progress io.Writer // one line per image built or reused; nil for silence
+	Session  string    // labels the images built from recipes (LabelBuild); empty for none
 
-	mu    sync.Mutex
-	built map[string]*imageOnce
+	mu       sync.Mutex
+	built    map[string]*imageOnce
+	partials map[string]bool // partial tags imported under and not yet seen removed
+}
+
+// NewImages returns the Images of a run that starts now. It first removes
+// the partial tags that the unfinished builds of earlier runs left (those of
+// images created before the run, less staleGrace) and says so on progress.
+func NewImages(ctx context.Context, cli *client.Client, session string, progress io.Writer) *Images {
+	im := &Images{Docker: cli, Progress: progress, Session: session}
+	n, err := SweepPartials(ctx, cli, time.Now().Add(-staleGrace), "")
+	if n > 0 {
+		im.progress("removed %d partial image tag(s) of unfinished builds", n)
+	}
+	if err != nil {
+		im.progress("remove the partial image tags of unfinished builds: %v", err)
+	}
+	return im
+}
+
+// Close removes every partial tag of this Images's builds that still
+// exists: one the engine made after its build stopped waiting for it. It
+// is safe to call on a nil Images.
+func (im *Images) Close(ctx context.Context) error {
+	if im == nil || im.Docker == nil {
+		return nil
+	}
+	im.mu.Lock()
+	refs := slices.Sorted(maps.Keys(im.partials))
+	im.mu.Unlock()
+	var errs []error
+	for _, ref := range refs {
+		if _, err := removeTag(ctx, im.Docker, ref); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		im.forget(ref)
+	}
+	return errors.Join(errs...)
+}
+
+// SweepPartials removes the partial tags of sniproof images, those of
+// builds that did not finish: every one whose image was created before
+// before (any when before is zero) and, when session is not empty, carries
+// LabelBuild=session. It returns how many it removed.
+func SweepPartials(ctx context.Context, cli *client.Client, before time.Time, session string) (int, error) {
+	filters := make(client.Filters).Add("reference", "sniproof/*")
+	if session != "" {
+		filters.Add("label", LabelBuild+"="+session)
+	}
+	list, err := cli.ImageList(ctx, client.ImageListOptions{Filters: filters})
+	if err != nil {
+		return 0, &InfraError{Op: "list images", Err: err}
+	}
+	n := 0
+	var errs []error
+	for _, ref := range partialTags(list.Items, before, session) {
+		removed, err := removeTag(ctx, cli, ref)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if removed {
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// partialTags picks the partial tags among the images' tags, sorted: those
+// of images created before before (any when zero) and, when session is not
+// empty, labelled LabelBuild=session.
+func partialTags(images []mimage.Summary, before time.Time, session string) []string {
+	var out []string
+	for _, img := range images {
+		if !before.IsZero() && !time.Unix(img.Created, 0).Before(before) {
+			continue
+		}
+		if session != "" && img.Labels[LabelBuild] != session {
+			continue
+		}
+		for _, ref := range img.RepoTags {
+			if IsPartialTag(ref) {
+				out = append(out, ref)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// IsPartialTag reports whether ref is the tag of an unfinished build: a
+// repository under sniproof/ and a tag containing "-partial-".
+func IsPartialTag(ref string) bool {
+	i := strings.LastIndex(ref, ":")
+	if i < 0 || strings.Contains(ref[i:], "/") {
+		return false
+	}
+	return strings.HasPrefix(ref[:i], "sniproof/") && strings.Contains(ref[i+1:], partialMark)
+}
+
+// removeTag removes the tag ref, and its image when no other tag names it.
+// A tag that does not exist is no error: it reports false.
+func removeTag(ctx context.Context, cli *client.Client, ref string) (bool, error) {
+	_, err := cli.ImageRemove(ctx, ref, client.ImageRemoveOptions{Force: true})
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("remove image tag %s: %w", ref, err)
+	}
+	return true, nil
+}
+
+func (im *Images) record(partial string) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if im.partials == nil {
+		im.partials = map[string]bool{}
+	}
+	im.partials[partial] = true
+}
+
+func (im *Images) forget(partial string) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	delete(im.partials, partial)
+}
+
+// removePartial removes a partial tag of a build, waiting up to settle for
+// it to appear: the engine may still be finishing an import this process
+// gave up on. A tag never seen stays recorded for Close.
+func (im *Images) removePartial(ctx context.Context, partial string, settle time.Duration) {
+	deadline := time.Now().Add(settle)
+	for {
+		removed, err := removeTag(ctx, im.Docker, partial)
+		if removed {
+			im.forget(partial)
+			return
+		}
+		if err != nil || !time.Now().Before(deadline) {
+			return
+		}
+		time.Sleep(settlePoll)
+	}
 }
 
 type imageOnce struct {
@@ -202,8 +375,12 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) error {
 	}
 	cmd := exec.CommandContext(ctx, "mmdebstrap", args...)
 	// On cancellation let mmdebstrap remove its temporary root (SIGTERM),
-	// and kill it only if it does not stop.
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	// and kill it only if it does not stop. The signal goes to its whole
+	// process group, as a terminal's would: signalled alone, mmdebstrap
+	// finishes the build first and is killed before it ends, leaving its
+	// temporary root mounted.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = 20 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -217,19 +394,30 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) error {
 	// The root filesystem is imported under a partial tag and given its
 	// content-addressed tag only once mmdebstrap succeeded: an interrupted
 	// build must never leave an image that a later run takes for finished.
-	partial := tag + "-partial-" + randomID()
-	res, importErr := im.Docker.ImageImport(ctx, client.ImageImportSource{Source: out, SourceName: "-"}, partial,
-		client.ImageImportOptions{Message: "sniproof " + r.file, Changes: []string{`CMD ["/bin/sh"]`}})
+	wait := sync.OnceValue(cmd.Wait)
+	partial := tag + partialMark + randomID()
+	im.record(partial)
+	changes := []string{`CMD ["/bin/sh"]`}
+	if im.Session != "" {
+		changes = append(changes, "LABEL "+LabelBuild+"="+strconv.Quote(im.Session))
+	}
+	res, importErr := im.Docker.ImageImport(ctx, client.ImageImportSource{Source: &buildOutput{r: out, wait: wait}, SourceName: "-"}, partial,
+		client.ImageImportOptions{Message: "sniproof " + r.file, Changes: changes})
 	if importErr == nil {
 		_, importErr = io.Copy(io.Discard, res)
 		res.Close()
 	}
 	// Drain what the import left unread so mmdebstrap can finish.
 	_, _ = io.Copy(io.Discard, out)
-	waitErr := cmd.Wait()
+	waitErr := wait()
 	cleanup := context.WithoutCancel(ctx)
 	if waitErr != nil || importErr != nil {
-		_, _ = im.Docker.ImageRemove(cleanup, partial, client.ImageRemoveOptions{Force: true})
+		// An import that did not answer may still be finishing.
+		settle := time.Duration(0)
+		if importErr != nil {
+			settle = settleBound
+		}
+		im.removePartial(cleanup, partial, settle)
 	}
 	if waitErr != nil {
 		return fmt.Errorf("mmdebstrap %s: %w\n%s", r.Release, waitErr, lastLines(stderr.String(), 15))
@@ -238,12 +426,31 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) error {
 		if _, err := im.Docker.ImageTag(cleanup, client.ImageTagOptions{Source: partial, Target: tag}); err != nil {
 			importErr = fmt.Errorf("tag %s: %w", tag, err)
 		}
-		_, _ = im.Docker.ImageRemove(cleanup, partial, client.ImageRemoveOptions{})
+		im.removePartial(cleanup, partial, 0)
 	}
 	if importErr != nil {
 		return fmt.Errorf("docker import: %w", importErr)
 	}
 	return nil
+}
+
+// buildOutput is mmdebstrap's output as the import reads it. It ends
+// cleanly only when mmdebstrap succeeded: a failed or interrupted
+// mmdebstrap ends its output early, and an archive cut short at a file
+// boundary (or before its first file) would import as a finished image.
+type buildOutput struct {
+	r    io.Reader
+	wait func() error // mmdebstrap's exit, once its output ended
+}
+
+func (b *buildOutput) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		if werr := b.wait(); werr != nil {
+			return n, fmt.Errorf("mmdebstrap: %w", werr)
+		}
+	}
+	return n, err
 }
 
 func lastLines(s string, n int) string {

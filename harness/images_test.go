@@ -1,12 +1,17 @@
 package harness
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	mimage "github.com/moby/moby/api/types/image"
 )
 
 // TestParseRecipe pins the recipe format: one Debian package name per line,
@@ -164,5 +169,139 @@ func TestModuleRoot(t *testing.T) {
 	t.Chdir(t.TempDir())
 	if root, err := ModuleRoot(); err == nil {
 		t.Errorf("ModuleRoot outside the module = %q, want an error", root)
+	}
+}
+
+// TestIsPartialTag pins which tags are an unfinished build's: a repository
+// under sniproof/ and a tag containing -partial-, nothing else.
+func TestIsPartialTag(t *testing.T) {
+	tests := []struct {
+		ref  string
+		want bool
+	}{
+		{"sniproof/nginx:bookworm-b10c06490a6c-partial-deadbeef0123", true},
+		{"sniproof/nginx:bookworm-000000000000-partial-deadbeef", true},
+		{"sniproof/haproxy:trixie-partial-x", true},
+		{"sniproof/nginx:bookworm-b10c06490a6c", false},
+		{"sniproof/sniproof:0123456789ab", false},
+		{"example/nginx:bookworm-b10c06490a6c-partial-deadbeef", false},
+		{"mysniproof/nginx:x-partial-y", false},
+		{"sniproof/nginx-partial-x:latest", false},
+		{"localhost:5000/sniproof/nginx:x-partial-y", false},
+		{"sniproof/nginx", false},
+		{"<none>:<none>", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := IsPartialTag(tt.ref); got != tt.want {
+			t.Errorf("IsPartialTag(%q) = %v, want %v", tt.ref, got, tt.want)
+		}
+	}
+}
+
+// TestPartialTags pins what a sweep removes: the partial tags, sorted, of
+// images created strictly before the cut-off (any with a zero one) and,
+// for a session's sweep, carrying its build label; never a finished tag,
+// even of an image that also has a partial one.
+func TestPartialTags(t *testing.T) {
+	start := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	images := []mimage.Summary{
+		{Created: start.Add(-time.Hour).Unix(), RepoTags: []string{"sniproof/nginx:bookworm-aaaaaaaaaaaa-partial-111111111111"},
+			Labels: map[string]string{LabelBuild: "s1"}},
+		{Created: start.Add(-time.Minute).Unix(), RepoTags: []string{
+			"sniproof/nginx:trixie-bbbbbbbbbbbb", "sniproof/nginx:trixie-bbbbbbbbbbbb-partial-222222222222"},
+			Labels: map[string]string{LabelBuild: "s2"}},
+		{Created: start.Add(-5 * time.Second).Unix(), RepoTags: []string{"sniproof/nginx:bookworm-000000000000-partial-deadbeef"}},
+		{Created: start.Unix(), RepoTags: []string{"sniproof/haproxy:bookworm-cccccccccccc-partial-333333333333"},
+			Labels: map[string]string{LabelBuild: "s1"}},
+		{Created: start.Add(time.Second).Unix(), RepoTags: []string{"sniproof/haproxy:trixie-dddddddddddd-partial-444444444444"}},
+		{Created: start.Add(-time.Hour).Unix(), RepoTags: []string{"sniproof/apache:bookworm-eeeeeeeeeeee"}},
+		{Created: start.Add(-time.Hour).Unix(), RepoTags: []string{"other/nginx:x-partial-y"}},
+		{Created: start.Add(-time.Hour).Unix()},
+	}
+	tests := []struct {
+		name    string
+		before  time.Time
+		session string
+		want    []string
+	}{
+		{"older than the run", start, "", []string{
+			"sniproof/nginx:bookworm-000000000000-partial-deadbeef",
+			"sniproof/nginx:bookworm-aaaaaaaaaaaa-partial-111111111111",
+			"sniproof/nginx:trixie-bbbbbbbbbbbb-partial-222222222222",
+		}},
+		{"older than the run less the grace", start.Add(-staleGrace), "", []string{
+			"sniproof/nginx:bookworm-aaaaaaaaaaaa-partial-111111111111",
+			"sniproof/nginx:trixie-bbbbbbbbbbbb-partial-222222222222",
+		}},
+		{"long before", start.Add(-30 * time.Minute), "", []string{"sniproof/nginx:bookworm-aaaaaaaaaaaa-partial-111111111111"}},
+		{"all", time.Time{}, "", []string{
+			"sniproof/haproxy:bookworm-cccccccccccc-partial-333333333333",
+			"sniproof/haproxy:trixie-dddddddddddd-partial-444444444444",
+			"sniproof/nginx:bookworm-000000000000-partial-deadbeef",
+			"sniproof/nginx:bookworm-aaaaaaaaaaaa-partial-111111111111",
+			"sniproof/nginx:trixie-bbbbbbbbbbbb-partial-222222222222",
+		}},
+		{"one session's", time.Time{}, "s1", []string{
+			"sniproof/haproxy:bookworm-cccccccccccc-partial-333333333333",
+			"sniproof/nginx:bookworm-aaaaaaaaaaaa-partial-111111111111",
+		}},
+		{"an unknown session's", time.Time{}, "s3", nil},
+		{"none", start.Add(-2 * time.Hour), "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := partialTags(images, tt.before, tt.session); !slices.Equal(got, tt.want) {
+				t.Errorf("partialTags = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestBuildOutput pins that the import sees mmdebstrap's output end cleanly
+// only when mmdebstrap succeeded: otherwise the end of the output is an
+// error, so that an archive cut short is never imported as an image.
+func TestBuildOutput(t *testing.T) {
+	failed := errors.New("signal: interrupt")
+	for _, tt := range []struct {
+		name    string
+		exit    error
+		wantErr error
+	}{
+		{"success", nil, nil},
+		{"interrupted", failed, failed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			waited := 0
+			b := &buildOutput{r: strings.NewReader("root filesystem"), wait: func() error { waited++; return tt.exit }}
+			got, err := io.ReadAll(b)
+			if string(got) != "root filesystem" {
+				t.Errorf("read %q, want all of the output", got)
+			}
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Errorf("ReadAll error = %v, want %v", err, tt.wantErr)
+			}
+			if waited != 1 {
+				t.Errorf("wait called %d times, want once, at the end", waited)
+			}
+		})
+	}
+	empty := &buildOutput{r: strings.NewReader(""), wait: func() error { return failed }}
+	if n, err := empty.Read(make([]byte, 8)); n != 0 || !errors.Is(err, failed) {
+		t.Errorf("empty output of a failed mmdebstrap: Read = %d, %v, want 0 and its error", n, err)
+	}
+}
+
+// TestImagesCloseNil pins that closing Images that never connected, or
+// none, is a no-op.
+func TestImagesCloseNil(t *testing.T) {
+	var im *Images
+	if err := im.Close(t.Context()); err != nil {
+		t.Errorf("nil Images.Close = %v", err)
+	}
+	im = &Images{}
+	im.record("sniproof/nginx:bookworm-000000000000-partial-deadbeef")
+	if err := im.Close(t.Context()); err != nil {
+		t.Errorf("Images without Docker: Close = %v", err)
 	}
 }

@@ -64,8 +64,10 @@ func Connect(ctx context.Context) (*client.Client, error) {
 }
 
 // NewSession connects to Docker, disables testcontainers' reaper when its
-// image is absent (the harness cleans up by label instead), and creates the
-// run's networks. The id is SNIPROOF_SESSION when set, else random.
+// image is absent (the harness cleans up by label instead), removes the
+// partial image tags that unfinished builds of earlier runs left (see
+// NewImages), and creates the run's networks. The id is SNIPROOF_SESSION
+// when set, else random.
 func NewSession(ctx context.Context, progress io.Writer) (*Session, error) {
 	cli, err := Connect(ctx)
 	if err != nil {
@@ -87,7 +89,7 @@ func NewSession(ctx context.Context, progress io.Writer) (*Session, error) {
 	if id == "" {
 		id = randomID()
 	}
-	s := &Session{ID: id, Docker: cli, Images: &Images{Docker: cli, Progress: progress}}
+	s := &Session{ID: id, Docker: cli, Images: NewImages(ctx, cli, id, progress)}
 	s.Front, err = network.New(ctx, network.WithLabels(s.Labels()))
 	if err != nil {
 		return s, &InfraError{Op: "create front network", Err: err}
@@ -104,21 +106,24 @@ func (s *Session) Labels() map[string]string {
 	return map[string]string{LabelSession: s.ID}
 }
 
-// Close removes every container and network of the session. It is safe to
-// call on a partly created session.
+// Close removes every container and network of the session, and every
+// partial image tag of its unfinished builds. It is safe to call on a
+// partly created session.
 func (s *Session) Close(ctx context.Context) error {
 	if s == nil || s.Docker == nil {
 		return nil
 	}
 	_, err := Sweep(ctx, s.Docker, s.ID)
-	return errors.Join(err, s.Docker.Close())
+	return errors.Join(err, s.Images.Close(ctx), s.Docker.Close())
 }
 
 // Swept counts what a sweep removed.
-type Swept struct{ Containers, Networks int }
+type Swept struct{ Containers, Networks, PartialTags int }
 
 // Sweep force-removes every container and then every network labelled with
-// the session id; an empty id sweeps every sniproof session.
+// the session id, and the partial image tags of the session's unfinished
+// builds (LabelBuild); an empty id sweeps every sniproof session and every
+// partial image tag.
 func Sweep(ctx context.Context, cli *client.Client, id string) (Swept, error) {
 	label := LabelSession
 	if id != "" {
@@ -147,6 +152,11 @@ func Sweep(ctx context.Context, cli *client.Client, id string) (Swept, error) {
 			continue
 		}
 		swept.Networks++
+	}
+	n, err := SweepPartials(ctx, cli, time.Time{}, id)
+	swept.PartialTags = n
+	if err != nil {
+		errs = append(errs, err)
 	}
 	return swept, errors.Join(errs...)
 }

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sniproof/sniproof/docker"
 	"github.com/sniproof/sniproof/harness"
@@ -28,7 +29,14 @@ func runImages(args []string, stdout, stderr io.Writer) int {
 		return exitInfra
 	}
 	defer cli.Close()
-	im := &harness.Images{Docker: cli, Progress: stderr}
+	im := harness.NewImages(ctx, cli, "", stderr)
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := im.Close(cctx); err != nil {
+			fmt.Fprintf(stderr, "sniproof images: cleanup: %v\n", err)
+		}
+	}()
 	recipes, err := fs.Glob(docker.Recipes, "*/*.packages")
 	if err != nil {
 		fmt.Fprintf(stderr, "sniproof images: %v\n", err)

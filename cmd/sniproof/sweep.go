@@ -10,8 +10,8 @@ import (
 
 func runSweep(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("sweep", stderr)
-	session := fs.String("session", "", "session `id` whose containers and networks to remove")
-	all := fs.Bool("all", false, "remove the containers and networks of every sniproof session")
+	session := fs.String("session", "", "session `id` whose containers, networks and partial image tags to remove")
+	all := fs.Bool("all", false, "remove the containers and networks of every sniproof session, and every partial image tag")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -27,7 +27,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	defer cli.Close()
 	swept, err := harness.Sweep(ctx, cli, *session)
-	fmt.Fprintf(stdout, "removed %d container(s) and %d network(s)\n", swept.Containers, swept.Networks)
+	fmt.Fprintf(stdout, "removed %d container(s), %d network(s) and %d partial image tag(s)\n", swept.Containers, swept.Networks, swept.PartialTags)
 	if err != nil {
 		fmt.Fprintf(stderr, "sniproof sweep: %v\n", err)
 		return exitInfra

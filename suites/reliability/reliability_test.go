@@ -66,6 +66,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 // inner is one run of `sniproof conformance` under test.
 type inner struct {
 	session, reports string
+	started          time.Time
 	cmd              *exec.Cmd
 	out              syncBuffer
 	done             chan error
@@ -94,7 +95,7 @@ func (s *syncBuffer) String() string {
 func start(args []string, env ...string) *inner {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	in := &inner{session: "rel-" + hex.EncodeToString(b), reports: GinkgoT().TempDir(), done: make(chan error, 1)}
+	in := &inner{session: "rel-" + hex.EncodeToString(b), reports: GinkgoT().TempDir(), started: time.Now(), done: make(chan error, 1)}
 	in.cmd = exec.Command(sniproof, append([]string{"conformance", "-q", "--reports", in.reports}, args...)...)
 	root, err := harness.ModuleRoot()
 	Expect(err).NotTo(HaveOccurred())
@@ -143,7 +144,8 @@ func (in *inner) containers(ctx context.Context, imageSubstr string) []string {
 	return ids
 }
 
-// leftovers are the inner run's containers and networks still there.
+// leftovers are the inner run's containers, networks and partial image
+// tags still there.
 func (in *inner) leftovers(ctx context.Context) []string {
 	var out []string
 	for _, id := range in.containers(ctx, "") {
@@ -154,6 +156,47 @@ func (in *inner) leftovers(ctx context.Context) []string {
 	Expect(err).NotTo(HaveOccurred())
 	for _, n := range nets.Items {
 		out = append(out, "network "+n.Name)
+	}
+	return append(out, in.partialImages(ctx)...)
+}
+
+// partialImages are the partial tags of unfinished builds that the inner
+// run may have left: those of sniproof images created since it started, and
+// those of images its builds labelled (harness.LabelBuild), of which an
+// untagged one is a leftover too.
+func (in *inner) partialImages(ctx context.Context) []string {
+	var out []string
+	add := func(s string) {
+		if !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	recent, err := docker.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("reference", "sniproof/*")})
+	Expect(err).NotTo(HaveOccurred())
+	for _, img := range recent.Items {
+		for _, ref := range img.RepoTags {
+			if img.Created >= in.started.Unix() && harness.IsPartialTag(ref) {
+				add("image " + ref)
+			}
+		}
+	}
+	built, err := docker.ImageList(ctx, client.ImageListOptions{
+		Filters: make(client.Filters).Add("label", harness.LabelBuild+"="+in.session)})
+	Expect(err).NotTo(HaveOccurred())
+	for _, img := range built.Items {
+		tagged := false
+		for _, ref := range img.RepoTags {
+			if ref == "<none>:<none>" {
+				continue
+			}
+			tagged = true
+			if harness.IsPartialTag(ref) {
+				add("image " + ref)
+			}
+		}
+		if !tagged {
+			add("untagged image " + strings.TrimPrefix(img.ID, "sha256:")[:12])
+		}
 	}
 	return out
 }
@@ -314,7 +357,7 @@ func record(id, name string) {
 	AddReportEntry(suites.RecordEntry, &report.Record{
 		ID: "reliability/" + id, Name: name, Suite: "reliability", Proxy: "sniproof", Version: "run", Release: "local",
 		Evidence: report.Evidence{
-			Reason:    "DESIGN.md, issue 8: no container or network of a run remains, however it ends",
+			Reason:    "DESIGN.md, issues 8 and 18: no container, network or partial image tag of a run remains, however it ends",
 			Source:    "suites/reliability/reliability_test.go",
 			Reproduce: "make conformance LABELS=reliability FOCUS='" + name + "'",
 		},
