@@ -217,6 +217,10 @@ func TestServedSNI(t *testing.T) {
 	if req.Host != name+":443" || req.Method != "GET" || req.Path != "/probe" || req.Status != 200 || req.SNI != name {
 		t.Errorf("request event %+v", req)
 	}
+	// Both events name the address the client dialled.
+	if dialled := tc.RemoteAddr().String(); hs.Local != dialled || req.Local != dialled {
+		t.Errorf("handshake and request events reached %q and %q, want %q", hs.Local, req.Local, dialled)
+	}
 
 	h.log.mu.Lock()
 	defer h.log.mu.Unlock()

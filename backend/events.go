@@ -38,6 +38,10 @@ type Event struct {
 	// Conn identifies the connection, uniquely within the Server.
 	Conn   uint64 `json:"conn"`
 	Remote string `json:"remote"`
+	// Local is the address the connection reached: which of the
+	// backend's addresses (or unix sockets) the peer dialled, so that a
+	// connection is attributed to the upstream it was for.
+	Local string `json:"local,omitempty"`
 	// SNI is the server_name in the ClientHello; "" when none was sent (or
 	// no ClientHello was read).
 	SNI string `json:"sni"`

@@ -53,12 +53,17 @@ func (s *Server) requestHandler(l *listener) http.Handler {
 		if r.TLS == nil {
 			pending = s.pendingHandshakes()
 		}
+		local := ""
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			local = a.String()
+		}
 		s.events.add(Event{
 			Listener:   seen.Listener,
 			Kind:       KindRequest,
 			Pending:    pending,
 			Conn:       id,
 			Remote:     r.RemoteAddr,
+			Local:      local,
 			SNI:        seen.SNI,
 			TLSVersion: seen.TLSVersion,
 			ALPN:       seen.ALPN,

@@ -290,7 +290,7 @@ func (s *Server) serveConn(l *listener, c *trackedConn) {
 		return
 	}
 	l.pending.Add(1)
-	ev := Event{Listener: l.cfg.Name, Conn: c.id, Remote: c.RemoteAddr().String()}
+	ev := Event{Listener: l.cfg.Name, Conn: c.id, Remote: c.RemoteAddr().String(), Local: c.LocalAddr().String()}
 	hello, data, err := readClientHello(c)
 	if err != nil {
 		ev.Kind, ev.Reason = KindFailed, err.Error()
