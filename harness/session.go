@@ -118,12 +118,12 @@ func (s *Session) Close(ctx context.Context) error {
 }
 
 // Swept counts what a sweep removed.
-type Swept struct{ Containers, Networks, PartialTags int }
+type Swept struct{ Containers, Networks, Volumes, PartialTags int }
 
-// Sweep force-removes every container and then every network labelled with
-// the session id, and the partial image tags of the session's unfinished
-// builds (LabelBuild); an empty id sweeps every sniproof session and every
-// partial image tag.
+// Sweep force-removes every container and then every network and volume
+// labelled with the session id, and the partial image tags of the
+// session's unfinished builds (LabelBuild); an empty id sweeps every
+// sniproof session and every partial image tag.
 func Sweep(ctx context.Context, cli *client.Client, id string) (Swept, error) {
 	label := LabelSession
 	if id != "" {
@@ -152,6 +152,17 @@ func Sweep(ctx context.Context, cli *client.Client, id string) (Swept, error) {
 			continue
 		}
 		swept.Networks++
+	}
+	vols, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: make(client.Filters).Add("label", label)})
+	if err != nil {
+		return swept, &InfraError{Op: "list volumes", Err: err}
+	}
+	for _, v := range vols.Items {
+		if _, err := cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove volume %.12s: %w", v.Name, err))
+			continue
+		}
+		swept.Volumes++
 	}
 	n, err := SweepPartials(ctx, cli, time.Time{}, id)
 	swept.PartialTags = n

@@ -42,7 +42,7 @@ var commands = []command{
 	{"load", "put the backend and the Go proxy under load on loopback; nothing may be lost", runLoad},
 	{"bench", "time the suites warm: wall time, cases, marginal cost per case", runBench},
 	{"soak", "run the suites several times and fail on any verdict that changes", runSoak},
-	{"sweep", "remove the containers and networks of a session", runSweep},
+	{"sweep", "remove the containers, networks, volumes and partial image tags of a session", runSweep},
 	{"version", "print the sniproof build and its Go version", runVersion},
 }
 

@@ -27,7 +27,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	defer cli.Close()
 	swept, err := harness.Sweep(ctx, cli, *session)
-	fmt.Fprintf(stdout, "removed %d container(s), %d network(s) and %d partial image tag(s)\n", swept.Containers, swept.Networks, swept.PartialTags)
+	fmt.Fprintf(stdout, "removed %d container(s), %d network(s), %d volume(s) and %d partial image tag(s)\n", swept.Containers, swept.Networks, swept.Volumes, swept.PartialTags)
 	if err != nil {
 		fmt.Fprintf(stderr, "sniproof sweep: %v\n", err)
 		return exitInfra
