@@ -67,6 +67,9 @@ type haPlan struct {
 	notes    []string
 	// findings are lint's, computed once.
 	findings []lint.Finding
+	// workDir is HAProxy's working directory, which relative paths
+	// resolve against (see haWorkDir).
+	workDir string
 }
 
 // haFrontend is a section that takes requests, and its bind ports.
@@ -530,6 +533,17 @@ func (p *haPlan) frontendFor(port int) *haFrontend {
 	return nil
 }
 
+// frontendLabelled is the frontend a report's Location.Server names, or
+// nil.
+func (p *haPlan) frontendLabelled(label string) *haFrontend {
+	for _, f := range p.frontends {
+		if f.sec.Label() == label {
+			return f
+		}
+	}
+	return nil
+}
+
 // backendFor is the haBackend of a section, or nil when it has no ssl
 // server.
 func (p *haPlan) backendFor(sec *lint.HASection) *haBackend {
@@ -541,71 +555,49 @@ func (p *haPlan) backendFor(sec *lint.HASection) *haBackend {
 	return nil
 }
 
-// haFileKeywords are the bind and server keywords naming files HAProxy
-// reads when it starts.
-var haFileKeywords = []string{"crt", "ca-file", "crl-file"}
-
-// haFile is a file the configuration names: where, and what names it.
+// haFile is a file the configuration names, and where HAProxy opens it.
 type haFile struct {
-	path string // in the container
-	line *lint.HALine
-	kw   string
-	// server: on a server line (else a bind or another keyword).
-	server bool
+	lint.HAFile
+	// path is where HAProxy opens it in the container.
+	path string
 }
 
-// files are the files the configuration names on bind and server lines
-// (crt, ca-file, crl-file, relative ones under crt-base and ca-base) and
-// errorfile lines, by container path.
+// relative reports whether HAProxy finds the file by its working
+// directory: a relative path with no absolute crt-base or ca-base above.
+func (f haFile) relative() bool { return !path.IsAbs(f.PathFrom("")) }
+
+// server reports whether a server or default-server line names the file
+// (else a bind or an errorfile line).
+func (f haFile) server() bool {
+	return f.Line.Keyword == "server" || f.Line.Keyword == "default-server"
+}
+
+// files are the files the configuration names (crt, ca-file and crl-file
+// on bind, server and default-server lines, errorfile lines), each at the
+// path HAProxy opens: as written when absolute, else under crt-base or
+// ca-base, else under its working directory.
 func (p *haPlan) files() []haFile {
-	base := map[string]string{}
-	if g := p.cfg.Global(); g != nil {
-		for _, kw := range []string{"crt-base", "ca-base"} {
-			if l := g.Setting(kw); l != nil {
-				base[kw] = l.Arg(0)
-			}
-		}
-	}
-	dir := path.Dir(p.main)
-	abs := func(f, kw string) string {
-		if path.IsAbs(f) {
-			return f
-		}
-		b := base["crt-base"]
-		if kw != "crt" {
-			b = base["ca-base"]
-		}
-		if b == "" {
-			b = dir
-		}
-		return path.Join(b, f)
-	}
 	var out []haFile
-	for _, sec := range p.cfg.Sections {
-		for _, l := range sec.Lines {
-			switch {
-			case l.Keyword == "bind" || l.Keyword == "server" || l.Keyword == "default-server":
-				for i := 1; i+1 < len(l.Args); i++ {
-					if slices.Contains(haFileKeywords, l.Args[i]) {
-						out = append(out, haFile{path: abs(l.Args[i+1], l.Args[i]), line: l, kw: l.Args[i], server: l.Keyword != "bind"})
-					}
-				}
-			case l.Keyword == "errorfile" && len(l.Args) == 2:
-				out = append(out, haFile{path: abs(l.Arg(1), "errorfile"), line: l, kw: "errorfile"})
-			}
-		}
+	for _, f := range p.cfg.Files() {
+		out = append(out, haFile{HAFile: f, path: f.PathFrom(p.workDir)})
 	}
 	return out
 }
 
-// hostPath is where a container path under the configuration's folder is
-// on this machine, or "" for a path outside it.
-func (p *haPlan) hostPath(container string) string {
-	rel, ok := strings.CutPrefix(container, path.Dir(p.main)+"/")
-	if !ok {
-		return ""
+// hostPath is where the operator's folder holds a file, or "": for a path
+// under the configuration's folder in the container, the file there; for
+// a file HAProxy finds by its working directory, the file its relative
+// path names from the folder (where haproxy -c run from the folder finds
+// it), and elsewhere says so: HAProxy does not open that one.
+func (p *haPlan) hostPath(f haFile) (host string, elsewhere bool) {
+	dir := filepath.Dir(p.host)
+	if rel, ok := strings.CutPrefix(f.path, path.Dir(p.main)+"/"); ok {
+		return filepath.Join(dir, filepath.FromSlash(rel)), false
 	}
-	return filepath.Join(filepath.Dir(p.host), filepath.FromSlash(rel))
+	if f.relative() {
+		return filepath.Join(dir, filepath.FromSlash(f.PathFrom(""))), true
+	}
+	return "", false
 }
 
 // runDirs are folders HAProxy needs at start that a container may lack:

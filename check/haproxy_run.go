@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/testcontainers/testcontainers-go"
+	tcexec "github.com/testcontainers/testcontainers-go/exec"
 
 	"github.com/sniproof/sniproof/backend"
 	"github.com/sniproof/sniproof/fixtures"
@@ -77,6 +79,9 @@ func (r *runner) runHAProxy(ctx context.Context, entries []Entry) (*Report, erro
 	if err := r.surround(ctx, listen); err != nil {
 		return nil, err
 	}
+	if r.ha.workDir, err = r.haWorkDir(ctx); err != nil {
+		return nil, err
+	}
 	if err := r.haFiles(ctx, data); err != nil {
 		return nil, err
 	}
@@ -90,7 +95,7 @@ func (r *runner) runHAProxy(ctx context.Context, entries []Entry) (*Report, erro
 	if rep.Rejected == nil {
 		r.requests(ctx, r.haJobs(entries), func(j *job) {
 			if j.ha != nil {
-				j.loc.Lint = r.haLint(j.ha.sec)
+				j.loc.Lint = r.haLint(j.ha.sec, r.ha.frontendLabelled(j.loc.Server))
 				j.loc.Config = r.haText(j.ha.sec)
 			}
 		})
@@ -152,9 +157,10 @@ func (r *runner) startHAProxy(ctx context.Context, extra []*testcontainers.Docke
 }
 
 // haFiles copies the configuration into the container, with the files it
-// names that its folder holds; the run's CA goes at every server ca-file
-// (and at a missing bind ca-file), a throwaway certificate and key at
-// every missing crt, and the folders HAProxy needs at start are made.
+// names that its folder holds, each where HAProxy opens it (see
+// haPlan.files); the run's CA goes at every server ca-file (and at a
+// missing bind ca-file), a throwaway certificate and key at every missing
+// crt, and the folders HAProxy needs at start are made.
 func (r *runner) haFiles(ctx context.Context, main []byte) error {
 	p := r.ha
 	files := map[string][]byte{p.main: main}
@@ -162,23 +168,31 @@ func (r *runner) haFiles(ctx context.Context, main []byte) error {
 		if _, done := files[f.path]; done {
 			continue
 		}
-		if f.kw == "ca-file" && f.server {
+		from := f.Line.Pos()
+		if f.relative() {
+			from += fmt.Sprintf(", %s relative to HAProxy's working directory", f.PathFrom(""))
+		}
+		if f.Keyword == "ca-file" && f.server() {
 			files[f.path] = r.ca.CertPEM()
-			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (ca-file at %s), so that HAProxy trusts the backend's certificate", f.path, f.line.Pos()))
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (ca-file at %s), so that HAProxy trusts the backend's certificate", f.path, from))
 			continue
 		}
-		if host := p.hostPath(f.path); host != "" {
+		if host, elsewhere := p.hostPath(f); host != "" {
 			if data, err := os.ReadFile(host); err == nil {
 				files[f.path] = data
+				if elsewhere {
+					r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s %s (%s) is relative to HAProxy's working directory: HAProxy opens %s, not %s; check copied your folder's %s there, where the host must have it too",
+						f.Keyword, f.Name, f.Line.Pos(), f.path, path.Join(path.Dir(p.main), f.PathFrom("")), f.PathFrom("")))
+				}
 				continue
 			} else if !errors.Is(err, os.ErrNotExist) {
-				return usagef("cannot read %s (named at %s): %v", host, f.line.Pos(), cause(err))
+				return usagef("cannot read %s (named at %s): %v", host, f.Line.Pos(), cause(err))
 			}
 		}
-		switch f.kw {
+		switch f.Keyword {
 		case "ca-file":
 			files[f.path] = r.ca.CertPEM()
-			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s (ca-file at %s) is not in your folder: the run's CA was written there", f.path, f.line.Pos()))
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s (ca-file at %s) is not in your folder: the run's CA was written there", f.path, from))
 		case "crt":
 			if code, _, err := r.proxy.Run(ctx, "test", "-e", f.path); err == nil && code == 0 {
 				continue
@@ -196,7 +210,7 @@ func (r *runner) haFiles(ctx context.Context, main []byte) error {
 				target += "sniproof-throwaway.pem"
 			}
 			files[target] = append(leaf.ChainPEM(), key...)
-			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("crt %s (%s) is missing: check made a throwaway certificate and key there", f.path, f.line.Pos()))
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("crt %s (%s) is missing: check made a throwaway certificate and key there", f.path, from))
 		}
 	}
 	if err := r.proxy.CopyFiles(ctx, files); err != nil {
@@ -213,12 +227,73 @@ func (r *runner) haFiles(ctx context.Context, main []byte) error {
 	return nil
 }
 
+// haUnitScript prints the haproxy.service systemd would run (the first
+// of its unit folders holding one) and the text of it and its drop-ins,
+// or without a unit the working directory commands get in the image.
+const haUnitScript = `for u in /etc/systemd/system/haproxy.service /lib/systemd/system/haproxy.service /usr/lib/systemd/system/haproxy.service; do
+  if [ -f "$u" ]; then echo "$u"; cat "$u" "$u".d/*.conf 2>/dev/null; exit 0; fi
+done
+pwd`
+
+// haWorkDir is the working directory HAProxy's service gives it in the
+// image (see workDirOf), which haproxy -c and haproxy -db run in; a note
+// says which.
+func (r *runner) haWorkDir(ctx context.Context) (string, error) {
+	code, out, err := r.proxy.Run(ctx, "sh", "-c", haUnitScript)
+	if err != nil || code != 0 {
+		return "", &harness.InfraError{Op: "find haproxy's working directory", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
+	}
+	dir, note := workDirOf(out)
+	r.rep.Notes = append(r.rep.Notes, note)
+	return dir, nil
+}
+
+// workDirOf reads haUnitScript's output: a unit's WorkingDirectory= (the
+// last absolute one; an empty one resets it), else systemd's default for
+// a system service, /; without a unit, the image's own working
+// directory, as docker run gives it. note says which.
+func workDirOf(out string) (dir, note string) {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	unit := strings.TrimSpace(lines[0])
+	if !strings.HasSuffix(unit, "/haproxy.service") {
+		dir = unit
+		if !path.IsAbs(dir) {
+			dir = "/"
+		}
+		return dir, fmt.Sprintf("haproxy runs with working directory %s, the image's own (it has no haproxy.service): relative paths in the configuration resolve there", dir)
+	}
+	dir = "/"
+	for _, l := range lines[1:] {
+		v, ok := strings.CutPrefix(strings.TrimSpace(l), "WorkingDirectory=")
+		v = strings.TrimPrefix(v, "-")
+		switch {
+		case ok && v == "":
+			dir = "/"
+		case ok && path.IsAbs(v):
+			dir = v
+		}
+	}
+	return dir, fmt.Sprintf("haproxy runs with working directory %s as the image's haproxy.service (%s) gives it under systemd: relative paths in the configuration resolve there", dir, unit)
+}
+
+// haRun runs cmd in the HAProxy container with working directory dir, as
+// ProxyHost.Run runs it in the image's.
+func (r *runner) haRun(ctx context.Context, dir string, cmd ...string) (int, string, error) {
+	code, out, err := r.proxy.Exec(ctx, cmd, tcexec.Multiplexed(), tcexec.WithWorkingDir(dir))
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: %w", strings.Join(cmd, " "), err)
+	}
+	data, _ := io.ReadAll(out)
+	return code, string(data), nil
+}
+
 // haFileLine is the [FILE:LINE] of HAProxy's messages.
 var haFileLine = regexp.MustCompile(`\[(/[^\]:]+):(\d+)\]`)
 
-// haTest runs haproxy -c; a configuration it refuses sets Rejected.
+// haTest runs haproxy -c in HAProxy's working directory; a configuration
+// it refuses sets Rejected.
 func (r *runner) haTest(ctx context.Context) error {
-	code, out, err := r.proxy.Run(ctx, "haproxy", "-c", "-f", r.ha.main)
+	code, out, err := r.haRun(ctx, r.ha.workDir, "haproxy", "-c", "-f", r.ha.main)
 	if err != nil {
 		return &harness.InfraError{Op: "haproxy -c", Err: err}
 	}
@@ -249,7 +324,11 @@ func (r *runner) haUnparsable(ctx context.Context, data []byte, perr error) (*Re
 	if err := r.proxy.CopyFiles(ctx, map[string][]byte{r.rep.Main: data}); err != nil {
 		return nil, &harness.InfraError{Op: "copy the configuration into haproxy", Err: err}
 	}
-	code, out, err := r.proxy.Run(ctx, "haproxy", "-c", "-f", r.rep.Main)
+	dir, err := r.haWorkDir(ctx)
+	if err != nil {
+		return nil, err
+	}
+	code, out, err := r.haRun(ctx, dir, "haproxy", "-c", "-f", r.rep.Main)
 	if err != nil {
 		return nil, &harness.InfraError{Op: "haproxy -c", Err: err}
 	}
@@ -263,12 +342,12 @@ func (r *runner) haUnparsable(ctx context.Context, data []byte, perr error) (*Re
 }
 
 // haLaunch starts HAProxy in the foreground with the configuration,
-// unchanged, its output on the container's, and waits until it listens on
-// every published port.
+// unchanged, in its working directory, its output on the container's, and
+// waits until it listens on every published port.
 func (r *runner) haLaunch(ctx context.Context, ports []int) error {
 	from := r.proxy.Log.Len()
 	cmd := fmt.Sprintf("haproxy -db -f %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(r.ha.main))
-	code, out, err := r.proxy.Run(ctx, "sh", "-c", cmd)
+	code, out, err := r.haRun(ctx, r.ha.workDir, "sh", "-c", cmd)
 	if err != nil || code != 0 {
 		return &harness.InfraError{Op: "start haproxy", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
 	}
@@ -446,12 +525,18 @@ func (r *runner) haEntryJob(e Entry) job {
 	return j
 }
 
-// haLint are lint's findings inside a section.
-func (r *runner) haLint(sec *lint.HASection) []Finding {
+// haLint are lint's findings on the lines in effect for a request to
+// backend sec through frontend f (nil when unknown): those of both
+// sections and of their defaults sections.
+func (r *runner) haLint(sec *lint.HASection, f *haFrontend) []Finding {
+	secs := []*lint.HASection{sec, sec.Defaults}
+	if f != nil {
+		secs = append(secs, f.sec, f.sec.Defaults)
+	}
 	var out []Finding
-	for _, f := range r.ha.findings {
-		if f.Line >= sec.Line && f.Line <= sec.End {
-			out = append(out, finding(f))
+	for _, fd := range r.ha.findings {
+		if slices.ContainsFunc(secs, func(s *lint.HASection) bool { return s != nil && fd.Line >= s.Line && fd.Line <= s.End }) {
+			out = append(out, finding(fd))
 		}
 	}
 	return out

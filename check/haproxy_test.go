@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,13 @@ import (
 // samplePlan is the plan of fixtures/check/haproxy/haproxy.cfg.
 func samplePlan(t *testing.T) *haPlan {
 	t.Helper()
-	file := "../fixtures/check/haproxy/haproxy.cfg"
+	return haPlanOf(t, "../fixtures/check/haproxy/haproxy.cfg")
+}
+
+// haPlanOf is the plan of an HAProxy configuration file, read as check
+// reads it at /etc/haproxy.
+func haPlanOf(t *testing.T, file string) *haPlan {
+	t.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -174,23 +181,125 @@ func TestHADuration(t *testing.T) {
 	}
 }
 
-// TestHAProxySampleWants: lint finds exactly what the HAProxy sample's
+// TestHAProxySampleWants: lint finds exactly what the HAProxy samples'
 // "# want" comments say.
 func TestHAProxySampleWants(t *testing.T) {
-	p := samplePlan(t)
 	want := regexp.MustCompile(`#\s*want((?:\s+HAP\d{3})+)`)
-	var wants, got []string
-	for i, line := range strings.Split(string(p.cfg.Text), "\n") {
-		if m := want.FindStringSubmatch(line); m != nil {
-			for _, rule := range strings.Fields(m[1]) {
-				wants = append(wants, fmt.Sprintf("%d %s", i+1, rule))
+	for _, file := range []string{"../fixtures/check/haproxy/haproxy.cfg", "../fixtures/check/haproxy-relative/haproxy.cfg"} {
+		p := haPlanOf(t, file)
+		var wants, got []string
+		for i, line := range strings.Split(string(p.cfg.Text), "\n") {
+			if m := want.FindStringSubmatch(line); m != nil {
+				for _, rule := range strings.Fields(m[1]) {
+					wants = append(wants, fmt.Sprintf("%d %s", i+1, rule))
+				}
 			}
 		}
+		for _, f := range p.cfg.Findings() {
+			got = append(got, fmt.Sprintf("%d %s", f.Line, f.Rule))
+		}
+		slices.Sort(wants)
+		slices.Sort(got)
+		if len(wants) == 0 || !slices.Equal(got, wants) {
+			t.Errorf("%s: findings %q\nwant     %q", file, got, wants)
+		}
 	}
-	for _, f := range p.cfg.Findings() {
-		got = append(got, fmt.Sprintf("%d %s", f.Line, f.Rule))
+}
+
+// TestHAProxyFilePaths: every file the configuration names is put where
+// HAProxy opens it, and taken from where the operator's folder holds it:
+// under the configuration's folder in the container for a path there,
+// else by its relative path from the folder when HAProxy finds it by its
+// working directory (and then that is said to be elsewhere).
+func TestHAProxyFilePaths(t *testing.T) {
+	host := filepath.Join("ops", "haproxy.cfg")
+	for _, tc := range []struct {
+		name, global, workDir string
+		// want: "KEYWORD PATH HOST [elsewhere]" per file, HOST "-" when
+		// the folder cannot hold it.
+		want []string
+	}{
+		{"no base, under systemd", "", "/", []string{
+			"errorfile /errors/503.http ops/errors/503.http elsewhere",
+			"crt /fullcert.pem ops/fullcert.pem elsewhere",
+			"ca-file /ca-certificates.crt ops/ca-certificates.crt elsewhere",
+			"crl-file /etc/haproxy/crl.pem ops/crl.pem",
+		}},
+		{"no base, the image's working directory", "", "/var/lib/haproxy", []string{
+			"errorfile /var/lib/haproxy/errors/503.http ops/errors/503.http elsewhere",
+			"crt /var/lib/haproxy/fullcert.pem ops/fullcert.pem elsewhere",
+			"ca-file /var/lib/haproxy/ca-certificates.crt ops/ca-certificates.crt elsewhere",
+			"crl-file /etc/haproxy/crl.pem ops/crl.pem",
+		}},
+		{"a working directory that is the folder", "", "/etc/haproxy", []string{
+			"errorfile /etc/haproxy/errors/503.http ops/errors/503.http",
+			"crt /etc/haproxy/fullcert.pem ops/fullcert.pem",
+			"ca-file /etc/haproxy/ca-certificates.crt ops/ca-certificates.crt",
+			"crl-file /etc/haproxy/crl.pem ops/crl.pem",
+		}},
+		{"Debian's bases", "    crt-base /etc/ssl/private\n    ca-base /etc/ssl/certs\n", "/", []string{
+			"errorfile /errors/503.http ops/errors/503.http elsewhere",
+			"crt /etc/ssl/private/fullcert.pem -",
+			"ca-file /etc/ssl/certs/ca-certificates.crt -",
+			"crl-file /etc/haproxy/crl.pem ops/crl.pem",
+		}},
+		{"bases in the folder", "    crt-base /etc/haproxy/certs\n    ca-base /etc/haproxy/ca\n", "/", []string{
+			"errorfile /errors/503.http ops/errors/503.http elsewhere",
+			"crt /etc/haproxy/certs/fullcert.pem ops/certs/fullcert.pem",
+			"ca-file /etc/haproxy/ca/ca-certificates.crt ops/ca/ca-certificates.crt",
+			"crl-file /etc/haproxy/crl.pem ops/crl.pem",
+		}},
+		{"a relative base", "    crt-base certs\n", "/", []string{
+			"errorfile /errors/503.http ops/errors/503.http elsewhere",
+			"crt /certs/fullcert.pem ops/certs/fullcert.pem elsewhere",
+			"ca-file /ca-certificates.crt ops/ca-certificates.crt elsewhere",
+			"crl-file /etc/haproxy/crl.pem ops/crl.pem",
+		}},
+	} {
+		cfg := "global\n" + tc.global + `defaults
+    errorfile 503 errors/503.http
+frontend f
+    bind :443 ssl crt fullcert.pem
+backend b
+    server s up.example:443 ssl verify required ca-file ca-certificates.crt crl-file /etc/haproxy/crl.pem sni str(up.example)
+`
+		c, err := lint.ParseHAProxy("haproxy.cfg", []byte(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := newHAPlan(c, host, "/etc/haproxy/haproxy.cfg")
+		p.workDir = tc.workDir
+		var got []string
+		for _, f := range p.files() {
+			h, elsewhere := p.hostPath(f)
+			if h == "" {
+				h = "-"
+			}
+			line := fmt.Sprintf("%s %s %s", f.Keyword, f.path, filepath.ToSlash(h))
+			if elsewhere {
+				line += " elsewhere"
+			}
+			got = append(got, line)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s:\n%q\nwant\n%q", tc.name, got, tc.want)
+		}
 	}
-	if len(wants) == 0 || strings.Join(got, ", ") != strings.Join(wants, ", ") {
-		t.Errorf("findings %q\nwant     %q", got, wants)
+}
+
+// TestWorkDirOf: HAProxy's working directory is its haproxy.service's
+// WorkingDirectory= (systemd's / when it sets none), else the image's.
+func TestWorkDirOf(t *testing.T) {
+	const debian = "[Unit]\nDescription=HAProxy Load Balancer\n[Service]\nExecStart=/usr/sbin/haproxy -Ws -f $CONFIG -p $PIDFILE $EXTRAOPTS\nType=notify\n"
+	for _, tc := range []struct{ out, dir, note string }{
+		{"/lib/systemd/system/haproxy.service\n" + debian, "/", "haproxy runs with working directory / as the image's haproxy.service (/lib/systemd/system/haproxy.service) gives it under systemd"},
+		{"/etc/systemd/system/haproxy.service\n" + debian + "WorkingDirectory=/etc/haproxy\n", "/etc/haproxy", "working directory /etc/haproxy as the image's haproxy.service (/etc/systemd/system/haproxy.service)"},
+		{"/lib/systemd/system/haproxy.service\n" + debian + "WorkingDirectory=-/srv/haproxy\n[Service]\nWorkingDirectory=\n", "/", "working directory / as"},
+		{"/var/lib/haproxy\n", "/var/lib/haproxy", "haproxy runs with working directory /var/lib/haproxy, the image's own (it has no haproxy.service)"},
+	} {
+		dir, note := workDirOf(tc.out)
+		if dir != tc.dir || !strings.Contains(note, tc.note) || !strings.HasSuffix(note, ": relative paths in the configuration resolve there") {
+			t.Errorf("%q: %s, %q; want %s, a note with %q", tc.out, dir, note, tc.dir, tc.note)
+		}
 	}
 }

@@ -2,8 +2,10 @@ package lint
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -400,7 +402,92 @@ func splitHAAddr(addr string) (host, port string) {
 	return host, port
 }
 
-// Findings runs rules HAP001 to HAP005 over every server line.
+// haRelativePath is rule HAP006; lint.go's table holds the others.
+var haRelativePath = Rule{"HAP006", "haproxy-relative-path", Warning,
+	"HAProxy: a relative crt, ca-file, crl-file or errorfile path: it resolves against HAProxy's working directory.",
+	"HAProxy opens a relative crt (under crt-base when the global section sets it), ca-file or crl-file (under ca-base) and " +
+		"errorfile (no base) from its working directory, not from the configuration's folder: / under systemd (Debian's " +
+		"haproxy.service sets no WorkingDirectory=). A configuration that passes haproxy -c run from the folder holding its files fails " +
+		"from / (\"unable to stat SSL certificate from file\", \"Couldn't open the ca-file\"). No case of the conformance matrix " +
+		"names a relative file; the rule is grounded in sniproof check's run of fixtures/check/haproxy-relative " +
+		"(check/haproxy/relative-paths), which runs HAProxy with the working directory its service gives it. Fix: name the " +
+		"file by its absolute path, or set crt-base (crt) or ca-base (ca-file, crl-file) in the global section."}
+
+// init adds HAP006 to lint's rules, after HAP005.
+func init() { rules = append(rules, haRelativePath) }
+
+// haFileKeywords are the bind, server and default-server keywords naming
+// files HAProxy reads when it starts, with the global setting a relative
+// path of theirs is under.
+var haFileKeywords = map[string]string{"crt": "crt-base", "ca-file": "ca-base", "crl-file": "ca-base"}
+
+// haFileStart is where the keywords of a line naming files start: after
+// the address of a bind line, the name and address of a server line.
+var haFileStart = map[string]int{"bind": 1, "server": 2, "default-server": 0}
+
+// HAFile is a file the configuration names for HAProxy to read at start:
+// a crt, ca-file or crl-file of a bind, server or default-server line, or
+// an errorfile.
+type HAFile struct {
+	Line *HALine
+	// Keyword is crt, ca-file, crl-file or errorfile; Name the path as
+	// written.
+	Keyword, Name string
+	// Base is the global crt-base (for crt) or ca-base (for ca-file and
+	// crl-file) that a relative Name is under, or nil.
+	Base *HALine
+}
+
+// PathFrom is the path HAProxy opens when its working directory is dir:
+// Name when absolute, else Name under Base, else under dir. PathFrom("")
+// is relative when the file depends on the working directory. A
+// trailing slash (a crt naming a folder) is kept.
+func (f HAFile) PathFrom(dir string) string {
+	p := f.Name
+	if !path.IsAbs(p) && f.Base != nil {
+		p = path.Join(f.Base.Arg(0), p)
+	}
+	if !path.IsAbs(p) && dir != "" {
+		p = path.Join(dir, p)
+	}
+	if strings.HasSuffix(f.Name, "/") && !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p
+}
+
+// Files are the files the configuration names, in order: crt, ca-file
+// and crl-file on bind, server and default-server lines, and errorfile
+// lines, each with the base HAProxy puts a relative one under.
+func (c *HAConfig) Files() []HAFile {
+	base := map[string]*HALine{}
+	if g := c.Global(); g != nil {
+		for _, kw := range []string{"crt-base", "ca-base"} {
+			base[kw] = g.Setting(kw)
+		}
+	}
+	var out []HAFile
+	for _, sec := range c.Sections {
+		for _, l := range sec.Lines {
+			start, ok := haFileStart[l.Keyword]
+			switch {
+			case ok:
+				for i := start; i+1 < len(l.Args); i++ {
+					if b, ok := haFileKeywords[l.Args[i]]; ok {
+						out = append(out, HAFile{Line: l, Keyword: l.Args[i], Name: l.Args[i+1], Base: base[b]})
+						i++
+					}
+				}
+			case l.Keyword == "errorfile" && len(l.Args) == 2:
+				out = append(out, HAFile{Line: l, Keyword: "errorfile", Name: l.Arg(1)})
+			}
+		}
+	}
+	return out
+}
+
+// Findings runs rules HAP001 to HAP005 over every server line and HAP006
+// over every file the configuration names, in line order.
 func (c *HAConfig) Findings() []Finding {
 	var out []Finding
 	add := func(rule string, l *HALine, msg, fix string) {
@@ -442,7 +529,40 @@ func (c *HAConfig) Findings() []Finding {
 				"add ca-file /etc/ssl/certs/ca-certificates.crt (or the CA that issued the upstream's certificate), or verify none")
 		}
 	}
+	for _, f := range c.Files() {
+		if p := f.PathFrom(""); !path.IsAbs(p) {
+			add(haRelativePath.ID, f.Line, relativeMessage(f, p), relativeFix(f))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Rule, b.Rule)) })
 	return out
+}
+
+// relativeMessage is HAP006's message for file f, whose path p is
+// relative.
+func relativeMessage(f HAFile, p string) string {
+	what := fmt.Sprintf("%s %s is a relative path", f.Keyword, f.Name)
+	switch b := haFileKeywords[f.Keyword]; {
+	case f.Base != nil:
+		what += fmt.Sprintf(" under the relative %s %s", b, f.Base.Arg(0))
+	case b != "":
+		what += " and no " + b + " is set"
+	}
+	return what + fmt.Sprintf(": HAProxy resolves it against its working directory (/ under systemd: it opens %s), not the configuration's folder, and refuses to start when the file is not there",
+		path.Join("/", p))
+}
+
+// relativeFix is HAP006's fix for file f.
+func relativeFix(f HAFile) string {
+	abs := f.Keyword + " " + f.PathFrom("/etc/haproxy")
+	if f.Keyword == "errorfile" {
+		abs = "errorfile " + f.Line.Arg(0) + " " + f.PathFrom("/etc/haproxy")
+	}
+	fix := fmt.Sprintf("name the file by its absolute path (%s if it is in /etc/haproxy)", abs)
+	if b := haFileKeywords[f.Keyword]; b != "" {
+		fix += fmt.Sprintf(", or set %s to its folder (an absolute path) in the global section", b)
+	}
+	return fix
 }
 
 // hostHeaderWithPort reports whether an sni expression is the Host header

@@ -174,3 +174,122 @@ func FuzzParseHAProxy(f *testing.F) {
 		}
 	})
 }
+
+// TestHAProxyFiles: every file a bind, server or default-server line or
+// an errorfile names, with the path HAProxy opens: a relative crt under
+// crt-base, a relative ca-file or crl-file under ca-base, an errorfile
+// as written; what is still relative, under the working directory (/srv
+// here); a folder keeps its trailing slash.
+func TestHAProxyFiles(t *testing.T) {
+	const cfg = `global
+    crt-base /etc/ssl/private
+    ca-base certs
+
+defaults
+    errorfile 503 errors/503.http
+    default-server ca-file ca.pem
+
+frontend f
+    bind :443 ssl crt site.pem ca-file /etc/ssl/clients.pem crl-file revoked.pem
+    errorfile 400 /etc/haproxy/errors/400.http
+
+backend b
+    server crt 10.0.0.5:443 ssl crt client.pem ca-file /etc/ssl/certs/ca-certificates.crt sni str(crt)
+
+frontend sites
+    bind :8443 ssl crt sites/
+
+http-errors site
+    errorfile 404 errors/404.http
+`
+	c, err := ParseHAProxy("haproxy.cfg", []byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range c.Files() {
+		got = append(got, fmt.Sprintf("%d %s %s %s", f.Line.Line, f.Keyword, f.PathFrom(""), f.PathFrom("/srv")))
+	}
+	want := []string{
+		"6 errorfile errors/503.http /srv/errors/503.http",
+		"7 ca-file certs/ca.pem /srv/certs/ca.pem",
+		"10 crt /etc/ssl/private/site.pem /etc/ssl/private/site.pem",
+		"10 ca-file /etc/ssl/clients.pem /etc/ssl/clients.pem",
+		"10 crl-file certs/revoked.pem /srv/certs/revoked.pem",
+		"11 errorfile /etc/haproxy/errors/400.http /etc/haproxy/errors/400.http",
+		"14 crt /etc/ssl/private/client.pem /etc/ssl/private/client.pem",
+		"14 ca-file /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt",
+		"17 crt /etc/ssl/private/sites/ /etc/ssl/private/sites/",
+		"20 errorfile errors/404.http /srv/errors/404.http",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("files\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestHAProxyRelativePath: HAP006 flags a file whose path HAProxy
+// resolves against its working directory, with the path it opens under
+// systemd and the fix; an absolute one, or a relative one under an
+// absolute base, is not flagged.
+func TestHAProxyRelativePath(t *testing.T) {
+	for _, tc := range []struct {
+		name, cfg string
+		// want are "LINE message-part | fix-part" of each HAP006 finding.
+		want []string
+	}{
+		{"no base", "frontend f\n    bind :443 ssl crt fullcert.pem\nbackend b\n    server s up.example:443 ssl verify required ca-file ca-certificates.crt sni str(up.example)\n", []string{
+			"2 crt fullcert.pem is a relative path and no crt-base is set: HAProxy resolves it against its working directory (/ under systemd: it opens /fullcert.pem) | crt /etc/haproxy/fullcert.pem if it is in /etc/haproxy), or set crt-base to its folder",
+			"4 ca-file ca-certificates.crt is a relative path and no ca-base is set: HAProxy resolves it against its working directory (/ under systemd: it opens /ca-certificates.crt) | ca-file /etc/haproxy/ca-certificates.crt if it is in /etc/haproxy), or set ca-base to its folder",
+		}},
+		{"absolute bases", "global\n    crt-base /etc/ssl/private\n    ca-base /etc/ssl/certs\nfrontend f\n    bind :443 ssl crt fullcert.pem\nbackend b\n    server s up.example:443 ssl ca-file ca-certificates.crt crl-file crl.pem sni str(up.example)\n", nil},
+		{"ca-base does not cover crt", "global\n    ca-base /etc/ssl/certs\nbackend b\n    server s up.example:443 ssl crt client.pem ca-file ca.pem sni str(up.example)\n", []string{
+			"4 crt client.pem is a relative path and no crt-base is set | set crt-base",
+		}},
+		{"relative base", "global\n    crt-base certs\nfrontend f\n    bind :443 ssl crt site.pem\n", []string{
+			"4 crt site.pem is a relative path under the relative crt-base certs: HAProxy resolves it against its working directory (/ under systemd: it opens /certs/site.pem) | crt /etc/haproxy/certs/site.pem",
+		}},
+		{"default-server and crl-file", "defaults\n    default-server ssl verify required ca-file /etc/ssl/ca.pem crl-file revoked.pem\nbackend b\n    server s up.example:443 sni str(up.example)\n", []string{
+			"2 crl-file revoked.pem is a relative path and no ca-base is set | set ca-base",
+		}},
+		{"errorfile", "global\n    crt-base /etc/ssl/private\ndefaults\n    errorfile 503 errors/503.http\n    errorfile 504 /etc/haproxy/errors/504.http\n", []string{
+			"4 errorfile errors/503.http is a relative path: HAProxy resolves it against its working directory (/ under systemd: it opens /errors/503.http) | errorfile 503 /etc/haproxy/errors/503.http if it is in /etc/haproxy)",
+		}},
+	} {
+		c, err := ParseHAProxy("haproxy.cfg", []byte(tc.cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Finding
+		for _, f := range c.Findings() {
+			if f.Rule == "HAP006" {
+				got = append(got, f)
+			}
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: HAP006 findings %v, want %d", tc.name, got, len(tc.want))
+			continue
+		}
+		for i, w := range tc.want {
+			line, parts, _ := strings.Cut(w, " ")
+			msg, fix, _ := strings.Cut(parts, " | ")
+			f := got[i]
+			if fmt.Sprint(f.Line) != line || f.Severity != Warning || !strings.Contains(f.Message, msg) || !strings.Contains(f.Fix, fix) ||
+				!strings.HasSuffix(f.Message, "not the configuration's folder, and refuses to start when the file is not there") {
+				t.Errorf("%s: finding %d:\n%s\nwant line %s, a warning, message with %q, fix with %q", tc.name, i, f, line, msg, fix)
+			}
+		}
+	}
+}
+
+// TestHAProxyRelativeRule: HAP006 is among lint's rules, a warning whose
+// doc names what grounds it.
+func TestHAProxyRelativeRule(t *testing.T) {
+	i := slices.IndexFunc(Rules(), func(r Rule) bool { return r.ID == "HAP006" })
+	if i < 0 {
+		t.Fatal("no rule HAP006")
+	}
+	r := Rules()[i]
+	if r.Severity != Warning || r.Name != "haproxy-relative-path" || !strings.Contains(r.Help, "fixtures/check/haproxy-relative") {
+		t.Errorf("rule %+v", r)
+	}
+}

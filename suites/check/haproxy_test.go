@@ -27,6 +27,10 @@ const (
 	haReproduce = "bin/sniproof check " + haSampleRel + "/haproxy.cfg --expect " + haExpectRel
 )
 
+// The HAProxy sample naming its files by relative paths (project issue
+// 18), relative to the module root.
+const haRelativeRel = "fixtures/check/haproxy-relative"
+
 // haEntries are the HAProxy sample's expectations, one spec each.
 var haEntries, haEntriesErr = func() ([]check.Entry, error) {
 	if rootErr != nil {
@@ -140,5 +144,63 @@ var _ = Describe("sniproof check on the HAProxy sample", Label("check", "haproxy
 		Expect(rep.Locations).To(BeEmpty(), "no request is sent")
 		Expect(rep.ExitCode()).To(Equal(check.ExitFail))
 		Expect(leftovers(ctx, rep.Session)).To(BeEmpty(), "containers and networks of session %s", rep.Session)
+	})
+})
+
+var _ = Describe("sniproof check on an HAProxy configuration with relative paths", Label("check", "haproxy"), func() {
+	It("check/haproxy/relative-paths: relative crt and ca-file paths get their stand-ins where HAProxy opens them, under the working directory its service gives it, and the backends get their verdicts", func(ctx SpecContext) {
+		rec := haRecord("check/haproxy/relative-paths", "sniproof check on an HAProxy configuration naming its files by relative paths",
+			fixtures.Expect{Status: 200, Backend: fixtures.BackendServed, SNI: ptr("app.upstream.example")},
+			report.Evidence{Source: haRelativeRel + "/haproxy.cfg:26", Config: "bind :443 ssl crt fullcert.pem",
+				Reproduce: "bin/sniproof check " + haRelativeRel + "/haproxy.cfg",
+				Reason:    "HAProxy resolves a relative crt or ca-file without crt-base or ca-base against its working directory, / under systemd: check's stand-ins go there, and lint's HAP006 warns"})
+		rep, err := run(ctx, check.Options{Config: filepath.Join(root, haRelativeRel, "haproxy.cfg")})
+		rec.InfraError = suites.InfraText(err)
+		Expect(err).NotTo(HaveOccurred())
+		rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
+		fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
+		if rep.Rejected != nil {
+			rec.Observed = &harness.Observation{ConfigTest: &harness.ConfigTest{Exit: rep.Rejected.Exit, Output: rep.Rejected.Output}}
+		}
+		Expect(rep.Rejected).To(BeNil(), "HAProxy accepts the configuration with the stand-ins where it opens them")
+		Expect(rep.Notes).To(ContainElement(HavePrefix("haproxy runs with working directory / as the image's haproxy.service (")))
+		Expect(rep.Notes).To(ContainElement(HavePrefix("crt /fullcert.pem (haproxy.cfg:26, fullcert.pem relative to HAProxy's working directory) is missing: check made a throwaway certificate")))
+		Expect(rep.Notes).To(ContainElement("the run's CA was written at /ca-certificates.crt (ca-file at haproxy.cfg:35, ca-certificates.crt relative to HAProxy's working directory), so that HAProxy trusts the backend's certificate"))
+
+		want := map[string]string{
+			"backend be_app":    "works 200 SNI app.upstream.example",
+			"backend be_legacy": "broken 503 SNI none: no-sni",
+		}
+		// The request to the DOWN server reaches no upstream: the upstream
+		// sees no ClientHello, or no SNI when one of the server's health
+		// checks falls in the request's time; both are "none" here.
+		got := map[string]string{}
+		for _, l := range rep.Locations {
+			sni := "none"
+			if l.SNI != nil && *l.SNI != "" {
+				sni = *l.SNI
+			}
+			got[l.Location] = fmt.Sprintf("%s %d SNI %s", l.Outcome, l.Status, sni)
+			if l.Cause != "" {
+				got[l.Location] += ": " + l.Cause
+			}
+			if l.Location == "backend be_app" {
+				rec.Observed = l.Observed
+			}
+		}
+		for loc, w := range want {
+			if got[loc] != w {
+				rec.Differences = append(rec.Differences, fmt.Sprintf("%s: %s, want %s", loc, got[loc], w))
+			}
+		}
+		Expect(got).To(Equal(want))
+
+		var relative []string
+		for _, f := range rep.Lint {
+			if f.Rule == "HAP006" {
+				relative = append(relative, f.At)
+			}
+		}
+		Expect(relative).To(Equal([]string{"haproxy.cfg:26", "haproxy.cfg:35"}), "lint's HAP006 at the bind and the server line")
 	})
 })
