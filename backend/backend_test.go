@@ -700,3 +700,54 @@ func TestUnixListener(t *testing.T) {
 	}
 	h.wait(t, "unix", "request", 0)
 }
+
+// TestColdAndWarm: cold, the server closes each connection after its
+// response and issues no session ticket, so a client's next request opens
+// a new connection with a full handshake; warm, it keeps both, as real
+// upstreams do. Each switch is an event.
+func TestColdAndWarm(t *testing.T) {
+	h := start(t, Listener{Name: "m", Names: []string{name}})
+	cache := tls.NewLRUClientSessionCache(4)
+	roundTrip := func() (resumed, reusable bool) {
+		t.Helper()
+		cfg := clientConfig(name)
+		cfg.ClientSessionCache = cache
+		tc, err := h.handshake(t, "m", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, _ := get(t, tc, name)
+		if status != 200 {
+			t.Fatalf("status %d", status)
+		}
+		// A second request on the same connection works only warm.
+		if _, err := fmt.Fprintf(tc, "GET /again HTTP/1.1\r\nHost: %s\r\n\r\n", name); err != nil {
+			return tc.ConnectionState().DidResume, false
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(tc), nil)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return tc.ConnectionState().DidResume, err == nil
+	}
+	h.SetCold(true)
+	for i := range 2 {
+		if resumed, reusable := roundTrip(); resumed || reusable {
+			t.Errorf("cold request %d: resumed %v, connection kept %v; want neither", i, resumed, reusable)
+		}
+	}
+	h.SetCold(false)
+	roundTrip()
+	if resumed, reusable := roundTrip(); !resumed || !reusable {
+		t.Errorf("warm: resumed %v, connection kept %v; want both", resumed, reusable)
+	}
+	var modes []string
+	for _, e := range h.Events("", 0) {
+		if e.Kind == KindMode {
+			modes = append(modes, e.Reason)
+		}
+	}
+	if strings.Join(modes, ",") != "cold,warm" {
+		t.Errorf("mode events %q, want cold then warm", modes)
+	}
+}

@@ -97,6 +97,9 @@ type Config struct {
 	// KeepEvents bounds the events kept in memory for Events and the
 	// control API; 0 means MaxKeptEvents. Every event is logged anyway.
 	KeepEvents int `json:"keep_events,omitempty"`
+	// Cold starts the server cold (see Server.SetCold): every connection
+	// closed after its response, no TLS session resumable.
+	Cold bool `json:"cold,omitempty"`
 }
 
 // LoadConfig reads a JSON config file and validates it. Unknown fields are

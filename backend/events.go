@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -18,6 +19,15 @@ const (
 	KindFailed = "failed"
 	// KindRequest is an HTTP request the backend answered.
 	KindRequest = "request"
+	// KindMode is a change of the server's mode (Server.SetCold): its
+	// Reason is ModeCold or ModeWarm; it has no listener.
+	KindMode = "mode"
+)
+
+// Modes of the server, the Reason of a KindMode event.
+const (
+	ModeCold = "cold"
+	ModeWarm = "warm"
 )
 
 // Reasons of refused and failed events other than error texts.
@@ -121,3 +131,12 @@ func (l *eventLog) since(listener string, after int64) []Event {
 	}
 	return out
 }
+
+// Signals that make a running sniproof backend warm or cold (SetCold), and
+// their names as the Docker API's kill takes them.
+const (
+	SignalWarm     = syscall.SIGUSR1
+	SignalCold     = syscall.SIGUSR2
+	SignalWarmName = "SIGUSR1"
+	SignalColdName = "SIGUSR2"
+)

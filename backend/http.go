@@ -73,6 +73,9 @@ func (s *Server) requestHandler(l *listener) http.Handler {
 			Path:       seen.Path,
 			Status:     seen.Status,
 		})
+		if s.cold.Load() {
+			w.Header().Set("Connection", "close")
+		}
 		writeJSON(w, seen.Status, seen)
 	})
 }

@@ -47,6 +47,8 @@ type Server struct {
 	events      *eventLog
 	hangTimeout time.Duration
 	lastConn    atomic.Uint64
+	// cold: see SetCold.
+	cold atomic.Bool
 	done        chan struct{} // closed by Close
 	wg          sync.WaitGroup
 
@@ -89,6 +91,7 @@ func New(cfg *Config, logw io.Writer) (*Server, error) {
 		done:        make(chan struct{}),
 		conns:       make(map[*trackedConn]struct{}),
 	}
+	s.cold.Store(cfg.Cold)
 	for _, lc := range cfg.Listeners {
 		l := &listener{cfg: lc, names: make(map[string]bool, len(lc.Names))}
 		for _, n := range lc.Names {
@@ -180,6 +183,19 @@ func listen(addr string) (net.Listener, error) {
 		return nil, err
 	}
 	return ln, nil
+}
+
+// SetCold makes the server cold or warm. Cold, it closes every
+// connection after its response (HTTP/1.1 Connection: close, an HTTP/2
+// GOAWAY) and issues no TLS session ticket, so that a proxy's every
+// request opens a new connection with a full handshake: what a request
+// does then is what it does on its own, whatever came before it. Warm, it
+// keeps connections open and sessions resumable, as real upstreams do.
+// The change is logged as an event of kind KindMode; connections opened
+// before it keep the mode they had.
+func (s *Server) SetCold(cold bool) {
+	s.cold.Store(cold)
+	s.events.add(Event{Kind: KindMode, Reason: map[bool]string{true: ModeCold, false: ModeWarm}[cold]})
 }
 
 // background runs f in a goroutine that Close waits for.
@@ -352,7 +368,12 @@ func (s *Server) hang(c *trackedConn) {
 // handshake completes the TLS handshake on c, whose ClientHello l accepted,
 // and hands the connection to l's HTTP server.
 func (s *Server) handshake(l *listener, c *trackedConn, ev Event) {
-	tc := tls.Server(c, l.tls)
+	cfg := l.tls
+	if s.cold.Load() {
+		cfg = cfg.Clone()
+		cfg.SessionTicketsDisabled = true
+	}
+	tc := tls.Server(c, cfg)
 	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := tc.Handshake(); err != nil {
 		ev.Kind, ev.Reason = KindFailed, err.Error()

@@ -36,8 +36,10 @@ func runBackend(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "sniproof backend: ready, %d listeners\n", len(cfg.Listeners))
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	<-sig
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, backend.SignalWarm, backend.SignalCold)
+	for s := <-sig; s == backend.SignalWarm || s == backend.SignalCold; s = <-sig {
+		srv.SetCold(s == backend.SignalCold)
+	}
 	if err := srv.Close(); err != nil {
 		fmt.Fprintf(stderr, "sniproof backend: close: %v\n", err)
 		return 1
