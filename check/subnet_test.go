@@ -38,7 +38,8 @@ func TestCandidates(t *testing.T) {
 func TestUnimpersonable(t *testing.T) {
 	for host, want := range map[string]string{
 		"10.0.0.5":        "",
-		"127.0.0.1":       "loopback",
+		"127.0.0.1":       "", // taken in the proxy's network namespace
+		"[::1]":           "",
 		"[2001:db8::1]":   "IPv6",
 		"169.254.169.254": "no container",
 		"0.0.0.0":         "no container",

@@ -207,11 +207,18 @@ func structural(v string) bool {
 	return v == "{" || v == "}" || v == "(" || v == ")" || strings.HasPrefix(v, "#")
 }
 
+// prose are words that follow a sensitive word in sentences ("a
+// certificate and key there", "the token is"), never a credential.
+var prose = map[string]bool{"a": true, "an": true, "and": true, "are": true, "as": true, "at": true, "by": true, "file": true,
+	"files": true, "for": true, "from": true, "in": true, "is": true, "it": true, "of": true, "on": true, "or": true, "pair": true,
+	"that": true, "the": true, "there": true, "this": true, "to": true, "was": true, "were": true, "which": true, "with": true}
+
 // keep reports whether a value is no secret: it only refers to a
-// variable or placeholder, it is a file path, or it is already redacted.
+// variable or placeholder, it is a file path, a word of a sentence, or
+// already redacted.
 func keep(v string) bool {
-	v = strings.Trim(v, `"' ;,`)
-	if v == "" || strings.Contains(v, Mark) {
+	v = strings.Trim(v, `"' ;,.`)
+	if v == "" || strings.Contains(v, Mark) || prose[v] {
 		return true
 	}
 	if strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "../") || strings.HasPrefix(v, "~/") {

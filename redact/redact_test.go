@@ -57,6 +57,8 @@ func TestTextKeeps(t *testing.T) {
 		`acl auth_ok http_auth(L1)`,
 		`proxy_set_header Host api.internal.example;`,
 		`proxy_set_header Authorization "";`,
+		`crt /etc/haproxy/site.pem is missing: check made a throwaway certificate and key there`,
+		`the token is read from the environment`,
 		`server 10.0.0.5:443 ssl verify required ca-file /etc/haproxy/ca.pem sni str(api.example)`,
 		`SSL_do_handshake() failed (SSL: error:0A000458:SSL routines::tlsv1 unrecognized name:SSL alert number 112) while SSL handshaking to upstream`,
 		``,
