@@ -158,6 +158,9 @@ type Location struct {
 	Fix         string `json:"fix,omitempty"`
 	// NotChecked says why no request was sent.
 	NotChecked string `json:"notChecked,omitempty"`
+	// Hazard is how the location behaved in the warm pass, when that
+	// differs from its (cold) verdict.
+	Hazard *Hazard `json:"hazard,omitempty"`
 	// Lint holds lint's findings for the directives in effect here.
 	Lint []Finding `json:"lint,omitempty"`
 }
@@ -170,6 +173,8 @@ type Summary struct {
 	NotChecked int `json:"notChecked"`
 	Passed     int `json:"passed"`
 	Failed     int `json:"failed"`
+	// Hazards counts the locations with a Hazard.
+	Hazards int `json:"hazards"`
 }
 
 func (r *Report) summarise() {
@@ -189,15 +194,19 @@ func (r *Report) summarise() {
 		case VerdictFail:
 			r.Summary.Failed++
 		}
+		if l.Hazard != nil {
+			r.Summary.Hazards++
+		}
 	}
 }
 
 // ExitCode is sniproof check's exit code for the report: ExitFail when
 // the proxy rejects the configuration; with a baseline, when any
 // behaviour changed (or an expectation is not met); without, when any
-// location fails (is broken, or differs from its expectation). Otherwise
-// ExitNotChecked when a location was not checked or there is none: only
-// a report whose every location was checked and works is ExitOK.
+// location fails (is broken, or differs from its expectation) or has a
+// hazard. Otherwise ExitNotChecked when a location was not checked or
+// there is none: only a report whose every location was checked and
+// works is ExitOK.
 func (r *Report) ExitCode() int {
 	switch {
 	case r.Rejected != nil:
@@ -205,6 +214,8 @@ func (r *Report) ExitCode() int {
 	case r.Baseline != "" && len(r.Changes) > 0:
 		return ExitFail
 	case (r.Baseline == "" || r.Expectations != "") && r.Summary.Failed > 0:
+		return ExitFail
+	case r.Baseline == "" && r.Summary.Hazards > 0:
 		return ExitFail
 	case r.Summary.NotChecked > 0 || r.Summary.Locations == 0:
 		return ExitNotChecked
@@ -292,6 +303,12 @@ func Compare(base, r *Report) []string {
 			if len(parts) == 0 && b.Outcome != l.Outcome {
 				parts = append(parts, fmt.Sprintf("was %s, now %s", b.Outcome, l.Outcome))
 			}
+			switch {
+			case b.Hazard == nil && l.Hazard != nil:
+				parts = append(parts, "new warm hazard: "+l.Hazard.Text)
+			case b.Hazard != nil && l.Hazard == nil:
+				parts = append(parts, "its warm hazard is gone ("+b.Hazard.Text+")")
+			}
 		}
 		if len(parts) > 0 {
 			out = append(out, name+": "+strings.Join(parts, "; "))
@@ -376,6 +393,9 @@ func (r *Report) WriteText(w io.Writer) error {
 					fmt.Fprintf(&b, "      fix:   %s\n", l.Fix)
 				}
 			}
+			if l.Hazard != nil {
+				fmt.Fprintf(&b, "      hazard: warm, %s\n", l.Hazard.Text)
+			}
 		}
 		if l.Expect != nil {
 			verdict := "as expected"
@@ -398,6 +418,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(&b, "\ncheck: %d locations: %d work, %d broken, %d not checked", s.Locations, s.Works, s.Broken, s.NotChecked)
+	if s.Hazards > 0 {
+		fmt.Fprintf(&b, "; %d with a warm hazard", s.Hazards)
+	}
 	if r.Expectations != "" {
 		fmt.Fprintf(&b, "; %d as expected, %d not", s.Passed, s.Failed)
 	}

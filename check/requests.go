@@ -19,15 +19,61 @@ import (
 // requests sends the jobs' requests, one at a time, and fills the report's
 // locations; describe adds each location's configuration and lint
 // findings.
+//
+// Each location's verdict is its cold outcome: the backend starts cold,
+// closing every connection after its response and resuming no TLS
+// session, so that no request rides a connection or a session another
+// location opened. Then, with the backend warm, the same requests run
+// again in the operator's order; a location that behaves otherwise then
+// gets a Hazard, with both outcomes and the cause.
 func (r *runner) requests(ctx context.Context, jobs []job, describe func(*job)) {
+	var checked []*job
 	for i := range jobs {
-		j := &jobs[i]
-		if j.loc.Outcome != NotChecked {
-			r.exchange(ctx, j)
+		if jobs[i].loc.Outcome != NotChecked {
+			checked = append(checked, &jobs[i])
 		}
-		describe(j)
-		r.rep.Locations = append(r.rep.Locations, j.loc)
 	}
+	for _, j := range checked {
+		r.judge(j, r.observe(ctx, j))
+	}
+	if len(checked) > 1 && ctx.Err() == nil {
+		r.warmPass(ctx, checked)
+	}
+	for i := range jobs {
+		describe(&jobs[i])
+		r.rep.Locations = append(r.rep.Locations, jobs[i].loc)
+	}
+}
+
+// warmPass makes the backends warm and sends the checked jobs' requests
+// again, in order, recording as a Hazard every location whose status or
+// SNI then differs from its cold outcome.
+func (r *runner) warmPass(ctx context.Context, checked []*job) {
+	for _, b := range r.backends {
+		if err := b.SetCold(ctx, false); err != nil {
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("no warm pass: %v", err))
+			return
+		}
+	}
+	r.say("warm pass: the requests again, connections and TLS sessions kept, in the configuration's order")
+	// opened names, by backend connection, the location whose request
+	// opened it.
+	opened := map[string]*job{}
+	for _, j := range checked {
+		obs := r.observe(ctx, j)
+		var by *job
+		if seen := obs.Responses[0].Seen; seen != nil {
+			key := fmt.Sprintf("%s/%d", seen.Listener, seen.Conn)
+			if by = opened[key]; by == nil {
+				opened[key] = j
+			}
+		}
+		if h := hazard(j, obs, by); h != nil {
+			j.loc.Hazard = h
+			r.say("%s: hazard: %s", j.loc.Location, h.Text)
+		}
+	}
+	r.rep.Notes = append(r.rep.Notes, "verdicts are each location's outcome on new connections and TLS sessions (the backend closed every connection and resumed no session); a warm pass then sent the requests again in the configuration's order, connections and sessions kept: a location that behaved otherwise has a hazard")
 }
 
 // job is one location to report, with its request when it is checked.
@@ -281,9 +327,9 @@ func (r *runner) fillRequest(req *Request) {
 	}
 }
 
-// exchange sends a job's request, reads what the backend saw from its log
-// and what nginx logged, and diagnoses the outcome.
-func (r *runner) exchange(ctx context.Context, j *job) {
+// observe sends a job's request and reads what the backend saw from its
+// log and what the proxy logged.
+func (r *runner) observe(ctx context.Context, j *job) *harness.Observation {
 	req := *j.loc.Request
 	backendFrom, nginxFrom := r.backendMarks(), r.proxy.Log.Len()
 	start := time.Now()
@@ -325,7 +371,13 @@ func (r *runner) exchange(ctx context.Context, j *job) {
 		}
 	}
 	obs.Duration = time.Since(start).Round(time.Millisecond).String()
+	return obs
+}
 
+// judge fills a job's location from its cold observation: the outcome,
+// the diagnosis of a failure, and the differences from its expectation.
+func (r *runner) judge(j *job, obs *harness.Observation) {
+	req := *j.loc.Request
 	l := &j.loc
 	l.Observed, l.Status, l.Error, l.SNI = obs, obs.Status, obs.Error, obs.SNI
 	var d diagnosis

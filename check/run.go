@@ -595,7 +595,7 @@ func (r *runner) backendConfig(suffix string) (*backend.Config, error) {
 	for slices.Contains(r.up.Ports, control) {
 		control++
 	}
-	cfg := &backend.Config{Control: fmt.Sprintf(":%d", control)}
+	cfg := &backend.Config{Control: fmt.Sprintf(":%d", control), Cold: true}
 	for _, p := range r.up.Ports {
 		cfg.Listeners = append(cfg.Listeners, backend.Listener{
 			Name: fmt.Sprintf("port-%d%s", p, suffix), Addr: fmt.Sprintf(":%d", p), Names: names,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
@@ -71,4 +72,29 @@ func (b *BackendContainer) Events(from int) []backend.Event {
 		}
 	}
 	return events
+}
+
+// SetCold makes the running backend cold or warm (backend.Server.SetCold),
+// by signal, and waits, bounded by DefaultTimeouts.ContainerStart, until
+// its log shows the change.
+func (b *BackendContainer) SetCold(ctx context.Context, cold bool) error {
+	sig, mode := backend.SignalWarmName, backend.ModeWarm
+	if cold {
+		sig, mode = backend.SignalColdName, backend.ModeCold
+	}
+	from := b.Log.Len()
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return fmt.Errorf("make the backend %s: docker client: %w", mode, err)
+	}
+	defer cli.Close()
+	if _, err := cli.ContainerKill(ctx, b.GetContainerID(), client.ContainerKillOptions{Signal: sig}); err != nil {
+		return fmt.Errorf("make the backend %s: %w", mode, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, DefaultTimeouts.ContainerStart)
+	defer cancel()
+	if _, err := b.Log.WaitFor(wctx, from, fmt.Sprintf(`"reason":%q`, mode)); err != nil {
+		return fmt.Errorf("make the backend %s: %w", mode, err)
+	}
+	return nil
 }
