@@ -47,8 +47,7 @@ type Server struct {
 	events      *eventLog
 	hangTimeout time.Duration
 	lastConn    atomic.Uint64
-	// cold: see SetCold.
-	cold atomic.Bool
+	cold        atomic.Bool   // see SetCold
 	done        chan struct{} // closed by Close
 	wg          sync.WaitGroup
 
