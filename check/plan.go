@@ -39,9 +39,13 @@ type Upstreams struct {
 	// holds: the upstreams' host names, literal *_ssl_name (or sni
 	// str()) values and upstream {} block names that are host names.
 	Names []string
-	// Aliases are the names under which the backend is reachable: Names
-	// and the host names of every other upstream, so that the proxy
-	// resolves them all when it starts (and reaches nothing outside).
+	// Hosts are the host names TLS upstreams are reached by: each gets an
+	// address of its own on the backend, so that every connection is
+	// attributed to the upstream it was for by the address it reached.
+	Hosts []string
+	// Aliases are the other names under which the backend is reachable:
+	// the host names of every other upstream, so that the proxy resolves
+	// them all when it starts (and reaches nothing outside).
 	Aliases []string
 	// Ports are the backend's listener ports: every TLS upstream's.
 	Ports []int
@@ -252,16 +256,16 @@ func NewPlan(c *Config) *Plan {
 // collector gathers, while a plan is derived, what the backend must
 // impersonate.
 type collector struct {
-	names, aliases set
-	ports          map[int]bool
-	ips            map[netip.Addr]bool
-	loopback       map[netip.AddrPort]bool
-	sockets        map[string]bool
-	ipTargets      []string
+	names, hosts, aliases set
+	ports                 map[int]bool
+	ips                   map[netip.Addr]bool
+	loopback              map[netip.AddrPort]bool
+	sockets               map[string]bool
+	ipTargets             []string
 }
 
 func newCollector() *collector {
-	return &collector{names: set{}, aliases: set{}, ports: map[int]bool{}, ips: map[netip.Addr]bool{},
+	return &collector{names: set{}, hosts: set{}, aliases: set{}, ports: map[int]bool{}, ips: map[netip.Addr]bool{},
 		loopback: map[netip.AddrPort]bool{}, sockets: map[string]bool{}}
 }
 
@@ -275,6 +279,9 @@ func (c *collector) target(t Target) {
 	c.ports[t.Port] = true
 	if !t.IP {
 		c.names.add(t.Host)
+		if !strings.HasSuffix(t.Host, ".") {
+			c.hosts.add(t.Host)
+		}
 		return
 	}
 	c.ipTargets = append(c.ipTargets, t.Host)
@@ -299,7 +306,13 @@ func (c *collector) upstreams() (Upstreams, []string) {
 			continue
 		}
 		u.Names = append(u.Names, n)
-		c.aliases.add(n)
+		if !c.hosts[n] {
+			c.aliases.add(n)
+		}
+	}
+	u.Hosts = c.hosts.list()
+	for _, h := range u.Hosts {
+		delete(c.aliases, h)
 	}
 	u.Aliases = c.aliases.list()
 	for port := range c.ports {

@@ -353,9 +353,7 @@ func (r *runner) observe(ctx context.Context, j *job) *harness.Observation {
 	obs.Responses = []harness.Response{resp}
 	obs.Status, obs.Error = resp.Status, resp.Error
 	obs.Events = r.settle(ctx, backendFrom, nginxFrom, resp.Status, resp.Seen)
-	if r.ha != nil && r.ha.checks > 0 {
-		obs.Events = r.ownEvents(obs.Events, j.ha, resp.Seen)
-	}
+	obs.Events = r.ownEvents(obs.Events, j, resp.Seen)
 	obs.ProxyLog = r.proxy.Log.Lines(nginxFrom)
 	obs.Backend, obs.Reason, obs.SNI = harness.ClassifyEvents(obs.Events)
 	for _, ev := range obs.Events {
@@ -575,17 +573,51 @@ func (r *runner) lintFor(ps *Pass, node *lint.Node) []Finding {
 	return out
 }
 
-// ownEvents drops, from the events during a request through HAProxy,
-// those its health checks caused, which reach the backend at any time: an
-// answered request's events are its connection's alone; another request's
-// are those on the ports of its backend's servers (all, when the backend
-// is unknown).
-func (r *runner) ownEvents(events []backend.Event, b *haBackend, seen *backend.Seen) []backend.Event {
-	return slices.DeleteFunc(events, func(ev backend.Event) bool {
-		if seen != nil {
-			return !sameConn(ev, seen)
+// ownEvents keeps, of the events during a job's request, those that are
+// its own: an answered request's are its connection's alone; another
+// request's are those that reached the addresses of its upstreams, which
+// no other upstream shares (a health check of another backend's server
+// is that server's). A job whose upstreams are not known keeps them all.
+func (r *runner) ownEvents(events []backend.Event, j *job, seen *backend.Seen) []backend.Event {
+	if seen != nil {
+		return slices.DeleteFunc(events, func(ev backend.Event) bool { return !sameConn(ev, seen) })
+	}
+	var targets []Target
+	switch {
+	case j.ha != nil:
+		targets = j.ha.targets
+	case j.pass != nil:
+		targets = j.pass.Targets
+	}
+	if len(targets) == 0 {
+		return events
+	}
+	dest := map[string]bool{}
+	for _, t := range targets {
+		d := r.destination(t)
+		if d == "" {
+			return events
 		}
-		port, _, _ := strings.Cut(ev.Listener, "#")
-		return b != nil && !slices.ContainsFunc(b.targets, func(t Target) bool { return port == fmt.Sprintf("port-%d", t.Port) })
-	})
+		dest[d] = true
+	}
+	return slices.DeleteFunc(events, func(ev backend.Event) bool { return !dest[ev.Local] })
+}
+
+// destination is the address at which the backend takes connections for
+// an upstream endpoint, as its events' Local says it: the host name's own
+// address, the IP address itself (in the proxy's network namespace for a
+// loopback one), or the socket's path; "" for a host name without an
+// address of its own.
+func (r *runner) destination(t Target) string {
+	if t.Socket != "" {
+		return t.Socket
+	}
+	addr, err := netip.ParseAddr(strings.Trim(t.Host, "[]"))
+	if err != nil {
+		var ok bool
+		if addr, ok = r.hostAddr[strings.ToLower(t.Host)]; !ok {
+			return ""
+		}
+	}
+	return netip.AddrPortFrom(addr.Unmap(), uint16(t.Port)).String()
 }

@@ -230,6 +230,8 @@ type runner struct {
 	shared []harness.SharedDir
 	// skipIP holds, by IP address, why the backend could not take it.
 	skipIP map[string]string
+	// hostAddr is the backend's address for each upstream host name.
+	hostAddr map[string]netip.Addr
 }
 
 func (r *runner) say(format string, args ...any) {
@@ -543,6 +545,37 @@ func (r *runner) impersonate(ctx context.Context) ([][]harness.StaticIP, []*test
 		}
 		if why != "" {
 			skip(ip, why)
+		}
+	}
+	r.hostAddr = map[string]netip.Addr{}
+	if len(r.up.Hosts) > 0 {
+		// Every upstream host name gets an address of its own on the
+		// backend, so that a connection is attributed by where it went.
+		var taken []netip.Addr
+		taken = append(taken, r.up.IPs...)
+		next := hostSubnets(taken, routes)
+		for _, host := range r.up.Hosts {
+			for try := 0; try < hostSubnetTries; try++ {
+				c, ok := next()
+				if !ok {
+					break
+				}
+				nw, err := r.sess.NewSubnetNetwork(ctx, c.Prefix, c.Gateway)
+				if err != nil {
+					continue // taken by another run on this engine
+				}
+				networks = append(networks, nw)
+				addr := c.Gateway.Next()
+				statics[0] = append(statics[0], harness.StaticIP{Network: nw, Addr: addr, Aliases: []string{host}})
+				r.hostAddr[host] = addr
+				break
+			}
+			if _, ok := r.hostAddr[host]; !ok {
+				r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s has no address of its own (no free subnet of %s): its connections are told apart by time only", host, hostRange))
+			}
+		}
+		if len(r.hostAddr) > 0 {
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("each upstream host name has an address of its own on the backend (%s), so that every connection is attributed to the upstream it reached, health checks included", hostAddrs(r.hostAddr)))
 		}
 	}
 	for _, group := range groupBy24(close) {

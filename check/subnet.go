@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"slices"
@@ -178,4 +179,46 @@ func groupSubnet(ips []netip.Addr) (subnet, bool) {
 		}
 	}
 	return subnet{}, false
+}
+
+// hostRange is where upstream host names get their addresses: the
+// benchmarking range of RFC 2544, which no production network routes.
+var hostRange = netip.MustParsePrefix("198.18.0.0/15")
+
+// hostSubnetTries bounds the subnets tried for one host name: another run
+// on the same engine may hold one.
+const hostSubnetTries = 32
+
+// hostSubnets returns a source of /29 subnets of hostRange, from a random
+// start, that hold none of the addresses taken (IP upstreams) and clash
+// with no route of this machine; ok is false when none is left.
+func hostSubnets(taken []netip.Addr, routes []route) func() (subnet, bool) {
+	const n = 1 << (32 - 15 - 3) // /29s in a /15
+	start := uint32(rand.IntN(n))
+	i := uint32(0)
+	base := binary.BigEndian.Uint32(hostRange.Addr().AsSlice())
+	return func() (subnet, bool) {
+		for ; i < n; i++ {
+			var a [4]byte
+			binary.BigEndian.PutUint32(a[:], base+((start+i)%n)<<3)
+			pfx := netip.PrefixFrom(netip.AddrFrom4(a), 29)
+			if slices.ContainsFunc(taken, pfx.Contains) || routeClash(pfx, routes) != "" {
+				continue
+			}
+			i++
+			return subnet{Prefix: pfx, Gateway: pfx.Addr().Next()}, true
+		}
+		return subnet{}, false
+	}
+}
+
+// hostAddrs lists host names with their addresses, sorted by name:
+// "api.example 198.18.0.2, www.example 198.18.0.10".
+func hostAddrs(m map[string]netip.Addr) string {
+	var out []string
+	for h, a := range m {
+		out = append(out, h+" "+a.String())
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }

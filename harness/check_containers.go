@@ -41,10 +41,12 @@ func (s *Session) NewSubnetNetwork(ctx context.Context, subnet netip.Prefix, gat
 	return nw, nil
 }
 
-// StaticIP is an address a container takes on a network of the session.
+// StaticIP is an address a container takes on a network of the session,
+// reachable there under Aliases too.
 type StaticIP struct {
 	Network *testcontainers.DockerNetwork
 	Addr    netip.Addr
+	Aliases []string
 }
 
 // RunCheckBackend starts the backend with cfg on the session's internal
@@ -60,7 +62,7 @@ func (s *Session) RunCheckBackend(ctx context.Context, cfg *backend.Config, alia
 		for _, st := range statics {
 			_, err := s.Docker.NetworkConnect(ctx, st.Network.ID, client.NetworkConnectOptions{
 				Container:      c.GetContainerID(),
-				EndpointConfig: &mnetwork.EndpointSettings{IPAMConfig: &mnetwork.EndpointIPAMConfig{IPv4Address: st.Addr}},
+				EndpointConfig: &mnetwork.EndpointSettings{IPAMConfig: &mnetwork.EndpointIPAMConfig{IPv4Address: st.Addr}, Aliases: st.Aliases},
 			})
 			if err != nil {
 				return fmt.Errorf("take address %s: %w", st.Addr, err)
