@@ -90,3 +90,46 @@ func TestGroupSubnet(t *testing.T) {
 		t.Error("a /24's network address cannot be taken")
 	}
 }
+
+// TestHostSubnets: the subnets for host names are distinct /29s of
+// hostRange that hold no IP upstream and clash with no route.
+func TestHostSubnets(t *testing.T) {
+	taken := []netip.Addr{netip.MustParseAddr("198.18.0.3")}
+	routes := []route{{"eth9", netip.MustParsePrefix("198.19.0.0/16")}}
+	next := hostSubnets(taken, routes)
+	seen := map[netip.Prefix]bool{}
+	for range 200 {
+		c, ok := next()
+		if !ok {
+			t.Fatal("ran out of subnets")
+		}
+		p := c.Prefix
+		if p.Bits() != 29 || !hostRange.Contains(p.Addr()) || p.Contains(taken[0]) || routes[0].Prefix.Overlaps(p) || seen[p] {
+			t.Fatalf("subnet %s: want a new /29 of %s without %s, not in %s", p, hostRange, taken[0], routes[0].Prefix)
+		}
+		if c.Gateway != p.Addr().Next() {
+			t.Errorf("%s: gateway %s", p, c.Gateway)
+		}
+		seen[p] = true
+	}
+}
+
+// TestDestination: the address a connection for each kind of upstream
+// reaches, as the backend's events name it.
+func TestDestination(t *testing.T) {
+	r := &runner{hostAddr: map[string]netip.Addr{"api.example": netip.MustParseAddr("198.18.0.2")}}
+	for _, c := range []struct {
+		t    Target
+		want string
+	}{
+		{Target{Host: "API.example", Port: 443}, "198.18.0.2:443"},
+		{Target{Host: "10.20.0.11", Port: 8443, IP: true}, "10.20.0.11:8443"},
+		{Target{Host: "[::1]", Port: 4098, IP: true}, "[::1]:4098"},
+		{Target{Socket: "/run/app.sock"}, "/run/app.sock"},
+		{Target{Host: "other.example", Port: 443}, ""},
+	} {
+		if got := r.destination(c.t); got != c.want {
+			t.Errorf("%s: %q want %q", c.t, got, c.want)
+		}
+	}
+}
