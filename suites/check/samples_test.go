@@ -1,0 +1,102 @@
+//go:build conformance
+
+package check_test
+
+import (
+	"fmt"
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/sniproof/sniproof/check"
+	"github.com/sniproof/sniproof/fixtures"
+	"github.com/sniproof/sniproof/report"
+	"github.com/sniproof/sniproof/suites"
+)
+
+// sampleWant is what one location or backend of a production-shaped
+// sample does: its cold verdict, and the location whose connection it
+// rides warm when that changes its outcome.
+type sampleWant struct {
+	location string
+	status   int
+	sni      string
+	cause    string
+	// hazard is the warm status when the location has a hazard, 0 when
+	// not; reused the location whose connection it rode then.
+	hazard int
+	reused string
+}
+
+// sample is one configuration of fixtures/check and every location's
+// expected outcome, in the report's order.
+type sample struct {
+	id, proxy, file, name, reason string
+	want                          []sampleWant
+}
+
+var samples = []sample{
+	{"check/host-local/nginx", "nginx", "fixtures/check/loopback/nginx.conf",
+		"sniproof check reaches nginx's loopback and unix socket upstreams as in production",
+		"a local TLS sidecar is an upstream like any other: the backend takes its address inside the proxy's network namespace (issue 18: loopback upstreams were skipped)",
+		[]sampleWant{
+			{location: "location /orders/", status: 200, sni: "orders.mesh.internal"},
+			{location: "location /payments/", status: 502, sni: "", cause: check.CauseNoSNI},
+			{location: "location /search/", status: 200, sni: "search.mesh.internal"},
+			{location: "location /ledger/", status: 200, sni: "ledger.mesh.internal"},
+		}},
+	{"check/host-local/haproxy", "haproxy", "fixtures/check/loopback/haproxy.cfg",
+		"sniproof check reaches HAProxy's loopback upstreams as in production",
+		"a local TLS sidecar is an upstream like any other: the backend takes its address inside the proxy's network namespace (issue 18)",
+		[]sampleWant{
+			{location: "backend orders", status: 200, sni: "orders.mesh.internal"},
+			{location: "backend payments", status: 503, sni: "", cause: check.CauseNoSNI},
+		}},
+	{"check/keepalive/nginx", "nginx", "fixtures/check/keepalive/nginx.conf",
+		"sniproof check gives each location sharing a keepalive upstream block its cold verdict, and the warm hazard",
+		"a location's verdict must not depend on the order of requests: cold, /old/ sends the block's name and gets 502; warm, it rides the connection /billing/ opened (issue 12)",
+		[]sampleWant{
+			{location: "location /billing/", status: 200, sni: "billing.internal.example"},
+			{location: "location /old/", status: 502, sni: "billing_pool", cause: check.CauseWrongName, hazard: 200, reused: "location /billing/"},
+			{location: "location /invoices/", status: 200, sni: "billing.internal.example"},
+		}},
+}
+
+var _ = Describe("sniproof check on production-shaped samples", Label("check"), func() {
+	for _, s := range samples {
+		It(s.id+": every location's SNI, status, cause, fix and warm hazard", func(ctx SpecContext) {
+			rec := &report.Record{ID: s.id, Name: s.name, Suite: "check", Proxy: s.proxy, Release: "bookworm",
+				Expected: fixtures.Expect{Status: 0, Backend: ""},
+				Evidence: report.Evidence{Source: s.file, Reproduce: "bin/sniproof check " + s.file, Reason: s.reason}}
+			AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
+			rep, err := run(ctx, check.Options{Config: filepath.Join(root, s.file)})
+			rec.InfraError = suites.InfraText(err)
+			Expect(err).NotTo(HaveOccurred())
+			rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
+			fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
+			Expect(rep.Rejected).To(BeNil())
+			Expect(rep.Locations).To(HaveLen(len(s.want)))
+			for i, w := range s.want {
+				l := rep.Locations[i]
+				Expect(l.Location).To(Equal(w.location))
+				Expect(l.Outcome).NotTo(Equal(check.NotChecked), "%s: %s", l.Location, l.NotChecked)
+				Expect(l.Status).To(Equal(w.status), "%s %s: %s", rep.Proxy, l.Location, l.Request)
+				Expect(l.SNI).To(HaveValue(Equal(w.sni)), "%s %s: the upstream's SNI", rep.Proxy, l.Location)
+				Expect(l.Cause).To(Equal(w.cause), "%s %s", rep.Proxy, l.Location)
+				if w.cause != "" {
+					Expect(l.Fix).NotTo(BeEmpty(), "a broken location gets a fix")
+				}
+				if w.hazard == 0 {
+					Expect(l.Hazard).To(BeNil(), "%s %s: no warm hazard", rep.Proxy, l.Location)
+					continue
+				}
+				Expect(l.Hazard).NotTo(BeNil(), "%s %s: a warm hazard", rep.Proxy, l.Location)
+				Expect(l.Hazard.Status).To(Equal(w.hazard))
+				Expect(l.Hazard.Reused).To(Equal(w.reused))
+			}
+			Expect(leftovers(ctx, rep.Session)).To(BeEmpty(), "containers, networks and volumes of session %s", rep.Session)
+			Expect(rep.ExitCode()).To(Equal(check.ExitFail))
+		})
+	}
+})
