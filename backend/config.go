@@ -100,6 +100,8 @@ type Config struct {
 	// Cold starts the server cold (see Server.SetCold): every connection
 	// closed after its response, no TLS session resumable.
 	Cold bool `json:"cold,omitempty"`
+	// DNS are the resolvers the backend impersonates.
+	DNS []DNSServer `json:"dns,omitempty"`
 }
 
 // LoadConfig reads a JSON config file and validates it. Unknown fields are
@@ -140,6 +142,11 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Listeners) == 0 {
 		return errors.New("listeners: at least one required")
+	}
+	for i, d := range c.DNS {
+		if err := d.validate(); err != nil {
+			return fmt.Errorf("dns[%d]: %w", i, err)
+		}
 	}
 	seen := make(map[string]bool, len(c.Listeners))
 	for i := range c.Listeners {

@@ -56,6 +56,9 @@ type Server struct {
 	closed    bool
 	controlLn net.Listener
 	conns     map[*trackedConn]struct{}
+	// dns are the resolvers to impersonate; closers their sockets.
+	dns     []DNSServer
+	closers []io.Closer
 }
 
 // listener is one configured port.
@@ -89,6 +92,7 @@ func New(cfg *Config, logw io.Writer) (*Server, error) {
 		hangTimeout: HangTimeout,
 		done:        make(chan struct{}),
 		conns:       make(map[*trackedConn]struct{}),
+		dns:         cfg.DNS,
 	}
 	s.cold.Store(cfg.Cold)
 	for _, lc := range cfg.Listeners {
@@ -129,9 +133,13 @@ func (s *Server) Start() error {
 		return errors.New("start server: already started")
 	}
 	var bound []net.Listener
+	var opened []io.Closer
 	release := func() {
 		for _, ln := range bound {
 			_ = ln.Close()
+		}
+		for _, c := range opened {
+			_ = c.Close()
 		}
 	}
 	for _, l := range s.listeners {
@@ -142,6 +150,26 @@ func (s *Server) Start() error {
 		}
 		bound = append(bound, ln)
 	}
+	type dnsBound struct {
+		pc net.PacketConn
+		ln net.Listener
+	}
+	var dns []dnsBound
+	for _, d := range s.dns {
+		pc, err := net.ListenPacket("udp", d.Addr)
+		if err != nil {
+			release()
+			return fmt.Errorf("bind resolver %s: %w", d.Addr, err)
+		}
+		opened = append(opened, pc)
+		ln, err := net.Listen("tcp", d.Addr)
+		if err != nil {
+			release()
+			return fmt.Errorf("bind resolver %s: %w", d.Addr, err)
+		}
+		opened = append(opened, ln)
+		dns = append(dns, dnsBound{pc, ln})
+	}
 	controlLn, err := net.Listen("tcp", s.controlAddr)
 	if err != nil {
 		release()
@@ -149,6 +177,10 @@ func (s *Server) Start() error {
 	}
 	s.started = true
 	s.controlLn = controlLn
+	for i, d := range dns {
+		s.closers = append(s.closers, d.pc, d.ln)
+		s.serveDNS(s.dns[i], d.pc, d.ln)
+	}
 	for i, l := range s.listeners {
 		l.ln = bound[i]
 		l.queue = newConnQueue(l.ln.Addr())
@@ -263,6 +295,9 @@ func (s *Server) Close() error {
 	}
 	if err := s.control.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close control: %w", err))
+	}
+	for _, c := range s.closers {
+		_ = c.Close()
 	}
 	for _, c := range conns {
 		_ = c.Close()
