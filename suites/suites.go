@@ -5,19 +5,227 @@ package suites
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/sniproof/sniproof/fixtures"
+	"github.com/sniproof/sniproof/fixtures/clients"
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/report"
 )
+
+// The suites, by folder name. Matrix is the conformance matrix, the
+// product (make conformance); SelfTests are the harness's own tests, which
+// make test runs too (make selftest alone).
+var (
+	Matrix    = []string{"proxies", "clients"}
+	SelfTests = []string{"check", "reliability"}
+)
+
+// All are every suite, the matrix first.
+func All() []string { return append(slices.Clone(Matrix), SelfTests...) }
+
+// ParseNames parses a comma-separated list of suite names ("all" for
+// every suite) into the suites in the order All gives, each once.
+func ParseNames(list string) ([]string, error) {
+	if list == "all" {
+		return All(), nil
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		if !slices.Contains(All(), n) {
+			return nil, fmt.Errorf("unknown suite %q: want a comma-separated list of %s, or all", n, strings.Join(All(), ", "))
+		}
+		want[n] = true
+	}
+	var out []string
+	for _, n := range All() {
+		if want[n] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// ProxyTables are the proxy kinds of the proxies suite (every kind the
+// harness knows) and their case tables, only the cases of shard. A kind
+// whose table does not load is left out; the errors, naming the file and
+// line, are returned joined.
+func ProxyTables(shard Shard) ([]harness.Kind, map[string][]fixtures.Case, error) {
+	var ks []harness.Kind
+	var errs []error
+	tables := map[string][]fixtures.Case{}
+	for _, name := range harness.KindNames() {
+		k, err := harness.LookupKind(name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		cs, err := fixtures.Cases(name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ks = append(ks, k)
+		for _, c := range cs {
+			if shard.Has(c.ID) {
+				tables[name] = append(tables[name], c)
+			}
+		}
+	}
+	return ks, tables, errors.Join(errs...)
+}
+
+// ClientRelease is the Debian release of the clients suite's client image
+// and of its nginx frontend.
+const ClientRelease = "bookworm"
+
+// ClientTable is the clients suite's table, only the cases of shard.
+func ClientTable(shard Shard) (*clients.Table, error) {
+	ps, err := fixtures.Personalities()
+	if err != nil {
+		return nil, err
+	}
+	t, err := clients.Load(harness.OutputFormats, ps)
+	if err != nil {
+		return nil, err
+	}
+	var cs []clients.Case
+	for _, c := range t.Cases {
+		if shard.Has(c.ID) {
+			cs = append(cs, c)
+		}
+	}
+	t.Cases = cs
+	return t, nil
+}
+
+// ClientLabels are a client case's labels: "clients" and its client's name.
+func ClientLabels(c clients.Case) []string { return []string{"clients", c.Client} }
+
+// WantedClients are the clients with a case the label filter selects, and
+// whether one of those cases is aimed at the frontend, so that a filtered
+// run sets up nothing it does not need.
+func WantedClients(filter string, t *clients.Table) (map[string]bool, bool, error) {
+	match := func([]string) bool { return true }
+	if filter != "" {
+		var err error
+		if match, err = types.ParseLabelFilter(filter); err != nil {
+			return nil, false, fmt.Errorf("label filter %q: %w", filter, err)
+		}
+	}
+	names, needFront := map[string]bool{}, false
+	for _, c := range t.Cases {
+		if match(ClientLabels(c)) {
+			names[c.Client] = true
+			needFront = needFront || t.Target(c.Target).Server == clients.ServerFront
+		}
+	}
+	return names, needFront, nil
+}
+
+// checkKinds are the proxies the check suite runs, on each of their
+// releases.
+var checkKinds = []string{"nginx", "haproxy"}
+
+// Images are the Debian images that the named suites use under the label
+// filter and shard, each once: what a run builds before its first suite
+// starts. The focus is not considered; the reliability suite's runs are
+// runs of their own, which build their own. A case table that does not
+// load adds no image: its suite reports it.
+func Images(names []string, filter string, shard Shard) ([]harness.Recipe, error) {
+	var out []harness.Recipe
+	add := func(image, release string) error {
+		r, err := harness.LoadRecipe(image, release)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(out, func(o harness.Recipe) bool { return o.Image == image && o.Release == release }) {
+			out = append(out, r)
+		}
+		return nil
+	}
+	for _, name := range names {
+		var err error
+		switch name {
+		case "proxies":
+			err = proxyImages(filter, shard, add)
+		case "clients":
+			err = clientImages(filter, shard, add)
+		case "check":
+			err = checkImages(add)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("images of the %s suite: %w", name, err)
+		}
+	}
+	return out, nil
+}
+
+func proxyImages(filter string, shard Shard, add func(image, release string) error) error {
+	ks, tables, _ := ProxyTables(shard)
+	wanted, err := Wanted(filter, ks, tables)
+	if err != nil {
+		return err
+	}
+	for _, k := range wanted {
+		if k.Image == "" {
+			continue // the sniproof binary's image
+		}
+		for _, rel := range k.Releases {
+			if err := add(k.Image, rel); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func clientImages(filter string, shard Shard, add func(image, release string) error) error {
+	t, err := ClientTable(shard)
+	if err != nil {
+		return nil // the suite reports a table that does not load
+	}
+	names, needFront, err := WantedClients(filter, t)
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	if needFront {
+		k, err := harness.LookupKind("nginx")
+		if err != nil {
+			return err
+		}
+		if err := add(k.Image, ClientRelease); err != nil {
+			return err
+		}
+	}
+	return add("clients", ClientRelease)
+}
+
+func checkImages(add func(image, release string) error) error {
+	for _, name := range checkKinds {
+		k, err := harness.LookupKind(name)
+		if err != nil {
+			return err
+		}
+		for _, rel := range k.Releases {
+			if err := add(k.Image, rel); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // RecordEntry is the name of the report entry that carries a case's record.
 const RecordEntry = "sniproof.record"

@@ -392,3 +392,83 @@ func TestShardGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestParseNames pins --suites: names in the order All gives, each once,
+// "all" for every suite, and an error listing the suites for anything else.
+func TestParseNames(t *testing.T) {
+	good := map[string][]string{
+		"proxies,clients":           {"proxies", "clients"},
+		"clients,proxies":           {"proxies", "clients"},
+		"reliability, check":        {"check", "reliability"},
+		"proxies,proxies":           {"proxies"},
+		"all":                       {"proxies", "clients", "check", "reliability"},
+		"check,reliability,clients": {"clients", "check", "reliability"},
+	}
+	for in, want := range good {
+		if got, err := ParseNames(in); err != nil || !slices.Equal(got, want) {
+			t.Errorf("ParseNames(%q) = %q, %v, want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "proxy", "proxies,", "ALL", "all,check"} {
+		_, err := ParseNames(in)
+		if err == nil || !strings.Contains(err.Error(), "proxies, clients, check, reliability, or all") {
+			t.Errorf("ParseNames(%q) = %v, want an error listing the suites", in, err)
+		}
+	}
+}
+
+// TestImages pins the images a run builds before its suites: the proxy
+// versions the label filter selects, the client image and its nginx
+// frontend, check's proxies on each release, and nothing for the
+// reliability suite, whose runs build their own.
+func TestImages(t *testing.T) {
+	all := Shard{1, 1}
+	of := func(kinds ...string) []string {
+		var out []string
+		for _, name := range kinds {
+			k, err := harness.LookupKind(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rel := range k.Releases {
+				out = append(out, k.Image+"/"+rel)
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		names  []string
+		filter string
+		want   []string
+	}{
+		{[]string{"proxies"}, "nginx && bookworm", []string{"nginx/bookworm"}},
+		{[]string{"proxies"}, "goproxy", nil},
+		{[]string{"proxies"}, "haproxy || nginx", of("haproxy", "nginx")},
+		{[]string{"proxies", "clients"}, "nginx && bookworm", []string{"nginx/bookworm"}},
+		{[]string{"clients"}, "", []string{"nginx/bookworm", "clients/bookworm"}},
+		{[]string{"clients"}, "nginx", nil},
+		{[]string{"check"}, "", of("nginx", "haproxy")},
+		{[]string{"reliability"}, "", nil},
+	}
+	for _, tt := range tests {
+		rs, err := Images(tt.names, tt.filter, all)
+		var got []string
+		for _, r := range rs {
+			got = append(got, r.Image+"/"+r.Release)
+		}
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("Images(%q, %q) = %q, %v, want %q", tt.names, tt.filter, got, err, tt.want)
+		}
+	}
+	every, err := Images(All(), "", all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recipes, _ := filepath.Glob("../docker/*/*.packages")
+	if len(every) != len(recipes) {
+		t.Errorf("a whole run builds %d images, but docker/ has %d recipes", len(every), len(recipes))
+	}
+	if _, err := Images([]string{"proxies"}, "nginx &&", all); err == nil {
+		t.Error("a label filter that does not parse gave no error")
+	}
+}

@@ -11,10 +11,12 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/moby/moby/client"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/sniproof/sniproof/fixtures"
@@ -26,139 +28,256 @@ import (
 // suiteTimeout bounds a whole conformance run inside Ginkgo.
 const suiteTimeout = 30 * time.Minute
 
+// conformanceRun is one run of sniproof conformance: its flags, and what
+// its steps learn.
+type conformanceRun struct {
+	labels, focus, shardFlag string
+	suites                   []string
+	shard                    suites.Shard
+	reports                  string // absolute
+	quiet, naive             bool
+	reportCheck              bool
+	browser                  string
+	timeout                  time.Duration
+	root                     string
+	session                  string
+	stdout, stderr           io.Writer
+}
+
 func runConformance(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("conformance", stderr)
-	labels := fs.String("labels", "", "Ginkgo label filter, e.g. 'nginx && bookworm'")
-	focus := fs.String("focus", "", "regular expression selecting cases by id or name")
-	reports := fs.String("reports", "reports", "`folder` for junit.xml, results.json and the suites' records")
-	quiet := fs.Bool("q", false, "quiet: print only failures and the summary line")
-	shardFlag := fs.String("shard", "", "run share `i/n` of the cases (split by case id), e.g. 1/4")
-	naive := fs.Bool("naive", false, "start one proxy container per case (the benchmark's baseline)")
-	timeout := fs.Duration("suite-timeout", suiteTimeout, "abort the suites after this `duration`, cleaning up")
-	if code := parse(fs, args); code >= 0 {
+	r, code := parseConformance(args, stdout, stderr)
+	if code >= 0 {
 		return code
 	}
-	shard, err := suites.ParseShard(*shardFlag)
-	if err != nil {
-		fmt.Fprintf(stderr, "sniproof conformance: --shard: %v\n", err)
-		return exitUsage
-	}
-	root, err := harness.ModuleRoot()
-	if err != nil {
-		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
-		return exitUsage
-	}
-	dir, err := filepath.Abs(*reports)
-	if err != nil {
-		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
-		return exitUsage
-	}
+	return r.run()
+}
 
-	ctx := context.Background()
-	cli, err := harness.Connect(ctx)
-	if err != nil {
+// parseConformance parses the flags; a code >= 0 ends the run at once.
+func parseConformance(args []string, stdout, stderr io.Writer) (*conformanceRun, int) {
+	r := &conformanceRun{stdout: stdout, stderr: stderr}
+	fs := newFlags("conformance", stderr)
+	fs.StringVar(&r.labels, "labels", "", "Ginkgo label filter, e.g. 'nginx && bookworm'")
+	fs.StringVar(&r.focus, "focus", "", "regular expression selecting cases by id or name")
+	suiteList := fs.String("suites", "all",
+		"comma-separated `suites` to run, of "+strings.Join(suites.All(), ", ")+", or all (the matrix and the self-tests)")
+	reports := fs.String("reports", "reports", "`folder` for junit.xml, results.json and the suites' records")
+	fs.BoolVar(&r.quiet, "q", false, "quiet: print only failures and the summary line")
+	fs.StringVar(&r.shardFlag, "shard", "", "run share `i/n` of the cases (split by case id), e.g. 1/4")
+	fs.BoolVar(&r.naive, "naive", false, "start one proxy container per case (the benchmark's baseline)")
+	fs.DurationVar(&r.timeout, "suite-timeout", suiteTimeout, "abort the suites after this `duration`, cleaning up")
+	fs.BoolVar(&r.reportCheck, "report-check", false, "then check index.html in headless Chromium, as sniproof report check does")
+	fs.StringVar(&r.browser, "chromium", "chromium", "the Chromium `binary` of --report-check")
+	if code := parse(fs, args); code >= 0 {
+		return nil, code
+	}
+	var err error
+	if r.suites, err = suites.ParseNames(*suiteList); err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: --suites: %v\n", err)
+		return nil, exitUsage
+	}
+	if r.shard, err = suites.ParseShard(r.shardFlag); err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: --shard: %v\n", err)
+		return nil, exitUsage
+	}
+	if r.root, err = harness.ModuleRoot(); err != nil {
 		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
-		return report.ExitInfra
+		return nil, exitUsage
+	}
+	if r.reports, err = filepath.Abs(*reports); err != nil {
+		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
+		return nil, exitUsage
+	}
+	return r, -1
+}
+
+// run takes the steps of a run in order: the preflight, the run lock, the
+// ginkgo CLI, the selection, the images, the suites, the sweep, the
+// reports and their browser check. Each step returns an error; run alone
+// decides the exit code.
+func (r *conformanceRun) run() int {
+	// Until the suites start, an interrupt cancels the step under way (an
+	// image build stops mmdebstrap); then the suites take the signals.
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	if _, err := types.ParseLabelFilter(r.labels); err != nil {
+		return r.fail(exitUsage, fmt.Errorf("--labels: %w", err))
+	}
+	recipes, err := suites.Images(r.suites, r.labels, r.shard)
+	if err != nil {
+		return r.fail(report.ExitInfra, err)
+	}
+	cli, err := r.preflight(ctx, recipes)
+	if err != nil {
+		return r.fail(report.ExitInfra, err)
 	}
 	defer cli.Close()
-	if err := os.RemoveAll(filepath.Join(dir, "suites")); err != nil {
-		fmt.Fprintf(stderr, "sniproof conformance: clear old records: %v\n", err)
-		return report.ExitInfra
+	if err := os.RemoveAll(filepath.Join(r.reports, "suites")); err != nil {
+		return r.fail(report.ExitInfra, fmt.Errorf("clear old records: %w", err))
 	}
 
 	// Ginkgo compiles each suite beside its source: two runs in one checkout
 	// would overwrite each other's test binaries, so they take turns.
-	unlock, err := lockCheckout(root, stderr)
+	unlock, err := lockCheckout(r.root, r.stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
-		return report.ExitInfra
+		return r.fail(report.ExitInfra, err)
 	}
 	defer unlock()
-
-	ginkgo, err := buildGinkgo(root)
+	ginkgo, err := buildGinkgo(r.root)
 	if err != nil {
-		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
-		return report.ExitInfra
+		return r.fail(report.ExitInfra, err)
 	}
-	session := newSessionID()
-	env := append(os.Environ(), "SNIPROOF_SESSION="+session, "SNIPROOF_REPORTS="+dir, "SNIPROOF_SHARD="+*shardFlag,
-		"SNIPROOF_LOCKED="+root)
-	var selection []string
-	if *labels != "" {
-		selection = append(selection, "--label-filter="+*labels)
-	}
-	if *focus != "" {
-		selection = append(selection, "--focus="+*focus)
-	}
+	r.session = newSessionID()
 	// --fail-on-empty holds per suite: run only the suites the selection
 	// leaves specs in, and say so when it leaves none.
-	selected, err := selectSuites(root, ginkgo, selection, env)
+	selected, err := selectSuites(r.root, ginkgo, r.suites, r.selection(), r.env())
 	if err != nil {
-		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
-		return report.ExitInfra
+		return r.fail(report.ExitInfra, err)
 	}
 	if len(selected) == 0 {
-		fmt.Fprintln(stderr, "sniproof: no case ran: the label filter, focus or shard selects no spec in any suite")
-		fmt.Fprintln(stdout, report.Summary{}.Line())
+		fmt.Fprintf(r.stderr, "sniproof: no case ran: the label filter, focus or shard selects no spec in the suites %s\n", strings.Join(r.suites, ", "))
+		fmt.Fprintln(r.stdout, report.Summary{}.Line())
 		return report.ExitEmpty
 	}
-	ginkgoArgs := append([]string{"--tags=conformance",
-		"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--keep-going",
-		"--timeout=" + timeout.String()}, selection...)
-	if *quiet {
-		ginkgoArgs = append(ginkgoArgs, "--succinct", "--silence-skips")
-	}
-	ginkgoArgs = append(ginkgoArgs, selected...)
-	cmd := exec.Command(ginkgo, ginkgoArgs...)
-	cmd.Dir = root
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.Env = env
-	if *quiet {
-		cmd.Env = append(cmd.Env, "SNIPROOF_QUIET=1")
-	}
-	if *naive {
-		cmd.Env = append(cmd.Env, "SNIPROOF_NAIVE=1")
-	}
-	if !*quiet {
-		fmt.Fprintf(stderr, "sniproof: session %s: running the suites (reports in %s)\n", session, dir)
-	}
-	runErr := runForwardingSignals(cmd)
-
-	keep := os.Getenv("SNIPROOF_KEEP") == "1"
-	if !keep {
-		if swept, err := harness.Sweep(ctx, cli, session); err != nil {
-			fmt.Fprintf(stderr, "sniproof conformance: cleanup: %v\n", err)
-		} else if swept.Containers+swept.Networks > 0 {
-			fmt.Fprintf(stderr, "sniproof: swept %d container(s) and %d network(s) the suites left\n", swept.Containers, swept.Networks)
+	if !slices.Equal(selected, r.suites) {
+		if recipes, err = suites.Images(selected, r.labels, r.shard); err != nil {
+			return r.fail(report.ExitInfra, err)
 		}
 	}
+	defer r.sweep(cli)
+	if err := r.buildImages(ctx, cli, recipes); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("interrupted while it built the images: %w", err)
+		}
+		return r.fail(report.ExitInfra, err)
+	}
+	stopSignals()
+	runErr := r.runSuites(ginkgo, selected)
+	if !r.keep() {
+		// The suites clean up after themselves; this catches what a
+		// crashed or killed suite left.
+		r.sweep(cli)
+	}
 
-	doc, err := report.Collect(dir, shard.String())
+	doc, err := r.writeReports()
+	if err != nil {
+		return r.fail(report.ExitInfra, err)
+	}
+	code := doc.ExitCode()
+	if runErr != nil && code == report.ExitPass {
+		// Ginkgo failed although every record passed: a spec outside the
+		// case tables failed, or the run was cut short.
+		fmt.Fprintf(r.stderr, "sniproof conformance: ginkgo: %v\n", runErr)
+		code = report.ExitFail
+	} else {
+		fmt.Fprintf(r.stderr, "sniproof: %s\n", doc.Explain())
+	}
+	if r.reportCheck {
+		summary, problems, err := checkPage(r.reports, r.browser)
+		switch {
+		case err != nil:
+			fmt.Fprintf(r.stderr, "sniproof conformance: report check: %v\n", err)
+			code = max(code, report.ExitInfra)
+		case len(problems) > 0:
+			for _, p := range problems {
+				fmt.Fprintf(r.stderr, "sniproof conformance: report check: %s\n", p)
+			}
+			code = max(code, report.ExitFail)
+		default:
+			fmt.Fprintln(r.stderr, "sniproof: "+summary)
+		}
+	}
+	fmt.Fprintln(r.stdout, doc.Summary.Line())
+	return code
+}
+
+// fail prints err as the one sentence a run ends with and returns code.
+func (r *conformanceRun) fail(code int, err error) int {
+	fmt.Fprintf(r.stderr, "sniproof conformance: %v\n", err)
+	return code
+}
+
+// keep says whether the containers of failed cases stay (SNIPROOF_KEEP=1).
+func (r *conformanceRun) keep() bool { return os.Getenv("SNIPROOF_KEEP") == "1" }
+
+// sweep removes what the run's session left on the engine.
+func (r *conformanceRun) sweep(cli *client.Client) {
+	if r.keep() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	swept, err := harness.Sweep(ctx, cli, r.session)
+	switch {
+	case err != nil:
+		fmt.Fprintf(r.stderr, "sniproof conformance: cleanup: %v\n", err)
+	case swept.Containers+swept.Networks+swept.Volumes > 0:
+		fmt.Fprintf(r.stderr, "sniproof: swept %d container(s), %d network(s) and %d volume(s) the suites left\n",
+			swept.Containers, swept.Networks, swept.Volumes)
+	}
+}
+
+// selection are the Ginkgo flags of the label filter and focus.
+func (r *conformanceRun) selection() []string {
+	var out []string
+	if r.labels != "" {
+		out = append(out, "--label-filter="+r.labels)
+	}
+	if r.focus != "" {
+		out = append(out, "--focus="+r.focus)
+	}
+	return out
+}
+
+// env is the suites' environment.
+func (r *conformanceRun) env() []string {
+	env := append(os.Environ(), "SNIPROOF_SESSION="+r.session, "SNIPROOF_REPORTS="+r.reports, "SNIPROOF_SHARD="+r.shardFlag,
+		"SNIPROOF_LOCKED="+r.root)
+	if r.quiet {
+		env = append(env, "SNIPROOF_QUIET=1")
+	}
+	if r.naive {
+		env = append(env, "SNIPROOF_NAIVE=1")
+	}
+	return env
+}
+
+// runSuites runs the selected suites (./suites/NAME) in Ginkgo, passing
+// SIGINT and SIGTERM on.
+func (r *conformanceRun) runSuites(ginkgo string, selected []string) error {
+	args := append([]string{"--tags=conformance",
+		"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--keep-going",
+		"--timeout=" + r.timeout.String()}, r.selection()...)
+	if r.quiet {
+		args = append(args, "--succinct", "--silence-skips")
+	}
+	for _, s := range selected {
+		args = append(args, "./suites/"+s)
+	}
+	cmd := exec.Command(ginkgo, args...)
+	cmd.Dir = r.root
+	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
+	cmd.Env = r.env()
+	if !r.quiet {
+		fmt.Fprintf(r.stderr, "sniproof: session %s: running the suites %s (reports in %s)\n", r.session, strings.Join(selected, ", "), r.reports)
+	}
+	return runForwardingSignals(cmd)
+}
+
+// writeReports collects the suites' records into the run's reports.
+func (r *conformanceRun) writeReports() (report.Document, error) {
+	doc, err := report.Collect(r.reports, r.shard.String())
 	if err == nil {
 		doc.Unsupported, err = fixtures.LoadUnsupported()
 	}
 	if err == nil {
-		err = report.Write(dir, doc)
+		err = report.Write(r.reports, doc)
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "sniproof conformance: %v\n", err)
-		return report.ExitInfra
-	}
-	if runErr != nil && doc.ExitCode() == report.ExitPass {
-		// Ginkgo failed although every record passed: a spec outside the
-		// case tables failed, or the run was cut short.
-		fmt.Fprintf(stderr, "sniproof conformance: ginkgo: %v\n", runErr)
-		fmt.Fprintln(stdout, doc.Summary.Line())
-		return report.ExitFail
-	}
-	fmt.Fprintf(stderr, "sniproof: %s\n", doc.Explain())
-	fmt.Fprintln(stdout, doc.Summary.Line())
-	return doc.ExitCode()
+	return doc, err
 }
 
-// selectSuites dry-runs every suite with the selection and returns the
-// folders (./suites/NAME) of those in which at least one spec would run.
-func selectSuites(root, ginkgo string, selection, env []string) ([]string, error) {
+// selectSuites dry-runs the named suites with the selection and returns
+// those in which at least one spec would run, in the order given.
+func selectSuites(root, ginkgo string, names, selection, env []string) ([]string, error) {
 	tmp, err := os.MkdirTemp("", "sniproof-dry-run-")
 	if err != nil {
 		return nil, fmt.Errorf("dry run: %w", err)
@@ -166,7 +285,10 @@ func selectSuites(root, ginkgo string, selection, env []string) ([]string, error
 	defer os.RemoveAll(tmp)
 	args := append([]string{"--tags=conformance", "--dry-run", "--succinct", "--silence-skips",
 		"--output-dir=" + tmp, "--json-report=dry-run.json"}, selection...)
-	cmd := exec.Command(ginkgo, append(args, "./suites/...")...)
+	for _, n := range names {
+		args = append(args, "./suites/"+n)
+	}
+	cmd := exec.Command(ginkgo, args...)
 	// The suites' report nodes run in a dry run too: keep their records out
 	// of the real reports.
 	cmd.Dir, cmd.Env = root, append(env, "SNIPROOF_REPORTS="+tmp)
@@ -179,18 +301,19 @@ func selectSuites(root, ginkgo string, selection, env []string) ([]string, error
 	if err := json.Unmarshal(data, &reports); err != nil {
 		return nil, fmt.Errorf("read the dry run: %w", err)
 	}
-	var dirs []string
-	for _, r := range reports {
-		if r.PreRunStats.SpecsThatWillRun == 0 {
-			continue
+	will := map[string]bool{}
+	for _, rep := range reports {
+		if rep.PreRunStats.SpecsThatWillRun > 0 {
+			will[filepath.Base(rep.SuitePath)] = true
 		}
-		rel, err := filepath.Rel(root, r.SuitePath)
-		if err != nil {
-			return nil, fmt.Errorf("suite path %s: %w", r.SuitePath, err)
-		}
-		dirs = append(dirs, "./"+filepath.ToSlash(rel))
 	}
-	return dirs, nil
+	var selected []string
+	for _, n := range names {
+		if will[n] {
+			selected = append(selected, n)
+		}
+	}
+	return selected, nil
 }
 
 func lastLines(s string, n int) string {

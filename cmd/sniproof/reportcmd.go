@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -77,8 +78,7 @@ func helpOrUsage(err error) int {
 var failColour = [3]uint8{0xf7, 0xc6, 0xc6}
 
 // runReportCheck opens index.html in headless Chromium and checks what a
-// person would see: every failed record has a red cell, and the evidence a
-// failed cell links to opens. It saves a screenshot as index.png.
+// person would see (checkPage). It saves a screenshot as index.png.
 func runReportCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("report check", stderr)
 	browser := fs.String("chromium", "chromium", "the Chromium `binary`")
@@ -89,64 +89,14 @@ func runReportCheck(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		dir = fs.Arg(0)
 	}
-	doc, err := report.Load(filepath.Join(dir, "results.json"))
-	if err != nil {
+	if _, err := report.Load(filepath.Join(dir, "results.json")); err != nil {
 		fmt.Fprintf(stderr, "sniproof report check: %v\n", err)
 		return exitUsage
 	}
-	page, err := filepath.Abs(filepath.Join(dir, "index.html"))
-	if err != nil {
-		fmt.Fprintf(stderr, "sniproof report check: %v\n", err)
-		return exitUsage
-	}
-	target := -1
-	for i, r := range doc.Records {
-		if r.Verdict == report.Fail || r.Verdict == report.XPass {
-			target = i
-			break
-		}
-	}
-	top := (&url.URL{Scheme: "file", Path: page}).String()
-	u := top
-	if target >= 0 {
-		u += fmt.Sprintf("#ev-%d", target)
-	}
-	dom, err := chromium(*browser, "--dump-dom", u)
+	summary, problems, err := checkPage(dir, *browser)
 	if err != nil {
 		fmt.Fprintf(stderr, "sniproof report check: %v\n", err)
 		return exitInfra
-	}
-	var problems []string
-	if !strings.Contains(dom, doc.Summary.Line()) {
-		problems = append(problems, fmt.Sprintf("the page does not show %q", doc.Summary.Line()))
-	}
-	failed := 0
-	for i, r := range doc.Records {
-		if r.Verdict != report.Fail && r.Verdict != report.XPass {
-			continue
-		}
-		failed++
-		cell := fmt.Sprintf(`data-verdict="%s" title="%s: `, r.Verdict, r.ID)
-		if !strings.Contains(dom, cell) || !strings.Contains(dom, fmt.Sprintf(`href="#ev-%d"`, i)) {
-			problems = append(problems, fmt.Sprintf("no red cell linking to the evidence of %s on %s %s", r.ID, r.Proxy, r.Version))
-		}
-	}
-	if target >= 0 && !strings.Contains(dom, fmt.Sprintf(`<details id="ev-%d" class="%s" open="">`, target, strings.ToLower(doc.Records[target].Verdict))) {
-		problems = append(problems, fmt.Sprintf("following the link to #ev-%d does not open its evidence", target))
-	}
-	shot := filepath.Join(dir, "index.png")
-	if _, err := chromium(*browser, "--screenshot="+shot, "--window-size=1400,1000", top); err != nil {
-		fmt.Fprintf(stderr, "sniproof report check: %v\n", err)
-		return exitInfra
-	}
-	red, err := countColour(shot, failColour)
-	switch {
-	case err != nil:
-		problems = append(problems, err.Error())
-	case failed > 0 && red == 0:
-		problems = append(problems, fmt.Sprintf("%d failed record(s), but the screenshot %s has no red cell", failed, shot))
-	case failed == 0 && red > 0:
-		problems = append(problems, fmt.Sprintf("nothing failed, but the screenshot %s shows red", shot))
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {
@@ -154,9 +104,92 @@ func runReportCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	fmt.Fprintf(stdout, "report check: %s shows %d record(s), %d failed in red with their evidence; screenshot %s\n",
-		page, len(doc.Records), failed, shot)
+	fmt.Fprintln(stdout, summary)
 	return exitOK
+}
+
+// evidenceLink is a cell's link to a record's evidence.
+var evidenceLink = regexp.MustCompile(`href="#(ev-[0-9]+)"`)
+
+// redClass finds the elements of the page that CSS paints red.
+var redClass = regexp.MustCompile(`class="(?:[^"]* )?(?:fail|xpass)(?: [^"]*)?"`)
+
+// checkPage opens DIR/index.html in headless Chromium and checks what a
+// person would see: the summary line; a red cell linking to the evidence
+// of every failed record (FAIL, XPASS) and no red at all when nothing
+// failed, in the page and on its first screen (the screenshot DIR/index.png);
+// evidence behind every link, which opens when followed. It returns a
+// one-line summary and the problems found; an error says the check could
+// not be made.
+func checkPage(dir, browser string) (string, []string, error) {
+	doc, err := report.Load(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return "", nil, err
+	}
+	page, err := filepath.Abs(filepath.Join(dir, "index.html"))
+	if err != nil {
+		return "", nil, err
+	}
+	target, failed := -1, 0
+	for i, r := range doc.Records {
+		if r.Verdict == report.Fail || r.Verdict == report.XPass {
+			if failed++; target < 0 {
+				target = i
+			}
+		}
+	}
+	if target < 0 && len(doc.Records) > 0 {
+		target = 0
+	}
+	top := (&url.URL{Scheme: "file", Path: page}).String()
+	u := top
+	if target >= 0 {
+		u += fmt.Sprintf("#ev-%d", target)
+	}
+	dom, err := chromium(browser, "--dump-dom", u)
+	if err != nil {
+		return "", nil, err
+	}
+	var problems []string
+	if !strings.Contains(dom, doc.Summary.Line()) {
+		problems = append(problems, fmt.Sprintf("the page does not show %q", doc.Summary.Line()))
+	}
+	for i, r := range doc.Records {
+		if r.Verdict != report.Fail && r.Verdict != report.XPass {
+			continue
+		}
+		cell := fmt.Sprintf(`data-verdict="%s" title="%s: `, r.Verdict, r.ID)
+		if !strings.Contains(dom, cell) || !strings.Contains(dom, fmt.Sprintf(`href="#ev-%d"`, i)) {
+			problems = append(problems, fmt.Sprintf("no red cell linking to the evidence of %s on %s %s", r.ID, r.Proxy, r.Version))
+		}
+	}
+	if reds := len(redClass.FindAllString(dom, -1)); failed == 0 && reds > 0 {
+		problems = append(problems, fmt.Sprintf("nothing failed, but %d element(s) of the page are red, e.g. %s", reds, redClass.FindString(dom)))
+	}
+	for _, m := range evidenceLink.FindAllStringSubmatch(dom, -1) {
+		if !strings.Contains(dom, `<details id="`+m[1]+`"`) {
+			problems = append(problems, fmt.Sprintf("a cell links to #%s, but the page has no such evidence", m[1]))
+			break
+		}
+	}
+	if target >= 0 && !strings.Contains(dom, fmt.Sprintf(`<details id="ev-%d" class="%s" open="">`, target, strings.ToLower(doc.Records[target].Verdict))) {
+		problems = append(problems, fmt.Sprintf("following the link to #ev-%d does not open its evidence", target))
+	}
+	shot := filepath.Join(dir, "index.png")
+	if _, err := chromium(browser, "--screenshot="+shot, "--window-size=1400,1000", top); err != nil {
+		return "", nil, err
+	}
+	red, err := countColour(shot, failColour)
+	switch {
+	case err != nil:
+		problems = append(problems, err.Error())
+	case failed > 0 && red == 0:
+		problems = append(problems, fmt.Sprintf("%d failed record(s), but the first screen (%s) has no red cell", failed, shot))
+	case failed == 0 && red > 0:
+		problems = append(problems, fmt.Sprintf("nothing failed, but the first screen (%s) shows red", shot))
+	}
+	return fmt.Sprintf("report check: %s shows %d record(s), %d failed in red with their evidence; screenshot %s",
+		page, len(doc.Records), failed, shot), problems, nil
 }
 
 // chromium runs headless Chromium on a page and returns what it printed.

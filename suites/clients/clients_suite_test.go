@@ -19,17 +19,15 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
-	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/fixtures/clients"
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/suites"
 )
 
 // release is the Debian release of the client image and the frontend.
-const release = "bookworm"
+const release = suites.ClientRelease
 
 // scriptDir is where the client scripts go in the client container.
 const scriptDir = "/opt/sniproof"
@@ -53,26 +51,8 @@ func load() (*clients.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	ps, err := fixtures.Personalities()
-	if err != nil {
-		return nil, err
-	}
-	t, err := clients.Load(harness.OutputFormats, ps)
-	if err != nil {
-		return nil, err
-	}
-	var cs []clients.Case
-	for _, c := range t.Cases {
-		if shard.Has(c.ID) {
-			cs = append(cs, c)
-		}
-	}
-	t.Cases = cs
-	return t, nil
+	return suites.ClientTable(shard)
 }
-
-// labels are a case's labels: "clients" and its client's name.
-func labels(c clients.Case) []string { return []string{"clients", c.Client} }
 
 func TestClients(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -82,27 +62,6 @@ func TestClients(t *testing.T) {
 var _ = It("loads the client table", Label("clients"), func() {
 	Expect(loadErr).NotTo(HaveOccurred())
 })
-
-// wanted are the clients with a case the label filter selects, and whether
-// one of those cases is aimed at the frontend, so that a filtered run sets
-// up nothing it does not need.
-func wanted() (map[string]bool, bool, error) {
-	match := func([]string) bool { return true }
-	if f := GinkgoLabelFilter(); f != "" {
-		var err error
-		if match, err = types.ParseLabelFilter(f); err != nil {
-			return nil, false, fmt.Errorf("label filter %q: %w", f, err)
-		}
-	}
-	names, needFront := map[string]bool{}, false
-	for _, c := range table.Cases {
-		if match(labels(c)) {
-			names[c.Client] = true
-			needFront = needFront || table.Target(c.Target).Server == clients.ServerFront
-		}
-	}
-	return names, needFront, nil
-}
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	if loadErr != nil {
@@ -116,7 +75,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	setupErr = err
 	Expect(err).NotTo(HaveOccurred(), "start the backend")
 
-	names, needFront, err := wanted()
+	names, needFront, err := suites.WantedClients(GinkgoLabelFilter(), table)
 	setupErr = err
 	Expect(err).NotTo(HaveOccurred())
 	if needFront {

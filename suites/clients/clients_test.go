@@ -29,7 +29,7 @@ var _ = Describe("client", func() {
 					continue
 				}
 				t := table.Target(c.Target)
-				It(c.ID+": "+table.CaseName(c), Label(labels(c)...), func(ctx SpecContext) {
+				It(c.ID+": "+table.CaseName(c), Label(suites.ClientLabels(c)...), func(ctx SpecContext) {
 					rec := &report.Record{
 						ID: c.ID, Name: table.CaseName(c), Suite: "clients", Proxy: cl.Name, Version: versions[cl.Tool],
 						Release: release, Image: clientImg,

@@ -7,7 +7,6 @@
 package proxies_test
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -19,9 +18,6 @@ import (
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/suites"
 )
-
-// underTest are the proxy kinds of this suite: every kind the harness knows.
-var underTest = harness.KindNames()
 
 // naive (SNIPROOF_NAIVE=1) starts one proxy container per case instead of
 // one per proxy version: the benchmark's baseline, never the way to run.
@@ -47,28 +43,8 @@ func load() ([]harness.Kind, map[string][]fixtures.Case, fixtures.Ledger, error)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var ks []harness.Kind
-	var errs []error
-	tables := map[string][]fixtures.Case{}
-	for _, name := range underTest {
-		k, err := harness.LookupKind(name)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		cs, err := fixtures.Cases(name)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		ks = append(ks, k)
-		for _, c := range cs {
-			if shard.Has(c.ID) {
-				tables[name] = append(tables[name], c)
-			}
-		}
-	}
-	return ks, tables, ledger, errors.Join(errs...)
+	ks, tables, err := suites.ProxyTables(shard)
+	return ks, tables, ledger, err
 }
 
 func TestProxies(t *testing.T) {

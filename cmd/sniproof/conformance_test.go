@@ -1,0 +1,42 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestConformanceUsage pins the usage errors (64) of sniproof conformance,
+// which it reports before it asks Docker anything: an unknown suite and a
+// label filter that does not parse.
+func TestConformanceUsage(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"unknown suite", []string{"conformance", "--suites", "proxies,bogus"},
+			`--suites: unknown suite "bogus": want a comma-separated list of proxies, clients, check, reliability, or all`},
+		{"empty suite list", []string{"conformance", "--suites", ""}, `--suites: unknown suite ""`},
+		{"bad label filter", []string{"conformance", "--labels", "nginx &&"}, "sniproof conformance: --labels: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+			code, stdout, stderr := run(t, tt.args...)
+			if code != exitUsage || !strings.Contains(stderr, tt.wantErr) || strings.Contains(stderr, "Docker") || stdout != "" {
+				t.Errorf("exit %d, want %d with %q and no word of Docker; stdout %q, stderr:\n%s", code, exitUsage, tt.wantErr, stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestConformanceNoDocker pins the preflight's first check: without a
+// Docker engine the run stops at once, exit 3, with one sentence.
+func TestConformanceNoDocker(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+	code, stdout, stderr := run(t, "conformance", "--labels", "nginx && bookworm", "--reports", t.TempDir())
+	want := "sniproof conformance: connect to Docker: no Docker engine answers at unix:///nonexistent/docker.sock (is it running? is DOCKER_HOST right?)"
+	if code != exitInfra || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+		t.Errorf("exit %d, want %d; stdout %q; stderr, want one line starting %q:\n%s", code, exitInfra, stdout, want, stderr)
+	}
+}
