@@ -59,6 +59,10 @@ type Upstreams struct {
 	// shares with the proxy.
 	Loopback []netip.AddrPort
 	Sockets  []string
+	// Resolvers are the resolver addresses the configuration names: the
+	// backend answers at each one (Docker's own, 127.0.0.11, answers by
+	// itself), with the upstream host names' addresses.
+	Resolvers []netip.AddrPort
 }
 
 // Server is a server {} block.
@@ -116,6 +120,10 @@ type Pass struct {
 	// SchemeUnknown: the whole URL comes from a variable (proxy_pass
 	// $up), so whether it speaks TLS is decided at run time.
 	SchemeUnknown bool
+	// Resolved is, for a pass with variables, the URL the configuration's
+	// literals give it and where they are set; Unresolved why check
+	// cannot tell it, or why it is no TLS pass after all.
+	Resolved, Unresolved string
 }
 
 // opaquePasses are the http module's pass directives whose URL can be a
@@ -195,10 +203,22 @@ func NewPlan(c *Config) *Plan {
 	for _, up := range t.Upstreams() {
 		blocks[up.Module()+"/"+strings.ToLower(up.Arg(0))] = true
 	}
+	maps := mapBlocks(t)
+	upstreamBlocks := map[string]*lint.Node{}
+	for _, u := range t.Upstreams() {
+		upstreamBlocks[u.Module()+"/"+strings.ToLower(u.Arg(0))] = u
+	}
 	for _, tp := range t.TLSPasses() {
 		ps := &Pass{TLSPass: tp, Location: tp.Node.Enclosing("location"), Server: byNode[tp.Node.Enclosing("server")]}
 		if ps.Server == nil {
 			continue
+		}
+		if ps.Dynamic {
+			resolvePass(ps, maps)
+			if !ps.Dynamic && ps.Port == "" {
+				ps.Upstream = upstreamBlocks[tp.Node.Module()+"/"+strings.ToLower(ps.Host)]
+			}
+			tp = ps.TLSPass
 		}
 		ps.Targets = targets(tp)
 		for _, tg := range ps.Targets {
@@ -224,8 +244,22 @@ func NewPlan(c *Config) *Plan {
 		if !ok || n.Module() != "http" || !strings.HasPrefix(n.Arg(0), "$") || byNode[n.Enclosing("server")] == nil {
 			return
 		}
-		p.Passes = append(p.Passes, &Pass{TLSPass: lint.TLSPass{Node: n, Prefix: prefix, HostPort: n.Arg(0), Dynamic: true},
-			Location: n.Enclosing("location"), Server: byNode[n.Enclosing("server")], SchemeUnknown: true})
+		ps := &Pass{TLSPass: lint.TLSPass{Node: n, Prefix: prefix, HostPort: n.Arg(0), Dynamic: true},
+			Location: n.Enclosing("location"), Server: byNode[n.Enclosing("server")], SchemeUnknown: true}
+		resolvePass(ps, maps)
+		if !ps.Dynamic {
+			b := n.Parent
+			ps.ServerName, ps.SSLName = b.Lookup(prefix+"_ssl_server_name"), b.Lookup(prefix+"_ssl_name")
+			ps.Verify, ps.Trusted = b.Lookup(prefix+"_ssl_verify"), b.Lookup(prefix+"_ssl_trusted_certificate")
+			if ps.Port == "" {
+				ps.Upstream = upstreamBlocks["http/"+strings.ToLower(ps.Host)]
+			}
+			ps.Targets = targets(ps.TLSPass)
+			for _, tg := range ps.Targets {
+				up.target(tg)
+			}
+		}
+		p.Passes = append(p.Passes, ps)
 	})
 	// Every other upstream host name must resolve for nginx to start.
 	t.Root.Walk(func(n *lint.Node) {
@@ -249,9 +283,29 @@ func NewPlan(c *Config) *Plan {
 			up.aliases.add(host)
 		}
 	})
+	for _, ap := range resolvers(t) {
+		if ap.Addr() == dockerDNS {
+			continue
+		}
+		up.resolvers = append(up.resolvers, ap)
+		if !ap.Addr().IsLoopback() && ap.Addr().Is4() {
+			up.ips[ap.Addr()] = true
+			up.ipTargets = append(up.ipTargets, ap.Addr().String())
+		}
+	}
 	p.Upstreams, p.Notes = up.upstreams()
+	for _, ps := range p.Passes {
+		if ps.Resolved != "" && ps.Unresolved == "" {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s (%s) is requested as %s", ps.Directive(), ps.Node.Pos(), ps.Resolved))
+		}
+	}
 	return p
 }
+
+// dockerDNS is Docker's embedded resolver: in the run, as in production,
+// it answers with the addresses of the containers' names, the backend's
+// upstream host names among them.
+var dockerDNS = netip.MustParseAddr("127.0.0.11")
 
 // collector gathers, while a plan is derived, what the backend must
 // impersonate.
@@ -262,6 +316,7 @@ type collector struct {
 	loopback              map[netip.AddrPort]bool
 	sockets               map[string]bool
 	ipTargets             []string
+	resolvers             []netip.AddrPort
 }
 
 func newCollector() *collector {
@@ -298,7 +353,7 @@ func (c *collector) target(t Target) {
 // upstreams are what was gathered, sorted, with a note for each name the
 // backend cannot serve.
 func (c *collector) upstreams() (Upstreams, []string) {
-	u := Upstreams{IPTargets: c.ipTargets}
+	u := Upstreams{IPTargets: c.ipTargets, Resolvers: c.resolvers}
 	var notes []string
 	for _, n := range c.names.list() {
 		if strings.HasSuffix(n, ".") {

@@ -24,7 +24,9 @@ func loadSample(t *testing.T) *Plan {
 // and which certificate files nginx may find missing.
 func TestPlanSample(t *testing.T) {
 	p := loadSample(t)
-	wantNames := []string{"admin.internal.example", "api1.internal.example", "api2.internal.example", "db.internal.example",
+	// assets-eu.cdn.example is the default of the map that gives
+	// proxy_pass https://$assets_host its host.
+	wantNames := []string{"admin.internal.example", "api1.internal.example", "api2.internal.example", "assets-eu.cdn.example", "db.internal.example",
 		"inventory.internal.example", "orders.internal.example", "reports.internal.example", "www.shop-cdn.example"}
 	if !slices.Equal(p.Names, wantNames) {
 		t.Errorf("names %q\nwant  %q", p.Names, wantNames)
@@ -73,7 +75,7 @@ func TestPlanSample(t *testing.T) {
 		"sites-enabled/shop.conf:16 location / shop.example.com -> www.shop-cdn.example:443",
 		"sites-enabled/shop.conf:21 location /api/ shop.example.com -> api1.internal.example:443,api2.internal.example:443",
 		"sites-enabled/shop.conf:25 location /orders/ shop.example.com -> 10.20.0.11:8443",
-		"sites-enabled/shop.conf:30 location /assets/ shop.example.com -> ",
+		"sites-enabled/shop.conf:30 location /assets/ shop.example.com -> assets-eu.cdn.example:443",
 		"nginx.conf:33 stream server :5432 stream server :5432 -> db.internal.example:5432",
 	}
 	if !slices.Equal(passes, want) {
@@ -131,41 +133,68 @@ func TestParseListen(t *testing.T) {
 	}
 }
 
-// TestPlanKeepsVariableURLs: a pass whose whole URL is a variable (the
+// TestPlanKeepsVariableURLs: a pass with variables in its URL (the
 // official nginx image's conf.d shape, set $up https://name; proxy_pass
-// $up;) may speak TLS, so it is a pass of the plan, reported as not
-// checked with the reason; a plain-HTTP pass is none.
+// $up;) is requested as the URL the configuration's literals give it (a
+// set, a map's default); one check cannot tell, or that turns out plain
+// HTTP, is reported as not checked with the reason, never left out.
 func TestPlanKeepsVariableURLs(t *testing.T) {
 	p := planOf(t, `events {}
 http {
     resolver 127.0.0.11 valid=10s;
+    map $http_x_tenant $tenant_up {
+        default tenants.internal.example;
+        acme acme.internal.example;
+    }
     server {
         listen 80;
         server_name shop.example.com;
+        set $up https://api.internal.example;
         location /api/ {
-            set $up https://api.internal.example;
             proxy_pass $up;
         }
         location /auth/ {
-            set $auth_up https://auth.internal.example;
+            set $auth_up https://auth.internal.example:8443;
             proxy_pass $auth_up/login;
+            proxy_ssl_server_name on;
+        }
+        location /tenant/ {
+            proxy_pass https://$tenant_up;
+        }
+        location /who/ {
+            proxy_pass https://$unknown_up;
         }
         location /plain/ {
-            proxy_pass http://plain.internal.example;
+            set $plain http://plain.internal.example;
+            proxy_pass $plain;
         }
     }
 }
 `)
 	r := &runner{cfg: p.Config, plan: p, rep: &Report{}, skipIP: map[string]string{}}
-	var got []string
+	got := map[string]string{}
 	for _, j := range r.jobs(nil) {
-		if j.loc.Outcome != NotChecked || !strings.Contains(j.loc.NotChecked, "from a variable at run time") {
-			t.Errorf("%s: outcome %q (%s), want not checked for its variable URL", j.loc.Location, j.loc.Outcome, j.loc.NotChecked)
+		got[j.loc.Location] = j.loc.NotChecked
+		if j.loc.Outcome != NotChecked {
+			got[j.loc.Location] = "targets " + fmt.Sprint(j.pass.Targets)
 		}
-		got = append(got, j.loc.Location+" "+j.loc.Pass)
 	}
-	want := []string{"location /api/ proxy_pass $up", "location /auth/ proxy_pass $auth_up/login"}
-	if !slices.Equal(got, want) {
-		t.Errorf("locations %q, want %q", got, want)
+	want := map[string]string{
+		"location /api/":    "targets [api.internal.example:443]",
+		"location /auth/":   "targets [auth.internal.example:8443]",
+		"location /tenant/": "targets [tenants.internal.example:443]",
+		"location /who/":    "proxy_pass https://$unknown_up has variables, and $unknown_up is set by no `set` or `map` default check can read: name a request for it in an expectations file (--expect)",
+		"location /plain/":  "proxy_pass $plain resolves to http://plain.internal.example (set $plain http://plain.internal.example at nginx.conf:27): no TLS to the upstream, so no SNI to check",
+	}
+	for loc, w := range want {
+		if got[loc] != w {
+			t.Errorf("%s:\n  got  %s\n  want %s", loc, got[loc], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("locations %v, want %d", got, len(want))
+	}
+	if !slices.Contains(p.Hosts, "tenants.internal.example") || !slices.Contains(p.Hosts, "api.internal.example") {
+		t.Errorf("hosts %q: the resolved upstreams get addresses of their own", p.Hosts)
 	}
 }

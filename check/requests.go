@@ -43,6 +43,31 @@ func (r *runner) requests(ctx context.Context, jobs []job, describe func(*job)) 
 		describe(&jobs[i])
 		r.rep.Locations = append(r.rep.Locations, jobs[i].loc)
 	}
+	r.noteQueries()
+}
+
+// noteQueries says, for each resolver the backend answered as, the names
+// the proxy asked it for.
+func (r *runner) noteQueries() {
+	asked := map[string][]string{}
+	var order []string
+	for _, b := range r.backends {
+		for _, ev := range b.Events(0) {
+			if ev.Kind != backend.KindDNS {
+				continue
+			}
+			if _, ok := asked[ev.Local]; !ok {
+				order = append(order, ev.Local)
+			}
+			q := ev.Host + " (" + ev.Reason + ")"
+			if !slices.Contains(asked[ev.Local], q) {
+				asked[ev.Local] = append(asked[ev.Local], q)
+			}
+		}
+	}
+	for _, at := range order {
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the resolver %s, answered by the backend, was asked for %s", at, strings.Join(asked[at], ", ")))
+	}
 }
 
 // warmPass makes the backends warm and sends the checked jobs' requests
@@ -193,10 +218,12 @@ func (r *runner) defaultJob(ps *Pass) job {
 // entry, or "".
 func (r *runner) passSkip(ps *Pass) string {
 	switch {
-	case ps.SchemeUnknown:
-		return fmt.Sprintf("%s takes its whole URL, scheme included, from a variable at run time, so whether it speaks TLS, and to which name, is known only then: name a request for it in an expectations file (--expect)", ps.Directive())
-	case ps.Dynamic:
-		return fmt.Sprintf("%s has variables, which check cannot resolve without running it: name a request for it in an expectations file (--expect)", ps.Directive())
+	case ps.Unresolved != "" && ps.Resolved != "":
+		return ps.Unresolved
+	case ps.Unresolved != "" && ps.SchemeUnknown:
+		return fmt.Sprintf("%s takes its whole URL, scheme included, from a variable at run time, and %s: name a request for it in an expectations file (--expect)", ps.Directive(), ps.Unresolved)
+	case ps.Unresolved != "" && ps.Dynamic:
+		return fmt.Sprintf("%s has variables, and %s: name a request for it in an expectations file (--expect)", ps.Directive(), ps.Unresolved)
 	case ps.Unix && len(ps.Targets) == 0:
 		return fmt.Sprintf("%s names no absolute socket path check can take", ps.Directive())
 	}

@@ -359,7 +359,7 @@ func (r *runner) surround(ctx context.Context, ports []int) error {
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s is on the run's internal networks only, so that it reaches nothing outside them; a relay publishes its ports %s on 127.0.0.1",
 			r.rep.Proxy, joinInts(ports)))
 	}
-	if len(r.up.Loopback) == 0 && len(r.up.Sockets) == 0 {
+	if len(r.up.Loopback) == 0 && len(r.up.Sockets) == 0 && len(r.resolversAt(nil)) == 0 {
 		return nil
 	}
 	cfg, err := r.loopbackConfig()
@@ -399,6 +399,7 @@ func (r *runner) startBackend(ctx context.Context) ([]*testcontainers.DockerNetw
 	if err != nil {
 		return nil, &harness.InfraError{Op: "configure the backend", Err: err}
 	}
+	cfg.DNS = r.resolversAt(statics[0])
 	if len(r.up.Ports) > 0 {
 		r.say("starting the backend: %s on ports %s", strings.Join(r.up.Names, ", "), joinInts(r.up.Ports))
 	} else {
@@ -415,6 +416,7 @@ func (r *runner) startBackend(ctx context.Context) ([]*testcontainers.DockerNetw
 		if err != nil {
 			return nil, &harness.InfraError{Op: "configure a replica of the backend", Err: err}
 		}
+		rcfg.DNS = r.resolversAt(st)
 		replica, err := r.sess.RunCheckBackend(ctx, rcfg, nil, st)
 		if err != nil {
 			return nil, err
@@ -665,7 +667,33 @@ func (r *runner) loopbackConfig() (*backend.Config, error) {
 		l.Name, l.Addr = "unix:"+sock, "unix:"+sock
 		cfg.Listeners = append(cfg.Listeners, l)
 	}
+	if len(cfg.Listeners) == 0 {
+		port, _ := strconv.Atoi(control)
+		cfg.Listeners = []backend.Listener{{Name: "idle#lo", Addr: "127.255.255.254:" + strconv.Itoa(port+1), Plain: true}}
+	}
+	cfg.DNS = r.resolversAt(nil)
 	return cfg, cfg.Validate()
+}
+
+// resolversAt are the resolvers the backend answers as at the addresses
+// statics, or, for nil, at loopback addresses (in the proxy's network
+// namespace): each answers the upstream host names with their addresses.
+func (r *runner) resolversAt(statics []harness.StaticIP) []backend.DNSServer {
+	hosts := map[string]string{}
+	for h, a := range r.hostAddr {
+		hosts[h] = a.String()
+	}
+	var out []backend.DNSServer
+	for _, ap := range r.up.Resolvers {
+		taken := ap.Addr().IsLoopback()
+		if statics != nil {
+			taken = slices.ContainsFunc(statics, func(st harness.StaticIP) bool { return st.Addr == ap.Addr() })
+		}
+		if taken {
+			out = append(out, backend.DNSServer{Addr: ap.String(), Hosts: hosts})
+		}
+	}
+	return out
 }
 
 // removeLeftovers removes, from each folder that an include pattern lists

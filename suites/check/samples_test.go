@@ -61,6 +61,21 @@ var samples = []sample{
 			{location: "location /old/", status: 502, sni: "billing_pool", cause: check.CauseWrongName, hazard: 200, reused: "location /billing/"},
 			{location: "location /invoices/", status: 200, sni: "billing.internal.example"},
 		}},
+	{"check/dynamic/compose", "nginx", "fixtures/check/dynamic/compose.conf",
+		"sniproof check requests the set-variable upstreams of a compose conf.d file, resolved by Docker's DNS",
+		"a variable proxy_pass is requested as the URL its set literal gives; resolver 127.0.0.11 is Docker's own DNS, in the run as in production (issue 12)",
+		[]sampleWant{
+			{location: "location /api/", status: 200, sni: "api.internal.example"},
+			{location: "location /search/", status: 502, sni: "", cause: check.CauseNoSNI},
+		}},
+	{"check/dynamic/kubernetes", "nginx", "fixtures/check/dynamic/k8s.conf",
+		"sniproof check answers as the cluster resolver and requests the set and map upstreams of a Kubernetes sidecar",
+		"the backend answers as kube-dns at the resolver address the configuration names, with the upstreams' own addresses; set literals and map defaults give the requests (issue 12)",
+		[]sampleWant{
+			{location: "location /orders/", status: 200, sni: "orders.shop.svc.cluster.local"},
+			{location: "location /tenants/", status: 200, sni: "tenants.shop.svc.cluster.local"},
+			{location: "location /billing/", status: 502, sni: "", cause: check.CauseNoSNI},
+		}},
 }
 
 var _ = Describe("sniproof check on production-shaped samples", Label("check"), func() {
