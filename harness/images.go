@@ -35,13 +35,53 @@ const builderVersion = "mmdebstrap-essential-1"
 
 // Recipe is a Debian-based image: one Debian release and a package list.
 type Recipe struct {
-	Image    string // image name, e.g. "nginx"
-	Release  string // Debian release, e.g. "bookworm"
-	Packages []string
+	Image    string   // image name, e.g. "nginx"
+	Release  string   // Debian release, e.g. "bookworm"
+	Packages []string // NAME, or NAME/SUITE for a package from another suite
 	file     string
 }
 
-var packageName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
+// A recipe line is a Debian package name, optionally followed by /SUITE:
+// the package then comes from that suite of the release's mirror lines
+// (apt's pkg/release), e.g. haproxy/experimental.
+var packageLine = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+(/[a-z][a-z0-9-]*)?$`)
+
+// debianRelease is how mmdebstrap fetches a release that is not a stable
+// one (a stable release is its own single suite).
+type debianRelease struct {
+	// Suites are the archive suites of the build's mirror lines; the first
+	// is the base system's. A recipe takes a package from another with a
+	// NAME/SUITE line.
+	Suites []string
+	// IgnoreValidUntil: the archive's Release files of a moving release
+	// carry a Valid-Until date a week ahead, and a mirror that is not kept
+	// fresh (a snapshot) serves them past it, which apt refuses as
+	// "expired". The build then skips that date check; the signatures are
+	// still checked.
+	IgnoreValidUntil bool
+}
+
+// debianReleases are the releases beyond the stable ones: forky (testing),
+// sid (unstable) and experimental, which is no full release but a suite on
+// top of sid, marked NotAutomatic: nothing comes from it unless a recipe
+// line names it.
+var debianReleases = map[string]debianRelease{
+	"forky":        {Suites: []string{"forky"}, IgnoreValidUntil: true},
+	"sid":          {Suites: []string{"sid"}, IgnoreValidUntil: true},
+	"experimental": {Suites: []string{"sid", "experimental"}, IgnoreValidUntil: true},
+}
+
+// noValidUntil is the apt option that skips the Valid-Until check.
+const noValidUntil = `Acquire::Check-Valid-Until "false"`
+
+// suites are the archive suites of the recipe's mirror lines, the base
+// system's first.
+func (r Recipe) suites() []string {
+	if rel, ok := debianReleases[r.Release]; ok {
+		return rel.Suites
+	}
+	return []string{r.Release}
+}
 
 // LoadRecipe reads docker/IMAGE/RELEASE.packages. Errors name the file and line.
 func LoadRecipe(image, release string) (Recipe, error) {
@@ -61,8 +101,11 @@ func parseRecipe(image, release, file string, content []byte) (Recipe, error) {
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		if !packageName.MatchString(text) {
+		if !packageLine.MatchString(text) {
 			return Recipe{}, fmt.Errorf("%s:%d: want one Debian package name per line, got %q", file, line, text)
+		}
+		if _, suite, ok := strings.Cut(text, "/"); ok && !slices.Contains(r.suites(), suite) {
+			return Recipe{}, fmt.Errorf("%s:%d: %s: suite %q is not one of release %s's (%s)", file, line, text, suite, release, strings.Join(r.suites(), ", "))
 		}
 		r.Packages = append(r.Packages, text)
 	}
@@ -81,6 +124,11 @@ func (r Recipe) Tag() string {
 	fmt.Fprintf(h, "%s\n%s\n%s\n%s", builderVersion, r.Release, r.Image, os.Getenv("SNIPROOF_IMAGE_SALT"))
 	for _, p := range r.Packages {
 		fmt.Fprintln(h, p)
+	}
+	// A release beyond the stable ones is built with its own mirror lines
+	// and apt options; the stable releases' tags are as they were before.
+	if rel, ok := debianReleases[r.Release]; ok {
+		fmt.Fprintf(h, "suites %s\nignore valid-until %t\n", strings.Join(rel.Suites, " "), rel.IgnoreValidUntil)
 	}
 	return fmt.Sprintf("sniproof/%s:%s-%s", r.Image, r.Release, hex.EncodeToString(h.Sum(nil))[:12])
 }
@@ -314,11 +362,12 @@ func (im *Images) Debian(ctx context.Context, r Recipe) (string, error) {
 			im.progress("image %s: present", tag)
 			return tag, nil
 		}
-		im.progress("image %s: building from %s (%s) ...", tag, r.file, strings.Join(r.Packages, " "))
-		if err := im.buildDebian(ctx, r, tag); err != nil {
+		im.progress("image %s: building from %s (%s)%s ...", tag, r.file, strings.Join(r.Packages, " "), r.sourceNote())
+		versions, err := im.buildDebian(ctx, r, tag)
+		if err != nil {
 			return "", &InfraError{Op: "build image " + tag, Err: err}
 		}
-		im.progress("image %s: built", tag)
+		im.progress("image %s: built (%s)", tag, strings.Join(versions, ", "))
 		return tag, nil
 	})
 }
@@ -354,26 +403,31 @@ func (im *Images) has(ctx context.Context, ref string) bool {
 	return err == nil
 }
 
-func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) error {
+// sourceNote says, for the build's progress line, how a release beyond the
+// stable ones is fetched; "" for a stable release.
+func (r Recipe) sourceNote() string {
+	rel, ok := debianReleases[r.Release]
+	if !ok {
+		return ""
+	}
+	note := " from " + strings.Join(rel.Suites, " + ")
+	if rel.IgnoreValidUntil {
+		note += ", Release files accepted past their Valid-Until date (signatures still checked)"
+	}
+	return note
+}
+
+// buildDebian builds the recipe's image under tag and returns the
+// installed version of each of its packages, "NAME VERSION".
+func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) ([]string, error) {
 	if _, err := exec.LookPath("mmdebstrap"); err != nil {
-		return fmt.Errorf("mmdebstrap is not installed (apt-get install mmdebstrap): %w", err)
+		return nil, fmt.Errorf("mmdebstrap is not installed (apt-get install mmdebstrap): %w", err)
 	}
 	mirror, err := DebianMirror()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	args := []string{
-		"--variant=essential",
-		"--include=" + strings.Join(r.Packages, ","),
-		"--dpkgopt=path-exclude=/usr/share/man/*",
-		"--dpkgopt=path-exclude=/usr/share/locale/*",
-		"--dpkgopt=path-exclude=/usr/share/doc/*",
-		// Man pages are left out, but some post-installation scripts
-		// (Java's update-alternatives) need the folder to exist.
-		`--essential-hook=mkdir -p "$1/usr/share/man/man1"`,
-		r.Release, "-", mirror,
-	}
-	cmd := exec.CommandContext(ctx, "mmdebstrap", args...)
+	cmd := exec.CommandContext(ctx, "mmdebstrap", r.mmdebstrapArgs(mirror)...)
 	// On cancellation let mmdebstrap remove its temporary root (SIGTERM),
 	// and kill it only if it does not stop. The signal goes to its whole
 	// process group, as a terminal's would: signalled alone, mmdebstrap
@@ -386,10 +440,10 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) error {
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return fmt.Errorf("mmdebstrap: %w", err)
+		return nil, fmt.Errorf("mmdebstrap: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start mmdebstrap: %w", err)
+		return nil, fmt.Errorf("start mmdebstrap: %w", err)
 	}
 	// The root filesystem is imported under a partial tag and given its
 	// content-addressed tag only once mmdebstrap succeeded: an interrupted
@@ -420,7 +474,7 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) error {
 		im.removePartial(cleanup, partial, settle)
 	}
 	if waitErr != nil {
-		return fmt.Errorf("mmdebstrap %s: %w\n%s", r.Release, waitErr, lastLines(stderr.String(), 15))
+		return nil, fmt.Errorf("mmdebstrap %s: %w\n%s", r.Release, waitErr, lastLines(stderr.String(), 15))
 	}
 	if importErr == nil {
 		if _, err := im.Docker.ImageTag(cleanup, client.ImageTagOptions{Source: partial, Target: tag}); err != nil {
@@ -429,9 +483,65 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) error {
 		im.removePartial(cleanup, partial, 0)
 	}
 	if importErr != nil {
-		return fmt.Errorf("docker import: %w", importErr)
+		return nil, fmt.Errorf("docker import: %w", importErr)
 	}
-	return nil
+	return installed(stderr.String()), nil
+}
+
+// mmdebstrapArgs are the arguments of mmdebstrap that writes the recipe's
+// root filesystem to its standard output, from mirror.
+func (r Recipe) mmdebstrapArgs(mirror string) []string {
+	args := []string{
+		"--variant=essential",
+		"--include=" + strings.Join(r.Packages, ","),
+		"--dpkgopt=path-exclude=/usr/share/man/*",
+		"--dpkgopt=path-exclude=/usr/share/locale/*",
+		"--dpkgopt=path-exclude=/usr/share/doc/*",
+		// Man pages are left out, but some post-installation scripts
+		// (Java's update-alternatives) need the folder to exist.
+		`--essential-hook=mkdir -p "$1/usr/share/man/man1"`,
+		// The versions installed, for the build's progress line: a hook's
+		// standard output goes to mmdebstrap's standard error.
+		`--customize-hook=dpkg-query --admindir="$1/var/lib/dpkg" -W -f='` + installedMark + `${Package} ${Version}\n' ` + strings.Join(r.packageNames(), " "),
+	}
+	if debianReleases[r.Release].IgnoreValidUntil {
+		args = append(args, "--aptopt="+noValidUntil)
+	}
+	suites := r.suites()
+	if len(suites) == 1 {
+		return append(args, r.Release, "-", mirror)
+	}
+	args = append(args, suites[0], "-")
+	for _, s := range suites {
+		args = append(args, "deb "+mirror+" "+s+" main")
+	}
+	return args
+}
+
+// packageNames are the recipe's packages without their suites.
+func (r Recipe) packageNames() []string {
+	var names []string
+	for _, p := range r.Packages {
+		name, _, _ := strings.Cut(p, "/")
+		names = append(names, name)
+	}
+	return names
+}
+
+// installedMark starts each line of mmdebstrap's standard error that names
+// a recipe package and its installed version.
+const installedMark = "sniproof-installed: "
+
+// installed returns "NAME VERSION" of each recipe package that
+// mmdebstrap's standard error names, in its order.
+func installed(stderr string) []string {
+	var out []string
+	for line := range strings.Lines(stderr) {
+		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), installedMark); ok {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // buildOutput is mmdebstrap's output as the import reads it. It ends

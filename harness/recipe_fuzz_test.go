@@ -11,6 +11,8 @@ func FuzzRecipe(f *testing.F) {
 	f.Add([]byte("# comment\nnginx\nlibnginx-mod-stream\n"))
 	f.Add([]byte("\n\n"))
 	f.Add([]byte("Nginx\n"))
+	f.Add([]byte("haproxy/bookworm\n"))
+	f.Add([]byte("haproxy/experimental\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := parseRecipe("x", "bookworm", "docker/x/bookworm.packages", data)
 		if err != nil {
