@@ -12,7 +12,6 @@ import (
 	"maps"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -571,16 +570,25 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// Binary returns a FROM-scratch image holding only the static sniproof
-// binary at /sniproof, built from this module's source. Its tag is the
-// binary's hash. SNIPROOF_IMAGE_SNIPROOF substitutes it.
+// Binary returns a FROM-scratch image holding only a static sniproof
+// binary at /sniproof: the running one when it is a static sniproof, else
+// one compiled from the checkout or the module cache (see
+// chooseBinarySource). Its tag is the binary's hash.
+// SNIPROOF_IMAGE_SNIPROOF substitutes it.
 func (im *Images) Binary(ctx context.Context) (string, error) {
 	if ref := os.Getenv("SNIPROOF_IMAGE_SNIPROOF"); ref != "" {
 		im.progress("image sniproof: using %s from SNIPROOF_IMAGE_SNIPROOF", ref)
 		return im.substitute(ctx, ref, "SNIPROOF_IMAGE_SNIPROOF")
 	}
 	return im.once("binary", func() (string, error) {
-		bin, err := buildBinary(ctx)
+		src, err := findBinarySource()
+		if err != nil {
+			return "", &InfraError{Op: "build sniproof binary", Err: err}
+		}
+		if src.exe == "" {
+			im.progress("image sniproof: compiling a static binary (%s) ...", src)
+		}
+		bin, err := src.binary(ctx)
 		if err != nil {
 			return "", &InfraError{Op: "build sniproof binary", Err: err}
 		}
@@ -603,48 +611,7 @@ func (im *Images) Binary(ctx context.Context) (string, error) {
 		if _, err := io.Copy(io.Discard, res); err != nil {
 			return "", &InfraError{Op: "import image " + tag, Err: err}
 		}
-		im.progress("image %s: built", tag)
+		im.progress("image %s: built from %s", tag, src)
 		return tag, nil
 	})
-}
-
-// buildBinary compiles ./cmd/sniproof as a static Linux binary.
-func buildBinary(ctx context.Context) ([]byte, error) {
-	root, err := ModuleRoot()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "sniproof-bin-")
-	if err != nil {
-		return nil, fmt.Errorf("temporary folder: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "sniproof")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/sniproof")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./cmd/sniproof: %w\n%s", err, msg)
-	}
-	return os.ReadFile(out)
-}
-
-// ModuleRoot is the folder holding this module's go.mod, found from the
-// working directory upwards.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
-			bytes.Contains(data, []byte("module github.com/sniproof/sniproof\n")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("find module root: no go.mod of github.com/sniproof/sniproof above the working directory")
-		}
-		dir = parent
-	}
 }

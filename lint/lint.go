@@ -14,8 +14,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strings"
+
+	"github.com/tufanbarisyildirim/gonginx/config"
 )
 
 // Severity is how sure a finding is to break traffic.
@@ -162,9 +166,7 @@ func Files(paths ...string) (*Result, error) {
 		c.check(root)
 	}
 	res.Findings = append(res.Findings, c.findings...)
-	slices.SortStableFunc(res.Findings, func(a, b Finding) int {
-		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Rule, b.Rule))
-	})
+	sortFindings(res.Findings)
 	return res, nil
 }
 
@@ -224,8 +226,114 @@ func FilesIn(confDir string, paths ...string) (*Result, []string, error) {
 			}
 		}
 	}
-	slices.SortStableFunc(res.Findings, func(a, b Finding) int {
+	sortFindings(res.Findings)
+	return res, notes, nil
+}
+
+// sortFindings sorts findings by file, line and rule.
+func sortFindings(findings []Finding) {
+	slices.SortStableFunc(findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Rule, b.Rule))
 	})
+}
+
+// debianConfDir is the folder Debian's nginx reads its configuration from.
+const debianConfDir = "/etc/nginx"
+
+// Paths lints paths as sniproof lint does without --conf-dir: as Files
+// does, except for each copy of a tree that nginx reads from /etc/nginx
+// (a file named nginx.conf whose folder provides what one of its absolute
+// includes under /etc/nginx names), which it reads as FilesIn reads it,
+// the file's folder standing for /etc/nginx, as sniproof check reads it.
+// For each such copy a note says so and others name the includes its
+// folder does not provide; its upstream {} blocks are its own. The error
+// is as Files's.
+func Paths(paths ...string) (*Result, []string, error) {
+	var copies, others []string
+	for _, p := range paths {
+		if isDebianCopy(p) {
+			copies = append(copies, p)
+		} else {
+			others = append(others, p)
+		}
+	}
+	res := &Result{}
+	if len(others) > 0 {
+		var err error
+		if res, err = Files(others...); err != nil {
+			return nil, nil, err
+		}
+	}
+	var notes []string
+	for _, p := range copies {
+		r, n, err := FilesIn(debianConfDir, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		notes = append(notes, fmt.Sprintf("%s is read as %s/nginx.conf: its includes under %s are read from its folder %s, as sniproof check reads them (--conf-dir names another folder)",
+			p, debianConfDir, debianConfDir, filepath.Dir(p)))
+		notes = append(notes, n...)
+		res.Findings = append(res.Findings, r.Findings...)
+		res.Files = append(res.Files, r.Files...)
+	}
+	sortFindings(res.Findings)
 	return res, notes, nil
+}
+
+// isDebianCopy reports whether file is the main file of a copy of a tree
+// nginx reads from /etc/nginx: it is named nginx.conf, is not in
+// /etc/nginx itself, and its folder provides what one of its own absolute
+// include paths under /etc/nginx names (the file, or for a pattern, the
+// folder it lists), as in a copy of Debian's /etc/nginx. Its includes are
+// not followed to decide.
+func isDebianCopy(file string) bool {
+	dir := filepath.Dir(file)
+	if filepath.Base(file) != "nginx.conf" {
+		return false
+	}
+	if abs, err := filepath.Abs(dir); err != nil || abs == debianConfDir {
+		return false
+	}
+	data, err := os.ReadFile(file)
+	if err != nil || LooksLikeHAProxy(data) {
+		return false
+	}
+	conf, err := parse(string(data))
+	if err != nil {
+		return false
+	}
+	var provides func(ds []config.IDirective) bool
+	provides = func(ds []config.IDirective) bool {
+		for _, d := range ds {
+			if ps := d.GetParameters(); d.GetName() == "include" && len(ps) > 0 && providesInclude(dir, unquote(ps[0].GetValue())) {
+				return true
+			}
+			if b := d.GetBlock(); b != nil && provides(b.GetDirectives()) {
+				return true
+			}
+		}
+		return false
+	}
+	return provides(conf.GetDirectives())
+}
+
+// providesInclude reports whether the folder dir, standing for
+// /etc/nginx, provides what an absolute include path under /etc/nginx
+// names: the file, or for a pattern a file it matches or the folder it
+// lists.
+func providesInclude(dir, pattern string) bool {
+	rel, ok := strings.CutPrefix(path.Clean(pattern), debianConfDir+"/")
+	if !ok {
+		return false
+	}
+	host := filepath.Join(dir, filepath.FromSlash(rel))
+	if !strings.ContainsAny(rel, "*?[") {
+		st, err := os.Stat(host)
+		return err == nil && st.Mode().IsRegular()
+	}
+	if matches, _ := filepath.Glob(host); len(matches) > 0 {
+		return true
+	}
+	st, err := os.Stat(filepath.Dir(host))
+	return err == nil && st.IsDir()
 }

@@ -3,7 +3,9 @@ package lint
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -366,4 +368,128 @@ func TestFilesIn(t *testing.T) {
 	if len(res.Files) != 5 || len(notes) != 2 || !strings.Contains(notes[1], "include /etc/nginx/mime.types is not followed") {
 		t.Errorf("files %q, notes %q: want 5 files and the 2 includes the sample does not provide", res.Files, notes)
 	}
+}
+
+// TestPathsDebianCopy: a copy of a Debian /etc/nginx named by its
+// nginx.conf is read whole without --conf-dir, its folder standing for
+// /etc/nginx, as check reads it (sites-enabled/ symlinks included); one
+// note says so, and the others name each include the copy does not
+// provide: a folder it lacks, a file outside /etc/nginx.
+func TestPathsDebianCopy(t *testing.T) {
+	const main = "testdata/debian/nginx.conf"
+	res, notes, err := Paths(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := got(res.Findings), wants(t, res.Files); len(w) == 0 || !slices.Equal(g, w) {
+		t.Errorf("findings:\n  %s\nwant:\n  %s", strings.Join(g, "\n  "), strings.Join(w, "\n  "))
+	}
+	wantFiles := []string{main, "testdata/debian/mime.types", "testdata/debian/conf.d/upstreams.conf",
+		"testdata/debian/sites-enabled/shop", "testdata/debian/snippets/proxy-tls.conf"}
+	if !slices.Equal(res.Files, wantFiles) {
+		t.Errorf("files %q, want %q", res.Files, wantFiles)
+	}
+	wantNotes := []string{
+		main + " is read as /etc/nginx/nginx.conf: its includes under /etc/nginx are read from its folder testdata/debian, as sniproof check reads them (--conf-dir names another folder)",
+		main + ":7: include /etc/nginx/modules-enabled/*.conf is not followed: testdata/debian does not provide it (nginx reads what the machine has there)",
+		"testdata/debian/sites-enabled/shop:6: include /etc/letsencrypt/options-ssl-nginx.conf is not followed: testdata/debian does not provide it (nginx reads what the machine has there)",
+	}
+	if !slices.Equal(notes, wantNotes) {
+		t.Errorf("notes:\n  %s\nwant:\n  %s", strings.Join(notes, "\n  "), strings.Join(wantNotes, "\n  "))
+	}
+
+	// With other files: each is linted as Files lints it.
+	res, notes, err = Paths(main, "testdata/host.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := got(res.Findings), wants(t, res.Files); !slices.Equal(g, w) || len(notes) != 3 || !slices.Contains(res.Files, "testdata/host.conf") {
+		t.Errorf("with host.conf: findings %q (want %q), files %q, notes %q", g, w, res.Files, notes)
+	}
+}
+
+// TestIsDebianCopy pins what makes a main file a copy of /etc/nginx: its
+// name, nginx.conf, and an absolute include under /etc/nginx that its
+// folder provides. Relative includes, includes the folder does not
+// provide, includes outside /etc/nginx and HAProxy files do not count.
+func TestIsDebianCopy(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		main  string // the file named; "" for nginx.conf
+		want  bool
+	}{
+		{"a provided file", map[string]string{"nginx.conf": "http { include /etc/nginx/mime.types; }", "mime.types": "types {}"}, "", true},
+		{"a provided folder", map[string]string{"nginx.conf": "include /etc/nginx/sites-enabled/*;", "sites-enabled/.keep": ""}, "", true},
+		{"quoted", map[string]string{"nginx.conf": `http { server { include "/etc/nginx/snippets/a.conf"; } }`, "snippets/a.conf": ""}, "", true},
+		{"one of several", map[string]string{"nginx.conf": "include /etc/nginx/modules-enabled/*.conf;\nhttp { include /etc/nginx/conf.d/*.conf; }", "conf.d/a.conf": ""}, "", true},
+		{"nothing provided", map[string]string{"nginx.conf": "http { include /etc/nginx/mime.types; include /etc/nginx/conf.d/*.conf; }"}, "", false},
+		{"a folder for a file", map[string]string{"nginx.conf": "http { include /etc/nginx/mime.types; }", "mime.types/a": ""}, "", false},
+		{"relative", map[string]string{"nginx.conf": "http { include mime.types; }", "mime.types": ""}, "", false},
+		{"outside /etc/nginx", map[string]string{"nginx.conf": "http { include /etc/letsencrypt/options.conf; }", "letsencrypt/options.conf": "", "options.conf": ""}, "", false},
+		{"climbing out", map[string]string{"nginx.conf": "http { include /etc/nginx/../nginx/../x.conf; }", "x.conf": ""}, "", false},
+		{"another name", map[string]string{"main.conf": "http { include /etc/nginx/mime.types; }", "mime.types": ""}, "main.conf", false},
+		{"HAProxy", map[string]string{"nginx.conf": "global\n    log /dev/log local0\n", "mime.types": ""}, "", false},
+		{"unparsable", map[string]string{"nginx.conf": "http { include /etc/nginx/mime.types;", "mime.types": ""}, "", false},
+		{"empty", map[string]string{"nginx.conf": ""}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, content := range tt.files {
+				p := filepath.Join(dir, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			main := cmp.Or(tt.main, "nginx.conf")
+			if got := isDebianCopy(filepath.Join(dir, main)); got != tt.want {
+				t.Errorf("isDebianCopy = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if isDebianCopy("/etc/nginx/nginx.conf") {
+		t.Error("isDebianCopy(/etc/nginx/nginx.conf) = true: /etc/nginx itself is no copy of it")
+	}
+}
+
+// FuzzPaths: whatever a Debian-shaped copy's nginx.conf holds, Paths
+// neither panics nor fails without a ConfigError, and a copy it detects
+// is read with the note that says so.
+func FuzzPaths(f *testing.F) {
+	sample, err := os.ReadFile("testdata/debian/nginx.conf")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sample)
+	f.Add([]byte("http { include /etc/nginx/mime.types; include '/etc/nginx/conf.d/*.conf'; }"))
+	f.Add([]byte("include /etc/nginx/../nginx/mime.types;\ninclude /etc/nginx/[;\n"))
+	f.Add([]byte("include /etc/nginx/nginx.conf;"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		for name, content := range map[string][]byte{"nginx.conf": data, "mime.types": []byte("types {}\n"), "conf.d/a.conf": nil} {
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		main := filepath.Join(dir, "nginx.conf")
+		res, notes, err := Paths(main)
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is no ConfigError", err)
+			}
+			return
+		}
+		if copied := isDebianCopy(main); copied != (len(notes) > 0 && strings.HasPrefix(notes[0], main+" is read as /etc/nginx/nginx.conf")) || len(res.Files) == 0 {
+			t.Fatalf("copy %v, notes %q, files %q", copied, notes, res.Files)
+		}
+	})
 }

@@ -81,10 +81,13 @@ The proxy sits on the run's internal networks only, so the configuration
 reaches nothing outside them, whatever it names; a relay (sniproof forward)
 publishes its ports on 127.0.0.1.
 
-Run it from a sniproof checkout: the backend's image is built from the
-source, like the suites' (or set SNIPROOF_IMAGE_SNIPROOF). Everything it
-starts is labelled with its session and removed when it ends
-(SNIPROOF_KEEP=1 keeps it, and the report says how to remove it).
+It runs from any folder: the backend's FROM-scratch image holds the running
+binary when it is static (CGO_ENABLED=0 go install ...), else a static copy
+compiled in the sniproof checkout around the working directory, or with go
+install of the binary's own version from the module cache (or set
+SNIPROOF_IMAGE_SNIPROOF). Everything it starts is labelled with its session
+and removed when it ends (SNIPROOF_KEEP=1 keeps it, and the report says how
+to remove it).
 
 flags:
 `

@@ -22,10 +22,14 @@ with its file and line, its rule, what nginx does and the fix:
 
 Lint the main nginx.conf: include directives are followed (glob patterns
 too; relative paths are resolved against the directory of the FILE named,
-as nginx resolves them against its main file's; with --conf-dir /etc/nginx,
-FILE's folder stands for /etc/nginx, so that a copy of a Debian layout,
-whose includes are absolute, is read whole), and directives are
+as nginx resolves them against its main file's), and directives are
 inherited as nginx inherits them (location, server, http; server, stream).
+A copy of a Debian layout, whose includes are absolute, is read whole, as
+sniproof check reads it: when FILE is an nginx.conf whose folder provides
+what one of its includes under /etc/nginx names, its folder stands for
+/etc/nginx (a note on stderr says so, and names each include the folder
+does not provide); --conf-dir DIR makes FILE's folder stand for DIR
+instead.
 A site file linted alone does not see what http {} sets for it. upstream {}
 blocks are looked up across every FILE, so site files can be linted
 together with the file that defines their upstreams.
@@ -50,7 +54,7 @@ exit codes:
 
 func runLint(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("lint", stderr)
-	confDir := fs.String("conf-dir", "", "the `folder` nginx reads FILE from in production (e.g. /etc/nginx): FILE's folder stands for it, so absolute include paths under it are read from there")
+	confDir := fs.String("conf-dir", "", "the `folder` nginx reads FILE from in production: FILE's folder stands for it, so absolute include paths under it are read from there (default: /etc/nginx for a copy of a Debian layout, else none)")
 	format := fs.String("format", "text", "output `format`: text, or sarif (SARIF 2.1.0 for code-scanning UIs, paths relative to the working directory)")
 	fs.Usage = func() {
 		var rules strings.Builder
@@ -79,7 +83,7 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 	if *confDir != "" {
 		res, notes, err = lint.FilesIn(*confDir, files...)
 	} else {
-		res, err = lint.Files(files...)
+		res, notes, err = lint.Paths(files...)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sniproof lint: %v\n", err)

@@ -114,3 +114,22 @@ func TestLintCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestLintDebianCopy pins that lint reads a copy of a Debian /etc/nginx
+// whole without --conf-dir, saying on stderr that its folder stands for
+// /etc/nginx and naming what the copy does not provide, as --conf-dir
+// /etc/nginx reads it.
+func TestLintDebianCopy(t *testing.T) {
+	const main = "../../lint/testdata/debian/nginx.conf"
+	code, stdout, stderr := run(t, "lint", main)
+	if code != 1 || !strings.HasPrefix(stdout, "../../lint/testdata/debian/sites-enabled/shop:14: SNI001 error: ") ||
+		!strings.HasPrefix(stderr, "sniproof lint: "+main+" is read as /etc/nginx/nginx.conf: its includes under /etc/nginx are read from its folder ../../lint/testdata/debian") ||
+		!strings.Contains(stderr, "include /etc/letsencrypt/options-ssl-nginx.conf is not followed") ||
+		!strings.HasSuffix(stderr, "sniproof lint: 1 finding (1 error, 0 warnings) in 5 files\n") {
+		t.Errorf("lint of a Debian copy: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, explicit, stderr := run(t, "lint", "--conf-dir", "/etc/nginx", main)
+	if code != 1 || explicit != stdout || strings.Contains(stderr, "is read as") {
+		t.Errorf("with --conf-dir /etc/nginx: exit %d\n%s\n%s", code, explicit, stderr)
+	}
+}
