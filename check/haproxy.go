@@ -70,6 +70,8 @@ type haPlan struct {
 	// workDir is HAProxy's working directory, which relative paths
 	// resolve against (see haWorkDir).
 	workDir string
+	// data is the configuration file's content.
+	data []byte
 }
 
 // haFrontend is a section that takes requests, and its bind ports.

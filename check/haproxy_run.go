@@ -24,9 +24,15 @@ import (
 	"github.com/sniproof/sniproof/lint"
 )
 
-// runHAProxy checks an HAProxy configuration: one file, haproxy.cfg or
+// haproxyAdapter checks HAProxy configurations: one file, haproxy.cfg or
 // another name, or a folder holding haproxy.cfg.
-func (r *runner) runHAProxy(ctx context.Context, entries []Entry) (*Report, error) {
+type haproxyAdapter struct{}
+
+var haproxyKind = mustKind(ProxyHAProxy)
+
+func (haproxyAdapter) kind() harness.Kind { return haproxyKind }
+
+func (haproxyAdapter) load(r *runner) (error, error) {
 	file, err := haproxyFile(r.opts.Config)
 	if err != nil {
 		return nil, err
@@ -39,31 +45,36 @@ func (r *runner) runHAProxy(ctx context.Context, entries []Entry) (*Report, erro
 		return nil, usagef("--conf-dir must be an absolute path in the container, got %q", confDir)
 	}
 	main := path.Join(confDir, filepath.Base(file))
-	rep := r.newReport(ProxyHAProxy, filepath.Dir(file), main)
+	r.newReport(filepath.Dir(file), main)
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, usagef("cannot read the configuration %s: %v", file, cause(err))
 	}
 	cfg, parseErr := lint.ParseHAProxy(filepath.Base(file), data)
-	end, err := r.open(ctx, ProxyHAProxy)
-	defer end()
-	if err != nil {
-		return nil, err
-	}
 	if parseErr != nil {
-		return r.haUnparsable(ctx, data, parseErr)
+		r.ha = &haPlan{host: file, main: main, data: data}
+		return parseErr, nil
 	}
 	r.ha = newHAPlan(cfg, file, main)
+	r.ha.data = data
+	return nil, nil
+}
+
+func (haproxyAdapter) plan(r *runner) {
 	r.up = &r.ha.Upstreams
-	rep.Notes = append(rep.Notes, r.ha.notes...)
-	r.ha.findings = cfg.Findings()
+	r.rep.Notes = append(r.rep.Notes, r.ha.notes...)
+	r.ha.findings = r.ha.cfg.Findings()
 	for _, f := range r.ha.findings {
-		rep.Lint = append(rep.Lint, finding(f))
+		r.rep.Lint = append(r.rep.Lint, finding(f))
 	}
-	networks, err := r.startBackend(ctx)
-	if err != nil {
-		return nil, err
-	}
+}
+
+// host runs sleep, as HAProxy has no idle mode.
+func (haproxyAdapter) host(ctx context.Context, r *runner, networks []*testcontainers.DockerNetwork, opts []testcontainers.ContainerCustomizer) (*harness.ProxyHost, error) {
+	return r.sess.RunIdleHost(ctx, r.rep.Image, networks, opts...)
+}
+
+func (haproxyAdapter) ports(r *runner) []int {
 	var listen []int
 	for _, f := range r.ha.frontends {
 		for _, b := range f.binds {
@@ -72,36 +83,41 @@ func (r *runner) runHAProxy(ctx context.Context, entries []Entry) (*Report, erro
 			}
 		}
 	}
-	r.say("starting haproxy from %s", rep.Image)
-	if err := r.startHAProxy(ctx, networks); err != nil {
-		return nil, err
-	}
-	if err := r.surround(ctx, listen); err != nil {
-		return nil, err
-	}
+	return listen
+}
+
+// launch copies the configuration with the files it names where HAProxy
+// opens them, runs haproxy -c and then haproxy -db, in HAProxy's working
+// directory.
+func (a haproxyAdapter) launch(ctx context.Context, r *runner) error {
+	var err error
 	if r.ha.workDir, err = r.haWorkDir(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	if err := r.haFiles(ctx, data); err != nil {
-		return nil, err
+	if err := r.haFiles(ctx, r.ha.data); err != nil {
+		return err
 	}
-	if err := r.haTest(ctx); err != nil || rep.Rejected != nil {
-		rep.summarise()
-		return rep, err
+	if err := r.haTest(ctx); err != nil || r.rep.Rejected != nil {
+		return err
 	}
-	if err := r.haLaunch(ctx, listen); err != nil {
-		return nil, err
+	return r.haLaunch(ctx, a.ports(r))
+}
+
+func (haproxyAdapter) unparsable(ctx context.Context, r *runner, perr error) (*Report, error) {
+	return r.haUnparsable(ctx, r.ha.data, perr)
+}
+
+func (haproxyAdapter) jobs(r *runner, entries []Entry) []job { return r.haJobs(entries) }
+
+func (haproxyAdapter) diagnose(r *runner, j *job, obs *harness.Observation) diagnosis {
+	return diagnoseHA(j.ha, obs, r.proxy.Log.Lines(0))
+}
+
+func (haproxyAdapter) describe(r *runner, j *job) {
+	if j.ha != nil {
+		j.loc.Lint = r.haLint(j.ha.sec, r.ha.frontendLabelled(j.loc.Server))
+		j.loc.Config = r.haText(j.ha.sec)
 	}
-	if rep.Rejected == nil {
-		r.requests(ctx, r.haJobs(entries), func(j *job) {
-			if j.ha != nil {
-				j.loc.Lint = r.haLint(j.ha.sec, r.ha.frontendLabelled(j.loc.Server))
-				j.loc.Config = r.haText(j.ha.sec)
-			}
-		})
-	}
-	rep.summarise()
-	return rep, nil
 }
 
 // haproxyFile is the file CONFIG names: itself, or the haproxy.cfg of a
@@ -122,38 +138,6 @@ func haproxyFile(named string) (string, error) {
 		return "", usagef("cannot read the configuration %s: not a regular file", file)
 	}
 	return file, readable(file)
-}
-
-// startHAProxy starts the HAProxy container idle and reads the version of
-// its haproxy, mapping an image without haproxy to a UsageError.
-func (r *runner) startHAProxy(ctx context.Context, extra []*testcontainers.DockerNetwork) error {
-	opts, err := r.hostOptions(ctx)
-	if err != nil {
-		return err
-	}
-	r.proxy, err = r.sess.RunIdleHost(ctx, r.rep.Image, extra, opts...)
-	if r.proxy != nil {
-		r.rep.Containers++
-	}
-	if err != nil {
-		if strings.Contains(err.Error(), "executable file not found") {
-			return usagef("the image %s has no sleep on its PATH, which check runs to keep the container up: name an image with a shell and coreutils (--image)", r.rep.Image)
-		}
-		return &harness.InfraError{Op: "start haproxy", Err: err}
-	}
-	code, out, err := r.proxy.Run(ctx, "haproxy", "-v")
-	if err != nil {
-		if strings.Contains(err.Error(), "executable file not found") || strings.Contains(err.Error(), "no such file") {
-			return usagef("the image %s has no haproxy on its PATH: name an image that contains HAProxy (--image)", r.rep.Image)
-		}
-		return &harness.InfraError{Op: "haproxy -v", Err: err}
-	}
-	m := regexp.MustCompile(`HAProxy version (\S+)`).FindStringSubmatch(out)
-	if code != 0 || m == nil {
-		return usagef("the image %s has no working haproxy on its PATH (haproxy -v: exit %d): name an image that contains HAProxy (--image)", r.rep.Image, code)
-	}
-	r.rep.Version = m[1]
-	return nil
 }
 
 // haFiles copies the configuration into the container, with the files it
@@ -293,7 +277,7 @@ var haFileLine = regexp.MustCompile(`\[(/[^\]:]+):(\d+)\]`)
 // haTest runs haproxy -c in HAProxy's working directory; a configuration
 // it refuses sets Rejected.
 func (r *runner) haTest(ctx context.Context) error {
-	code, out, err := r.haRun(ctx, r.ha.workDir, "haproxy", "-c", "-f", r.ha.main)
+	code, out, err := r.haRun(ctx, r.ha.workDir, haproxyKind.TestCmd(r.ha.main)...)
 	if err != nil {
 		return &harness.InfraError{Op: "haproxy -c", Err: err}
 	}
@@ -318,7 +302,7 @@ func (r *runner) haReject(code int, out string) {
 // haUnparsable handles a configuration check cannot parse: haproxy -c
 // runs on it, and its message is the verdict.
 func (r *runner) haUnparsable(ctx context.Context, data []byte, perr error) (*Report, error) {
-	if err := r.startHAProxy(ctx, nil); err != nil {
+	if err := r.startHost(ctx, nil); err != nil {
 		return nil, err
 	}
 	if err := r.proxy.CopyFiles(ctx, map[string][]byte{r.rep.Main: data}); err != nil {
@@ -328,7 +312,7 @@ func (r *runner) haUnparsable(ctx context.Context, data []byte, perr error) (*Re
 	if err != nil {
 		return nil, err
 	}
-	code, out, err := r.haRun(ctx, dir, "haproxy", "-c", "-f", r.rep.Main)
+	code, out, err := r.haRun(ctx, dir, haproxyKind.TestCmd(r.rep.Main)...)
 	if err != nil {
 		return nil, &harness.InfraError{Op: "haproxy -c", Err: err}
 	}
@@ -450,7 +434,7 @@ func (r *runner) haJobs(entries []Entry) []job {
 // haJob is the job of backend b, reached through frontend f (nil when
 // unknown).
 func (r *runner) haJob(b *haBackend, f *haFrontend) job {
-	j := job{ha: b}
+	j := job{ha: b, targets: b.targets}
 	s := b.servers[0]
 	j.loc = Location{Location: b.sec.Label(), At: b.sec.Pos(), Pass: "server " + strings.Join(s.Line.Args, " "), PassAt: s.Line.Pos(),
 		Place: fmt.Sprintf("%s %s", r.ha.cfg.File, b.sec.Label())}

@@ -57,9 +57,11 @@ type Report struct {
 	Wrapped bool   `json:"wrapped"`
 	Image   string `json:"image"`
 	// Proxy is the proxy that ran the configuration, nginx or haproxy;
-	// Version the version its binary in the image reports.
+	// Version the version its binary in the image reports; Test its
+	// configuration test ("nginx -t").
 	Proxy   string `json:"proxy"`
 	Version string `json:"version"`
+	Test    string `json:"test"`
 	Date    string `json:"date"`
 	// Session labels every container and network the check started;
 	// Containers counts the containers.
@@ -352,11 +354,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	if r.Rejected != nil {
-		test := "nginx -t"
-		if r.Proxy == "haproxy" {
-			test = "haproxy -c"
-		}
-		fmt.Fprintf(&b, "\n%s rejects the configuration (%s exit %d):\n", r.Proxy, test, r.Rejected.Exit)
+		fmt.Fprintf(&b, "\n%s rejects the configuration (%s exit %d):\n", r.Proxy, r.Test, r.Rejected.Exit)
 		for _, l := range strings.Split(strings.TrimSpace(r.Rejected.Output), "\n") {
 			fmt.Fprintf(&b, "  %s\n", l)
 		}

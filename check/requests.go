@@ -109,6 +109,9 @@ type job struct {
 	port int        // the container port to send to
 	// ha is the HAProxy backend the request goes to, when known.
 	ha *haBackend
+	// targets are the upstream endpoints the request reaches, when known:
+	// its events are those at their addresses.
+	targets []Target
 }
 
 // jobs are the locations to report: with expectations, one per entry and
@@ -144,7 +147,7 @@ func (r *runner) jobs(entries []Entry) []job {
 }
 
 func (r *runner) newJob(ps *Pass) job {
-	j := job{pass: ps, node: ps.Location}
+	j := job{pass: ps, node: ps.Location, targets: ps.Targets}
 	if j.node == nil {
 		j.node = ps.Server.Node
 	}
@@ -290,7 +293,7 @@ func (r *runner) entryJob(e Entry) job {
 	j.loc.Place = fmt.Sprintf("%s %s %s", j.node.File, s.Label(), j.loc.Location)
 	for _, ps := range r.plan.Passes {
 		if (stream && ps.Server == s && ps.Location == nil) || (!stream && ps.Location != nil && ps.Location == j.node) {
-			j.pass = ps
+			j.pass, j.targets = ps, ps.Targets
 			j.loc.Pass, j.loc.PassAt = ps.Directive(), ps.Node.Pos()
 			if why := r.targetSkip(ps); why != "" {
 				j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, why
@@ -405,12 +408,7 @@ func (r *runner) judge(j *job, obs *harness.Observation) {
 	req := *j.loc.Request
 	l := &j.loc
 	l.Observed, l.Status, l.Error, l.SNI = obs, obs.Status, obs.Error, obs.SNI
-	var d diagnosis
-	if r.ha != nil {
-		d = diagnoseHA(j.ha, obs, r.proxy.Log.Lines(0))
-	} else {
-		d = diagnose(j.pass, obs)
-	}
+	d := r.adapter.diagnose(r, j, obs)
 	if d.Works {
 		l.Outcome = Works
 	} else {
@@ -609,18 +607,11 @@ func (r *runner) ownEvents(events []backend.Event, j *job, seen *backend.Seen) [
 	if seen != nil {
 		return slices.DeleteFunc(events, func(ev backend.Event) bool { return !sameConn(ev, seen) })
 	}
-	var targets []Target
-	switch {
-	case j.ha != nil:
-		targets = j.ha.targets
-	case j.pass != nil:
-		targets = j.pass.Targets
-	}
-	if len(targets) == 0 {
+	if len(j.targets) == 0 {
 		return events
 	}
 	dest := map[string]bool{}
-	for _, t := range targets {
+	for _, t := range j.targets {
 		d := r.destination(t)
 		if d == "" {
 			return events

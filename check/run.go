@@ -2,7 +2,6 @@ package check
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -101,20 +100,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	kind, err := ProxyKind(opts.Proxy, opts.Config)
+	proxy, err := ProxyKind(opts.Proxy, opts.Config)
 	if err != nil {
 		return nil, err
 	}
-	if opts.Release != "" && !slices.Contains(Releases, opts.Release) {
-		return nil, usagef("no project image of %s for Debian %q: --release takes %s", kind, opts.Release, strings.Join(Releases, " or "))
+	a := adapters[proxy]
+	if err := releaseError(a.kind(), opts.Release); err != nil {
+		return nil, err
 	}
 	r := &runner{opts: opts, progress: opts.Progress}
-	var rep *Report
-	if kind == ProxyHAProxy {
-		rep, err = r.runHAProxy(ctx, entries)
-	} else {
-		rep, err = r.runNginx(ctx, entries)
-	}
+	rep, err := r.check(ctx, a, entries)
 	if rep != nil {
 		// Reports are published and committed as baselines: no
 		// credential of the configuration, its logs or the
@@ -131,9 +126,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	return rep, nil
 }
 
-// newReport is the report of a check of opts.Config by proxy.
-func (r *runner) newReport(proxy, folder, main string) *Report {
-	r.rep = &Report{APIVersion: APIVersion, Kind: ReportKind, Proxy: proxy, Config: r.opts.Config, Folder: folder, Main: main,
+// newReport is the report of a check of opts.Config by the adapter's
+// proxy.
+func (r *runner) newReport(folder, main string) *Report {
+	k := r.adapter.kind()
+	r.rep = &Report{APIVersion: APIVersion, Kind: ReportKind, Proxy: k.Name, Test: testName(k), Config: r.opts.Config, Folder: folder, Main: main,
 		Date: time.Now().UTC().Format(time.RFC3339), Expectations: r.opts.Expect, Notes: []string{}, Locations: []Location{}, Lint: []Finding{}}
 	return r.rep
 }
@@ -141,14 +138,14 @@ func (r *runner) newReport(proxy, folder, main string) *Report {
 // open starts the check's session and resolves the proxy's image. The
 // returned function ends the session, removing every container and
 // network, unless SNIPROOF_KEEP=1 keeps them for debugging.
-func (r *runner) open(ctx context.Context, proxy string) (func(), error) {
+func (r *runner) open(ctx context.Context, k harness.Kind) (func(), error) {
 	sess, err := harness.NewSession(ctx, r.progress)
 	r.sess = sess
 	if sess != nil {
 		r.rep.Session = sess.ID
 	}
 	if err == nil {
-		r.rep.Image, err = r.image(ctx, proxy)
+		r.rep.Image, err = r.image(ctx, k)
 	}
 	return func() {
 		if os.Getenv("SNIPROOF_KEEP") == "1" && sess != nil {
@@ -165,54 +162,14 @@ func (r *runner) open(ctx context.Context, proxy string) (func(), error) {
 	}, err
 }
 
-// runNginx checks an nginx configuration.
-func (r *runner) runNginx(ctx context.Context, entries []Entry) (*Report, error) {
-	opts := r.opts
-	cfg, err := LoadConfig(opts.Config, opts.ConfDir)
-	var parseErr *lint.ConfigError
-	if err != nil && !errors.As(err, &parseErr) {
-		return nil, err
-	}
-	r.cfg = cfg
-	rep := r.newReport(ProxyNginx, cfg.Tree.Options.HostDir, cfg.Main())
-	rep.Wrapped = cfg.Wrapped
-	if cfg.Wrapped {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%s is site files, not a whole nginx.conf: check wrapped %s in a minimal main file of its own, %s (events {} and http { include ... })",
-			opts.Config, strings.Join(cfg.Sites, ", "), cfg.Main()))
-	}
-	end, err := r.open(ctx, ProxyNginx)
-	defer end()
-	if err != nil {
-		return nil, err
-	}
-	if parseErr != nil {
-		return r.unparsable(ctx, parseErr)
-	}
-	r.plan = NewPlan(cfg)
-	r.up = &r.plan.Upstreams
-	rep.Notes = append(rep.Notes, r.plan.Notes...)
-	for _, f := range cfg.Tree.Findings {
-		rep.Lint = append(rep.Lint, finding(f))
-	}
-	if err := r.start(ctx); err != nil {
-		return nil, err
-	}
-	if rep.Rejected == nil {
-		r.requests(ctx, r.jobs(entries), func(j *job) {
-			j.loc.Lint = r.lintFor(j.pass, j.node)
-			j.loc.Config = r.blockText(j.node)
-		})
-	}
-	rep.summarise()
-	return rep, nil
-}
-
 // runner is one check's state.
 type runner struct {
 	opts Options
-	rep  *Report
-	cfg  *Config
-	plan *Plan
+	// adapter is the proxy's part of the check.
+	adapter adapter
+	rep     *Report
+	cfg     *Config
+	plan    *Plan
 	// ha is the plan of an HAProxy configuration (plan is nil then).
 	ha *haPlan
 	// up are the upstreams the backend impersonates: plan's or ha's.
@@ -242,7 +199,7 @@ func (r *runner) say(format string, args ...any) {
 
 // image resolves the proxy's image: the operator's, or the project's for
 // the release asked for.
-func (r *runner) image(ctx context.Context, proxy string) (string, error) {
+func (r *runner) image(ctx context.Context, k harness.Kind) (string, error) {
 	if img := r.opts.Image; img != "" {
 		if _, err := r.sess.Docker.ImageInspect(ctx, img); err == nil {
 			return img, nil
@@ -264,16 +221,12 @@ func (r *runner) image(ctx context.Context, proxy string) (string, error) {
 	if release == "" {
 		release = DefaultRelease
 	}
-	recipe, err := harness.LoadRecipe(proxy, release)
+	recipe, err := harness.LoadRecipe(k.Image, release)
 	if err != nil {
-		return "", &harness.InfraError{Op: "image of " + proxy + " from " + release, Err: err}
+		return "", &harness.InfraError{Op: "image of " + k.Name + " from " + release, Err: err}
 	}
 	return r.sess.Images.Debian(ctx, recipe)
 }
-
-// Releases are the Debian releases of the project's proxy images;
-// DefaultRelease is the one check runs unless told otherwise.
-var Releases = []string{"bookworm", "trixie"}
 
 // DefaultRelease is the Debian release of the image check runs by default.
 const DefaultRelease = "bookworm"
@@ -291,38 +244,14 @@ func firstLine(err error) string {
 }
 
 // startNginx starts the nginx container, mapping a missing nginx to a
-// UsageError.
-func (r *runner) startNginx(ctx context.Context, extra []*testcontainers.DockerNetwork) error {
-	opts, err := r.hostOptions(ctx)
-	if err != nil {
-		return err
-	}
-	r.proxy, err = r.sess.RunNginxHost(ctx, r.rep.Image, extra, opts...)
-	if r.proxy != nil {
-		r.rep.Containers++
-	}
-	if err != nil {
-		msg := err.Error()
-		switch {
-		case strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file or directory"):
-			return usagef("the image %s has no nginx on its PATH: name an image that contains nginx (--image)", r.rep.Image)
-		}
-		return &harness.InfraError{Op: "start nginx", Err: err}
-	}
-	code, out, err := r.proxy.Run(ctx, "nginx", "-v")
-	if err != nil {
-		return &harness.InfraError{Op: "nginx -v", Err: err}
-	}
-	if m := regexp.MustCompile(`nginx/(\S+)`).FindStringSubmatch(out); code == 0 && m != nil {
-		r.rep.Version = m[1]
-	}
-	return nil
-}
 
 // hostOptions are the proxy host's options the upstreams need: ::1 on
 // its loopback interface when an upstream is there, and a folder shared
 // with the backend for each folder of a unix socket upstream.
 func (r *runner) hostOptions(ctx context.Context) ([]testcontainers.ContainerCustomizer, error) {
+	if r.up == nil {
+		return nil, nil
+	}
 	var opts []testcontainers.ContainerCustomizer
 	if slices.ContainsFunc(r.up.Loopback, func(a netip.AddrPort) bool { return a.Addr().Is6() }) {
 		opts = append(opts, harness.WithLoopbackIPv6())
@@ -432,28 +361,10 @@ func (r *runner) startBackend(ctx context.Context) ([]*testcontainers.DockerNetw
 	return networks, nil
 }
 
-// start impersonates the upstreams, starts nginx with the configuration
-// and waits until it serves; a configuration nginx refuses sets Rejected.
-func (r *runner) start(ctx context.Context) error {
-	networks, err := r.startBackend(ctx)
-	if err != nil {
-		return err
-	}
-	var ports []int
-	for _, s := range r.plan.Servers {
-		for _, l := range s.Listens {
-			if l.Reachable && !slices.Contains(ports, l.Port) && l.Port > 0 {
-				ports = append(ports, l.Port)
-			}
-		}
-	}
-	r.say("starting nginx from %s", r.rep.Image)
-	if err := r.startNginx(ctx, networks); err != nil {
-		return err
-	}
-	if err := r.surround(ctx, ports); err != nil {
-		return err
-	}
+// launch copies the configuration into nginx (the run's CA at every
+// trusted certificate), tests it and starts it; a configuration nginx
+// refuses sets Rejected.
+func (nginxAdapter) launch(ctx context.Context, r *runner) error {
 	files, err := r.plan.Files()
 	if err != nil {
 		return err
@@ -473,7 +384,7 @@ func (r *runner) start(ctx context.Context) error {
 	if done, err := r.test(ctx); done || err != nil {
 		return err
 	}
-	return r.launch(ctx)
+	return r.startNginx(ctx)
 }
 
 // impersonate creates, for each IP upstream, a network in which the backend
@@ -749,7 +660,7 @@ func (r *runner) test(ctx context.Context) (bool, error) {
 	main := r.cfg.Main()
 	made := map[string]bool{}
 	for {
-		code, out, err := r.proxy.Run(ctx, "nginx", "-t", "-c", main, "-g", globalDirectives)
+		code, out, err := r.proxy.Run(ctx, nginxTest(main)...)
 		if err != nil {
 			return true, &harness.InfraError{Op: "nginx -t", Err: err}
 		}
@@ -854,9 +765,9 @@ func (r *runner) throwaway(p string) (map[string][]byte, string, bool, error) {
 	return files, note, true, nil
 }
 
-// launch starts nginx with the configuration, unchanged but for the error
-// log on stderr that -g adds, and waits until its workers run.
-func (r *runner) launch(ctx context.Context) error {
+// startNginx starts nginx with the configuration, unchanged but for the
+// error log on stderr that -g adds, and waits until its workers run.
+func (r *runner) startNginx(ctx context.Context) error {
 	from := r.proxy.Log.Len()
 	cmd := fmt.Sprintf("exec nginx -c %s -g %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2", shQuote(r.cfg.Main()), shQuote(globalDirectives))
 	if !r.plan.Daemon {
@@ -893,7 +804,7 @@ func joinInts(ns []int) string {
 
 // unparsable handles a configuration check's parser cannot read: nginx -t
 // runs on a copy of the whole folder, and its message is the verdict.
-func (r *runner) unparsable(ctx context.Context, perr *lint.ConfigError) (*Report, error) {
+func (nginxAdapter) unparsable(ctx context.Context, r *runner, perr error) (*Report, error) {
 	t := r.cfg.Tree
 	files, err := folderFiles(t.Options.HostDir, t.Options.ConfDir)
 	if err != nil {
@@ -902,13 +813,13 @@ func (r *runner) unparsable(ctx context.Context, perr *lint.ConfigError) (*Repor
 	if t.Options.MainContent != nil {
 		files[r.cfg.Main()] = t.Options.MainContent
 	}
-	if err := r.startNginx(ctx, nil); err != nil {
+	if err := r.startHost(ctx, nil); err != nil {
 		return nil, err
 	}
 	if err := r.proxy.CopyFiles(ctx, files); err != nil {
 		return nil, &harness.InfraError{Op: "copy the configuration into nginx", Err: err}
 	}
-	code, out, err := r.proxy.Run(ctx, "nginx", "-t", "-c", r.cfg.Main(), "-g", globalDirectives)
+	code, out, err := r.proxy.Run(ctx, nginxTest(r.cfg.Main())...)
 	if err != nil {
 		return nil, &harness.InfraError{Op: "nginx -t", Err: err}
 	}

@@ -8,8 +8,8 @@
 //
 //   - the value after a credential-bearing name: Authorization,
 //     Proxy-Authorization, Cookie, Set-Cookie, and any header, variable,
-//     directive or parameter whose name holds key, token, secret, passw,
-//     pwd or credential, or ends in auth (proxy_set_header X-Api-Key "...", set
+//     directive or parameter whose name holds token, secret, passw, pwd
+//     or credential, has key as a word, or ends in auth (proxy_set_header X-Api-Key "...", set
 //     $api_token ...; HAProxy stats auth, userlist password and
 //     insecure-password, http-request set-header; Apache RequestHeader;
 //     Caddy header_up; "Authorization: Bearer ..." in a log; token=... in
@@ -35,8 +35,13 @@ const Mark = "REDACTED"
 
 // sensitiveWords are the parts of a name that make its value a credential.
 // "auth" counts only at the end of a name (stats auth, basicauth), as
-// names such as auth_request or an acl auth_ok hold no credential.
-var sensitiveWords = []string{"authorization", "cookie", "key", "token", "secret", "passw", "pwd", "credential"}
+// names such as auth_request or an acl auth_ok hold no credential; "key"
+// only as a word of the name (X-Api-Key, api_key, apikey), not in words
+// such as keyword or monkey.
+var sensitiveWords = []string{"authorization", "cookie", "token", "secret", "passw", "pwd", "credential", "apikey", "privatekey", "accesskey"}
+
+// keyWord is "key" as a word of a name.
+var keyWord = regexp.MustCompile(`(^|[-_.])key($|[-_.])`)
 
 // notSecret are names that hold a sensitive word but never a credential.
 var notSecret = map[string]bool{"keys_zone": true, "keyval_zone": true, "proxy_cache_key": true, "fastcgi_cache_key": true,
@@ -59,7 +64,7 @@ func Sensitive(name string) bool {
 			return true
 		}
 	}
-	return strings.HasSuffix(n, "auth")
+	return keyWord.MatchString(n) || strings.HasSuffix(n, "auth")
 }
 
 var (

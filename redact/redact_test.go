@@ -32,6 +32,8 @@ func TestText(t *testing.T) {
 		{"header line", `Proxy-Authorization: Basic dXNlcjpwYXNz`, `Proxy-Authorization: REDACTED`},
 		{"query string", `request: "GET /x?token=abc123&page=2 HTTP/1.1"`, `request: "GET /x?token=REDACTED&page=2 HTTP/1.1"`},
 		{"ini", `password = hunter2`, `password = REDACTED`},
+		{"key alone", `key = s3cr3tk3y`, `key = REDACTED`},
+		{"apikey", `"apikey": "abc123"`, `"apikey": "REDACTED"`},
 	} {
 		if got := redact.Text(c.in); got != c.want {
 			t.Errorf("%s:\n  in   %s\n  got  %s\n  want %s", c.name, c.in, got, c.want)
@@ -59,6 +61,7 @@ func TestTextKeeps(t *testing.T) {
 		`proxy_set_header Authorization "";`,
 		`crt /etc/haproxy/site.pem is missing: check made a throwaway certificate and key there`,
 		`the token is read from the environment`,
+		`[ALERT] config : parsing [/etc/haproxy/bad.cfg:2] : unknown keyword 'nosuchkeyword' in 'global' section`,
 		`server 10.0.0.5:443 ssl verify required ca-file /etc/haproxy/ca.pem sni str(api.example)`,
 		`SSL_do_handshake() failed (SSL: error:0A000458:SSL routines::tlsv1 unrecognized name:SSL alert number 112) while SSL handshaking to upstream`,
 		``,

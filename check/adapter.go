@@ -1,0 +1,172 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/sniproof/sniproof/harness"
+)
+
+// adapter is one proxy's part of a check: what its configuration language
+// and its process need. The driver (runner.check) does the rest, the same
+// for every proxy: the session, the backend impersonating the upstreams,
+// the proxy's host and its door, the cold requests and the warm pass, the
+// attribution of every connection by the address it reached, and the
+// report. A proxy joins check with one adapter and its harness.Kind, which
+// gives the process facts: its image, releases, version command and
+// pattern, and its configuration test.
+type adapter interface {
+	// kind is the proxy's process facts.
+	kind() harness.Kind
+	// load reads opts.Config into the runner and starts the report. A
+	// configuration the adapter's parser refuses is parseErr: the
+	// proxy's own test is then the verdict (unparsable).
+	load(r *runner) (parseErr, err error)
+	// plan derives, from the loaded configuration, the upstreams the
+	// backend impersonates (r.up), the report's notes and lint findings.
+	plan(r *runner)
+	// host starts the proxy's image idle on the networks, so that the
+	// configuration can be copied in, tested and started.
+	host(ctx context.Context, r *runner, networks []*testcontainers.DockerNetwork, opts []testcontainers.ContainerCustomizer) (*harness.ProxyHost, error)
+	// ports are the proxy's listen ports a request can reach.
+	ports(r *runner) []int
+	// launch copies the configuration into the started host, with what
+	// the run lacks standing in for what the configuration names, tests
+	// it (r.reject on a refusal) and starts the proxy.
+	launch(ctx context.Context, r *runner) error
+	// unparsable starts the host and reports the proxy's own test of a
+	// configuration the adapter's parser refused.
+	unparsable(ctx context.Context, r *runner, parseErr error) (*Report, error)
+	// jobs are the locations (backends, routes) to report, each with its
+	// request and upstream targets, or why it is not checked.
+	jobs(r *runner, entries []Entry) []job
+	// diagnose explains a job's observation: works, or the cause and the
+	// fix in the proxy's own language.
+	diagnose(r *runner, j *job, obs *harness.Observation) diagnosis
+	// describe adds a location's configuration as written and the lint
+	// findings in effect there.
+	describe(r *runner, j *job)
+}
+
+// adapters are the proxies check runs, by name.
+var adapters = map[string]adapter{ProxyNginx: nginxAdapter{}, ProxyHAProxy: haproxyAdapter{}}
+
+// check runs a configuration with its adapter: the one code path of every
+// proxy.
+func (r *runner) check(ctx context.Context, a adapter, entries []Entry) (*Report, error) {
+	r.adapter = a
+	parseErr, err := a.load(r)
+	if err != nil {
+		return nil, err
+	}
+	end, err := r.open(ctx, a.kind())
+	defer end()
+	if err != nil {
+		return nil, err
+	}
+	if parseErr != nil {
+		return a.unparsable(ctx, r, parseErr)
+	}
+	a.plan(r)
+	networks, err := r.startBackend(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.startHost(ctx, networks); err != nil {
+		return nil, err
+	}
+	if err := r.surround(ctx, a.ports(r)); err != nil {
+		return nil, err
+	}
+	if err := a.launch(ctx, r); err != nil {
+		return nil, err
+	}
+	if r.rep.Rejected == nil {
+		r.requests(ctx, a.jobs(r, entries), func(j *job) { a.describe(r, j) })
+	}
+	r.rep.summarise()
+	return r.rep, nil
+}
+
+// startHost starts the proxy's host on the networks and reads the
+// version its binary reports (the kind's version command and pattern); an
+// image without the proxy is a UsageError.
+func (r *runner) startHost(ctx context.Context, networks []*testcontainers.DockerNetwork) error {
+	k := r.adapter.kind()
+	r.say("starting %s from %s", k.Name, r.rep.Image)
+	opts, err := r.hostOptions(ctx)
+	if err != nil {
+		return err
+	}
+	r.proxy, err = r.adapter.host(ctx, r, networks, opts)
+	if r.proxy != nil {
+		r.rep.Containers++
+	}
+	if err != nil {
+		if missing(err) {
+			return usagef("the image %s cannot run %s (%s): name an image that contains %s (--image)", r.rep.Image, k.Name, firstLine(err), k.Name)
+		}
+		return &harness.InfraError{Op: "start " + k.Name, Err: err}
+	}
+	code, out, err := r.proxy.Run(ctx, k.VersionCmd...)
+	if err != nil {
+		if missing(err) {
+			return usagef("the image %s has no %s on its PATH: name an image that contains %s (--image)", r.rep.Image, k.VersionCmd[0], k.Name)
+		}
+		return &harness.InfraError{Op: strings.Join(k.VersionCmd, " "), Err: err}
+	}
+	m := k.VersionRE.FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		return usagef("the image %s has no working %s on its PATH (%s: exit %d): name an image that contains %s (--image)", r.rep.Image, k.VersionCmd[0], strings.Join(k.VersionCmd, " "), code, k.Name)
+	}
+	r.rep.Version = m[1]
+	return nil
+}
+
+// missing reports whether an error says an executable is not there.
+func missing(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file or directory")
+}
+
+// testName is the kind's configuration test as reports name it: "nginx
+// -t", "haproxy -c".
+func testName(k harness.Kind) string {
+	cmd := k.TestCmd("")
+	return strings.Join(cmd[:min(2, len(cmd))], " ")
+}
+
+// kindOf is the harness.Kind of a proxy check has an adapter for.
+func kindOf(proxy string) (harness.Kind, error) {
+	a, ok := adapters[proxy]
+	if !ok {
+		names := make([]string, 0, len(adapters))
+		for n := range adapters {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return harness.Kind{}, usagef("check has no adapter for %q: --proxy takes %s", proxy, strings.Join(names, " or "))
+	}
+	return a.kind(), nil
+}
+
+// releaseError checks a --release against the kind's releases.
+func releaseError(k harness.Kind, release string) error {
+	if release == "" || slices.Contains(k.Releases, release) {
+		return nil
+	}
+	return usagef("no project image of %s for Debian %q: --release takes %s", k.Name, release, strings.Join(k.Releases, " or "))
+}
+
+// mustKind is a kind harness defines; its absence is a programming error.
+func mustKind(name string) harness.Kind {
+	k, err := harness.LookupKind(name)
+	if err != nil {
+		panic(fmt.Sprintf("check: %v", err))
+	}
+	return k
+}
