@@ -82,6 +82,9 @@ func (r *runner) check(ctx context.Context, a adapter, entries []Entry) (*Report
 	if err := r.surround(ctx, a.ports(r)); err != nil {
 		return nil, err
 	}
+	if err := r.copyRoots(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.launch(ctx, r); err != nil {
 		return nil, err
 	}

@@ -94,3 +94,18 @@ func TestLoadConfigUnparsable(t *testing.T) {
 		t.Errorf("config %+v, want one naming %s", c, dir)
 	}
 }
+
+// TestParseRoot: --root takes an absolute folder of the proxy's host and
+// a folder on this machine; anything else is one sentence.
+func TestParseRoot(t *testing.T) {
+	dir := t.TempDir()
+	if r, err := ParseRoot("/etc/letsencrypt/=" + dir); err != nil || r.Container != "/etc/letsencrypt" || r.Host != dir {
+		t.Errorf("ParseRoot: %+v, %v", r, err)
+	}
+	for _, bad := range []string{"/etc/letsencrypt", "etc/letsencrypt=" + dir, "/etc/letsencrypt=" + dir + "/missing", "=" + dir} {
+		var ue *UsageError
+		if _, err := ParseRoot(bad); !errors.As(err, &ue) || !strings.Contains(err.Error(), "--root") {
+			t.Errorf("ParseRoot(%q): %v, want a usage error naming --root", bad, err)
+		}
+	}
+}

@@ -119,6 +119,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "also write the JSON report to `FILE`, e.g. for a later --baseline")
 	confDir := fs.String("conf-dir", "", "the `folder` of the main file in the container (default "+check.DefaultConfDir+", for HAProxy "+check.DefaultHAProxyDir+")")
 	quiet := fs.Bool("q", false, "quiet: no progress lines on stderr")
+	var roots stringList
+	fs.Var(&roots, "root", "`FOLDER=LOCAL`: LOCAL holds the real files of the proxy host's FOLDER, copied in instead of stand-ins (e.g. --root /etc/letsencrypt=./le); repeatable")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, checkUsage)
 		fs.PrintDefaults()
@@ -133,6 +135,14 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return check.ExitUsage
 	}
 	opts := check.Options{Config: configs[0], Proxy: *proxy, Release: *release, ConfDir: *confDir, Expect: *expect, Image: *image, Baseline: *baseline}
+	for _, root := range roots {
+		rt, err := check.ParseRoot(root)
+		if err != nil {
+			fmt.Fprintf(stderr, "sniproof check: %v\n", err)
+			return check.ExitUsage
+		}
+		opts.Roots = append(opts.Roots, rt)
+	}
 	if !*quiet {
 		opts.Progress = stderr
 	}

@@ -4,7 +4,9 @@ package check_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -76,6 +78,15 @@ var samples = []sample{
 			{location: "location /tenants/", status: 200, sni: "tenants.shop.svc.cluster.local"},
 			{location: "location /billing/", status: 502, sni: "", cause: check.CauseNoSNI},
 		}},
+	{"check/certbot/debian", "nginx", "fixtures/check/certbot/nginx.conf",
+		"sniproof check runs a certbot-managed Debian nginx tree unchanged, with stand-ins for what lives outside it",
+		"certbot's include /etc/letsencrypt/options-ssl-nginx.conf, its certificates and ssl_dhparam live outside /etc/nginx: each gets a stand-in named in the report, so nginx -t passes and every location is checked (issue 12)",
+		[]sampleWant{
+			{location: "location /", status: 200, sni: "www.shop-cdn.example"},
+			{location: "location /billing/", status: 200, sni: "billing.internal.example"},
+			{location: "location /old/", status: 502, sni: "billing_pool", cause: check.CauseWrongName, hazard: 200, reused: "location /billing/"},
+			{location: "location /api/", status: 502, sni: "", cause: check.CauseNoSNI},
+		}},
 }
 
 var _ = Describe("sniproof check on production-shaped samples", Label("check"), func() {
@@ -114,4 +125,28 @@ var _ = Describe("sniproof check on production-shaped samples", Label("check"), 
 			Expect(rep.ExitCode()).To(Equal(check.ExitFail))
 		})
 	}
+})
+
+var _ = It("check/certbot/root: --root /etc/letsencrypt=DIR copies the real files in instead of stand-ins", Label("check"), func(ctx SpecContext) {
+	rec := &report.Record{ID: "check/certbot/root", Name: "sniproof check --root supplies the files a configuration names outside its folder", Suite: "check",
+		Proxy: "nginx", Release: "bookworm", Expected: fixtures.Expect{Status: 0, Backend: ""},
+		Evidence: report.Evidence{Source: "fixtures/check/certbot/nginx.conf", Reproduce: "bin/sniproof check fixtures/check/certbot/nginx.conf --root /etc/letsencrypt=./le",
+			Reason: "an operator with the real certbot files names them; only what is still missing gets a stand-in (issue 12)"}}
+	AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
+	dir := GinkgoT().TempDir()
+	options := "# certbot's options-ssl-nginx.conf\nssl_session_cache shared:le_nginx_SSL:10m;\nssl_session_timeout 1440m;\nssl_session_tickets off;\n"
+	Expect(os.WriteFile(filepath.Join(dir, "options-ssl-nginx.conf"), []byte(options), 0o644)).To(Succeed())
+	le, err := check.ParseRoot("/etc/letsencrypt=" + dir)
+	Expect(err).NotTo(HaveOccurred())
+	rep, err := run(ctx, check.Options{Config: filepath.Join(root, "fixtures/check/certbot/nginx.conf"), Roots: []check.Root{le}})
+	rec.InfraError = suites.InfraText(err)
+	Expect(err).NotTo(HaveOccurred())
+	rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
+	fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
+	Expect(rep.Rejected).To(BeNil())
+	notes := strings.Join(rep.Notes, "\n")
+	Expect(notes).To(ContainSubstring("/etc/letsencrypt holds the 1 files of " + dir + " (--root)"))
+	Expect(notes).NotTo(ContainSubstring("include /etc/letsencrypt/options-ssl-nginx.conf"), "the real file needs no stand-in")
+	Expect(notes).To(ContainSubstring("ssl_dhparam /etc/letsencrypt/ssl-dhparams.pem"), "what is still missing gets one")
+	Expect(rep.Locations).To(HaveLen(4))
 })
