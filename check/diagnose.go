@@ -28,10 +28,13 @@ const (
 	CauseUnreachable = "upstream-unreachable"
 	// CauseBadResponse: the upstream answered, the client got an error.
 	CauseBadResponse = "bad-response"
+	// CauseNoResolver: a proxy_pass with variables names a host nginx
+	// resolves at request time, and no resolver is configured.
+	CauseNoResolver = "no-resolver"
 )
 
 // Causes lists every cause.
-var Causes = []string{CauseNoSNI, CauseWrongName, CauseVerify, CauseHandshake, CauseTimeout, CauseUnreachable, CauseBadResponse}
+var Causes = []string{CauseNoSNI, CauseWrongName, CauseVerify, CauseHandshake, CauseTimeout, CauseUnreachable, CauseBadResponse, CauseNoResolver}
 
 // diagnosis is what check concludes from an observation.
 type diagnosis struct {
@@ -102,6 +105,10 @@ func diagnose(ps *Pass, obs *harness.Observation) diagnosis {
 		}
 		if line := logLine(obs.ProxyLog, "[error]", "[crit]", "[emerg]"); line != "" {
 			d.Explanation += "; nginx: " + trimLog(line)
+		}
+		if line := logLine(obs.ProxyLog, "no resolver defined to resolve"); line != "" {
+			d.Cause = CauseNoResolver
+			d.Explanation = "nginx resolves the host of a proxy_pass with variables at request time, and no resolver is configured; nginx: " + trimLog(line)
 		}
 	}
 	d.Fix = fixFor(d.Cause, ps, obs)
@@ -185,6 +192,8 @@ func fixFor(cause string, ps *Pass, obs *harness.Observation) string {
 		default:
 			lines = append(lines, ps.Prefix+"_ssl_trusted_certificate <the CA bundle that issued the upstream's certificate>;")
 		}
+	case CauseNoResolver:
+		lines = append(lines, "resolver <the address of the DNS server that resolves "+ps.Host+">;")
 	default:
 		return ""
 	}

@@ -60,7 +60,7 @@ func TestDiagnose(t *testing.T) {
 			CauseTimeout, "timed out", ""},
 		{"sites-enabled/shop.conf:30", &harness.Observation{Status: 502, Backend: fixtures.BackendUntouched,
 			ProxyLog: []string{"2026/01/01 00:00:00 [error] 7#7: *3 no resolver defined to resolve assets-eu.cdn.example, client: 1.2.3.4"}},
-			CauseUnreachable, "nginx: no resolver defined to resolve assets-eu.cdn.example", ""},
+			CauseNoResolver, "nginx: no resolver defined to resolve assets-eu.cdn.example", "resolver <the address of the DNS server that resolves assets-eu.cdn.example>;   # in location /assets/ (sites-enabled/shop.conf:30)"},
 	} {
 		d := diagnose(passAt(t, p, tc.at), tc.obs)
 		if d.Works || d.Cause != tc.cause || !strings.Contains(d.Explanation, tc.expl) || d.Fix != tc.fix {

@@ -26,11 +26,15 @@ type Hazard struct {
 }
 
 // hazard compares a job's warm observation with its cold outcome, already
-// in its location: nil when they agree on status and SNI. by is the job
-// whose warm request opened the connection this one rode, or nil.
+// in its location: nil when they agree on the status and, where the
+// upstream answered both requests, on the SNI it saw. (Where it answered
+// neither, what it saw came from other connections, such as health checks,
+// whose timing no verdict may depend on.) by is the job whose warm request
+// opened the connection this one rode, or nil.
 func hazard(j *job, warm *harness.Observation, by *job) *Hazard {
 	l := &j.loc
-	if warm.Status == l.Status && sniText(warm.SNI) == sniText(l.SNI) {
+	answered := warm.Responses[0].Seen != nil && l.Observed != nil && l.Observed.Responses[0].Seen != nil
+	if warm.Status == l.Status && (!answered || sniText(warm.SNI) == sniText(l.SNI)) {
 		return nil
 	}
 	h := &Hazard{Status: warm.Status, SNI: warm.SNI, Resumed: warm.Resumed}
