@@ -7,12 +7,20 @@ SHARD   ?=
 # Built, not `go run`: `go run` turns every exit code into 1.
 SNIPROOF = bin/sniproof
 
-.PHONY: test unit vet conformance bench soak fuzz check report-check images sweep bin/sniproof
+# The suites: the conformance matrix (the product) and the harness's
+# self-tests.
+MATRIX   = proxies,clients
+SELFTEST = check,reliability
+SELECT   = --labels '$(LABELS)' --focus '$(FOCUS)' --shard '$(SHARD)'
+
+.PHONY: test unit vet conformance selftest bench soak fuzz check report-check images sweep bin/sniproof
 
 ## test: vet, unit tests, a bounded fuzz of every parser of untrusted input,
-## then the conformance suites; ends with the line
-## "conformance: N passed, N failed, N skipped".
-test: vet unit fuzz conformance
+## then one run of the conformance matrix and the self-tests, whose reports
+## are then checked in headless Chromium as make report-check does; ends
+## with the one line "conformance: N passed, N failed, N skipped" of them all.
+test: vet unit fuzz bin/sniproof
+	$(SNIPROOF) conformance --suites $(MATRIX),$(SELFTEST) --report-check $(SELECT)
 
 ## unit: unit tests; no Docker needed.
 unit:
@@ -41,11 +49,18 @@ vet:
 	$(GO) vet ./...
 	$(GO) vet -tags conformance ./suites/...
 
-## conformance: the conformance suites against real proxies in containers.
+## conformance: the conformance matrix (the proxies and clients suites)
+## against real proxies and clients in containers, and the reports.
 ## LABELS='nginx && bookworm' filters by label, FOCUS='nginx/seed/.*' by case
 ## id, SHARD=1/4 runs a stable quarter of the cases.
 conformance: bin/sniproof
-	$(SNIPROOF) conformance --labels '$(LABELS)' --focus '$(FOCUS)' --shard '$(SHARD)'
+	$(SNIPROOF) conformance --suites $(MATRIX) $(SELECT)
+
+## selftest: the harness's self-tests: the reliability suite (how runs end,
+## what they leave behind) and the check suite (sniproof check end to end,
+## its agreement with lint on the built-in cases). LABELS, FOCUS, SHARD as above.
+selftest: bin/sniproof
+	$(SNIPROOF) conformance --suites $(SELFTEST) $(SELECT)
 
 ## soak: the suites 10 times in a row; fails if any verdict changes.
 soak: bin/sniproof

@@ -58,7 +58,7 @@ func parseConformance(args []string, stdout, stderr io.Writer) (*conformanceRun,
 	fs := newFlags("conformance", stderr)
 	fs.StringVar(&r.labels, "labels", "", "Ginkgo label filter, e.g. 'nginx && bookworm'")
 	fs.StringVar(&r.focus, "focus", "", "regular expression selecting cases by id or name")
-	suiteList := fs.String("suites", "all",
+	suiteList := fs.String("suites", strings.Join(suites.Matrix, ","),
 		"comma-separated `suites` to run, of "+strings.Join(suites.All(), ", ")+", or all (the matrix and the self-tests)")
 	reports := fs.String("reports", "reports", "`folder` for junit.xml, results.json and the suites' records")
 	fs.BoolVar(&r.quiet, "q", false, "quiet: print only failures and the summary line")
