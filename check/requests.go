@@ -193,8 +193,14 @@ func (r *runner) defaultJob(ps *Pass) job {
 		switch mod {
 		case "", "=", "^~":
 			req.Path = p
+		case "~", "~*":
+			derived, ok := pathFor(p, mod == "~*")
+			if !ok || locationFor(ps.Server.Node, derived) != ps.Location {
+				return skip(fmt.Sprintf("location %s is a regular expression check derives no path for that nginx routes there: name a request for it in an expectations file (--expect)", strings.Join(ps.Location.Args, " ")))
+			}
+			req.Path = derived
 		default:
-			return skip(fmt.Sprintf("location %s is a regular expression or a named location: name a request for it in an expectations file (--expect)", strings.Join(ps.Location.Args, " ")))
+			return skip(fmt.Sprintf("location %s is a named location, which no request reaches directly: name a request for the location that passes to it in an expectations file (--expect)", strings.Join(ps.Location.Args, " ")))
 		}
 		if !strings.HasPrefix(req.Path, "/") {
 			return skip(fmt.Sprintf("location %s does not start with /", req.Path))
