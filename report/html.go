@@ -21,23 +21,27 @@ var page = template.Must(template.New("index.html").Funcs(template.FuncMap{
 		return string(data), err
 	},
 	"join": strings.Join,
+	"add":  func(a, b int) int { return a + b },
 }).Parse(pageTemplate))
 
-// HTML renders index.html: one static page, no network needed to view it,
-// with the comparison matrix, each proxy's matrix, and every record's
-// evidence; each cell links to its evidence.
+// HTML renders index.html: one static page, no network needed to view it.
+// Its first screen says in one line what ran, what passed and what failed
+// (each failure a link to its evidence); then come the proxies' comparison
+// matrix, the upgrades, the clients × targets matrix, the self-tests, each
+// proxy in detail, and every record's evidence; each cell links to its
+// evidence.
 func HTML(d Document) ([]byte, error) {
-	type section struct {
-		Proxy  string
-		Matrix Matrix
-	}
-	var proxies []section
+	var details []Detail
 	for _, p := range d.Proxies() {
-		proxies = append(proxies, section{Proxy: p, Matrix: d.ProxyMatrix(p)})
+		details = append(details, d.Detail(p))
 	}
+	failed := d.Failed()
 	var b bytes.Buffer
 	err := page.Execute(&b, map[string]any{
-		"Doc": d, "Line": d.Summary.Line(), "Explain": d.Explain(), "Comparison": d.Comparison(), "Clients": d.ClientMatrix(), "Proxies": proxies,
+		"Doc": d, "Line": d.Summary.Line(), "Ran": d.Ran(), "Explain": d.Explain(),
+		"Failed": failed[:min(len(failed), headlineFailures)], "More": max(0, len(failed)-headlineFailures),
+		"Comparison": d.Comparison(), "Upgrades": d.Upgrades(), "Clients": d.ClientMatrix(),
+		"SelfTests": d.SelfTests(), "Details": details,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("render index.html: %w", err)

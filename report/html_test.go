@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/report"
 )
 
@@ -168,9 +169,10 @@ func TestHTMLEvidenceAndCells(t *testing.T) {
 	}
 
 	cells := p.cells(t)
-	// Comparison cells (7) plus each proxy's own matrix (10 records).
-	if len(cells) != 17 {
-		t.Errorf("%d cells, want 17", len(cells))
+	// Comparison cells (7), each proxy's detail (10 records) and the
+	// upgrade of nginx (one case, two cells).
+	if len(cells) != 19 {
+		t.Errorf("%d cells, want 19", len(cells))
 	}
 	red := map[int]int{}
 	for _, c := range cells {
@@ -178,19 +180,32 @@ func TestHTMLEvidenceAndCells(t *testing.T) {
 			continue
 		}
 		r := d.Records[c.ev]
-		if c.verdict != r.Verdict || c.class != "cell "+strings.ToLower(r.Verdict) || c.title != r.ID+": "+r.Name {
+		title := r.ID + ": " + r.Name
+		if r.Verdict == report.Skip {
+			title += " — skipped: " + r.SkipReason()
+		}
+		if c.verdict != r.Verdict || c.class != "cell "+strings.ToLower(r.Verdict) || c.title != title {
 			t.Errorf("cell (class %q, data-verdict %q, title %q) links to ev-%d, which is %s", c.class, c.verdict, c.title, c.ev, describe(r))
 		}
 		if c.class == "cell fail" || c.class == "cell xpass" {
 			red[c.ev]++
 		}
 	}
+	upgraded := map[int]bool{}
+	for _, u := range d.Upgrades() {
+		for _, ch := range u.Cases {
+			upgraded[ch.From.Index], upgraded[ch.To.Index] = true, true
+		}
+	}
 	for i, r := range d.Records {
 		switch r.Verdict {
 		case report.Fail, report.XPass:
-			want := 1
+			want := 1 // in its proxy's detail
 			if strings.HasPrefix(r.ID, report.CommonPrefix) {
-				want = 2 // in the comparison and in its proxy's matrix
+				want++ // and in the comparison
+			}
+			if upgraded[i] {
+				want++ // and in the upgrade view
 			}
 			if red[i] != want {
 				t.Errorf("%s: %d red cells linking to ev-%d, want %d", describe(r), red[i], i, want)
@@ -321,5 +336,113 @@ func TestHTMLOffline(t *testing.T) {
 	}
 	if len(p.elements("details")) != 0 || p.byID("comparison") != nil {
 		t.Error("an empty run shows evidence or a comparison")
+	}
+}
+
+// TestHTMLLayout pins the order a reader meets the page in: the one line
+// of what ran, passed and failed (each failure a link to its evidence),
+// then the proxies' comparison (with the unsupported proxies as rows of
+// their own), the upgrades, the clients × targets, the self-tests, each
+// proxy in detail, and the evidence.
+func TestHTMLLayout(t *testing.T) {
+	rs := append(sampleRecords(),
+		report.Record{ID: "clients/curl/ip", Name: "curl by IP", Suite: "clients", Proxy: "curl", Version: "7.88.1", Verdict: report.Pass},
+		report.Record{ID: "check/builtin/a", Name: "agree on a", Suite: "check", Proxy: "nginx", Version: "1.22.1-9", Verdict: report.Pass})
+	d := report.Build([]report.Suite{{Suite: "proxies", Records: rs}})
+	d.Unsupported = []fixtures.Unsupported{{Proxy: "lighttpd", Version: "1.4.69", Reason: "no TLS to upstreams", Evidence: "its docs"}}
+	p := renderPage(t, d)
+
+	head := p.byID("headline")
+	if head == nil {
+		t.Fatal("no #headline")
+	}
+	want := "conformance: 7 passed, 4 failed, 1 skipped — proxies: 4 versions of 3 proxies, 10 cases; clients: 1 client × 1 target, 1 case; " +
+		"self-tests: check 1 case — failed: nginx 1.26.3 common/default-hostname, h2o 2.2.6 common/ip-default (XPASS), haproxy 2.6.12 common/sni-enabled and 1 more"
+	if got := strings.Join(strings.Fields(text(head)), " "); got != want {
+		t.Errorf("headline\n%q\nwant\n%q", got, want)
+	}
+	var links []string
+	for _, n := range p.nodes {
+		if n.Data == "a" && isIn(n, head) {
+			href, _ := attr(n, "href")
+			links = append(links, href+" "+text(n))
+		}
+	}
+	failed := d.Failed()
+	for i, c := range failed[:3] {
+		if w := fmt.Sprintf("#ev-%d %s", c.Index, c.Name()); i >= len(links) || links[i] != w {
+			t.Errorf("headline links %q, want %q at %d", links, w, i)
+		}
+	}
+	var order []string
+	for _, id := range []string{"headline", "comparison", "upgrades", "client-matrix", "self-tests", "details", "evidence"} {
+		if p.byID(id) == nil {
+			t.Errorf("no #%s", id)
+		}
+		order = append(order, id)
+	}
+	pos := map[*html.Node]int{}
+	for i, n := range p.nodes {
+		pos[n] = i
+	}
+	for i := 1; i < len(order); i++ {
+		if a, b := p.byID(order[i-1]), p.byID(order[i]); a != nil && b != nil && pos[a] > pos[b] {
+			t.Errorf("#%s comes after #%s", order[i-1], order[i])
+		}
+	}
+	comparison := text(p.byID("comparison"))
+	if !strings.Contains(comparison, "lighttpd") || !strings.Contains(comparison, "not supported: no TLS to upstreams") {
+		t.Errorf("the comparison lacks the unsupported proxy: %s", comparison)
+	}
+	if strings.Contains(comparison, "curl") || strings.Contains(comparison, "1.22.1-9") {
+		t.Error("the comparison shows a client or a self-test")
+	}
+}
+
+func isIn(n, ancestor *html.Node) bool {
+	for ; n != nil; n = n.Parent {
+		if n == ancestor {
+			return true
+		}
+	}
+	return false
+}
+
+// TestHTMLPassingRunHasNoRed pins that a run in which nothing failed paints
+// nothing red: a skipped self-test case without a version (the rows that
+// once showed red) is a grey cell with its reason, in its own table.
+func TestHTMLPassingRunHasNoRed(t *testing.T) {
+	var rs []report.Record
+	for _, r := range sampleRecords() {
+		if r.Verdict == report.Pass || r.Verdict == report.XFail || r.Verdict == report.Skip {
+			rs = append(rs, r)
+		}
+	}
+	d := report.Build([]report.Suite{{Suite: "proxies", Records: rs}, {Suite: "check", Records: []report.Record{
+		{ID: "check/builtin/haproxy/default/ssl-without-verify", Name: "HAProxy refuses a plain ssl server line", Proxy: "haproxy",
+			Verdict: report.Skip, Failure: "skipped: haproxy -c rejects it (verify is required by default)"},
+		{ID: "check/builtin/haproxy/common/sni-enabled", Name: "agree on sni-enabled", Proxy: "haproxy", Version: "2.6.12-1+deb12u3", Verdict: report.Pass},
+	}}})
+	p := renderPage(t, d)
+	for _, n := range p.nodes {
+		class, _ := attr(n, "class")
+		for _, c := range strings.Fields(class) {
+			if c == "fail" || c == "xpass" {
+				t.Errorf("<%s class=%q> is red in a passing run: %s", n.Data, class, text(n))
+			}
+		}
+	}
+	self := text(p.byID("self-tests"))
+	if !strings.Contains(self, "check: 1 passed, 1 skipped") || !strings.Contains(self, "skipped: haproxy -c rejects it (verify is required by default)") {
+		t.Errorf("the self-tests lack the skipped case's reason: %s", self)
+	}
+	found := false
+	for _, c := range p.cells(t) {
+		if c.verdict == report.Skip && strings.HasPrefix(c.title, "check/builtin/haproxy/default/ssl-without-verify: ") {
+			found = c.class == "cell skip"
+		}
+	}
+	if !found {
+		t.Error("the skipped self-test case is not a grey cell")
 	}
 }

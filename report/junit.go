@@ -44,14 +44,18 @@ type junitSkipped struct {
 	Message string `xml:"message,attr"`
 }
 
-// JUnit renders the document as JUnit XML: one test suite per proxy version,
-// one test case per case, named by its id, with the evidence of a failure in
-// the failure's body.
+// JUnit renders the document as JUnit XML: one test suite per proxy (or
+// client) version, and per self-test suite and what it ran on ("check:
+// nginx 1.22.1-1"), one test case per case, named by its id, with the
+// evidence of a failure in the failure's body.
 func JUnit(d Document) ([]byte, error) {
 	out := junitSuites{Name: "sniproof conformance"}
 	index := map[string]int{}
 	for _, r := range d.Records {
-		suite := r.Proxy + " " + r.Version
+		suite := strings.TrimSpace(r.Proxy + " " + r.Version)
+		if IsSelfTest(r.Suite) {
+			suite = r.Suite + ": " + suite
+		}
 		i, ok := index[suite]
 		if !ok {
 			i = len(out.Suites)

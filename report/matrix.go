@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -44,13 +45,15 @@ func (c Cell) Symbol() string {
 	return "✗"
 }
 
-// Outcome is what happened, in a few words: the status (or config error)
-// and the SNI the backend saw.
+// Outcome is what happened, in a few words: the status (or config
+// error) and the SNI the backend saw; for a skipped case, why.
 func (c Cell) Outcome() string {
 	o := c.Record.Observed
 	switch {
+	case c.Record.Verdict == Skip:
+		return "skipped: " + c.Record.SkipReason()
 	case o == nil:
-		return "not run"
+		return verdictWords[c.Record.Verdict]
 	case o.ConfigTest != nil:
 		return fmt.Sprintf("refused config (exit %d)", o.ConfigTest.Exit)
 	}
@@ -61,6 +64,40 @@ func (c Cell) Outcome() string {
 	return status + " · SNI " + sniText(o.SNI)
 }
 
+// verdictWords are the verdicts in words, for a record with no observation
+// to show (a self-test, or a case its proxy never ran).
+var verdictWords = map[string]string{Pass: "passed", Fail: "failed", XFail: "failed as expected", XPass: "passed unexpectedly"}
+
+// Title is the cell's tooltip: the case id and name, and why it was
+// skipped.
+func (c Cell) Title() string {
+	t := c.Record.ID + ": " + c.Record.Name
+	if c.Record.Verdict == Skip {
+		t += " — skipped: " + c.Record.SkipReason()
+	}
+	return t
+}
+
+// Short is Outcome cut to a matrix cell's width.
+func (c Cell) Short() string {
+	const width = 60
+	out := c.Outcome()
+	if r := []rune(out); len(r) > width {
+		return string(r[:width-1]) + "…"
+	}
+	return out
+}
+
+// SkipReason is why a skipped case did not run: the first line of its
+// skip message, or "not run" without one.
+func (r Record) SkipReason() string {
+	reason := strings.TrimSpace(strings.TrimPrefix(firstLine(r.Failure), "skipped:"))
+	if reason == "" {
+		return "not run"
+	}
+	return reason
+}
+
 // Matrix is profiles (rows) × case ids (columns).
 type Matrix struct {
 	Columns []string
@@ -68,84 +105,41 @@ type Matrix struct {
 }
 
 // MatrixRow is one proxy version's cells, one per column (nil: no such case).
+// First says it is the first row of its proxy, which spans Span rows.
 type MatrixRow struct {
 	Profile Profile
 	Cells   []*Cell
+	First   bool
+	Span    int
 }
 
-// Comparison is the matrix of the common cases across every proxy version.
+// Comparison is the matrix of the common cases across every proxy version
+// of the proxies suite, each proxy's versions side by side.
 func (d Document) Comparison() Matrix {
-	return d.matrix(func(r *Record) bool { return strings.HasPrefix(r.ID, CommonPrefix) }, d.Profiles)
-}
-
-// ClientSuite is the suite whose records are clients × targets: the
-// record's Proxy is the client, the last segment of its id the target.
-const ClientSuite = "clients"
-
-// ClientMatrix is the client compatibility matrix: every client version
-// (rows) × every target (columns).
-func (d Document) ClientMatrix() Matrix {
-	var m Matrix
-	cols := map[string]bool{}
-	cells := map[string]*Cell{}
-	var profiles []Profile
-	seen := map[string]bool{}
-	for i := range d.Records {
-		r := &d.Records[i]
-		if r.Suite != ClientSuite {
-			continue
+	m := d.matrix(func(r *Record) bool { return r.Suite == ProxySuite && strings.HasPrefix(r.ID, CommonPrefix) },
+		d.SuiteProfiles(ProxySuite), func(r *Record) string { return r.ID })
+	for i := range m.Rows {
+		row := &m.Rows[i]
+		row.First, row.Span = i == 0 || m.Rows[i-1].Profile.Proxy != row.Profile.Proxy, 0
+		for j := i; row.First && j < len(m.Rows) && m.Rows[j].Profile.Proxy == row.Profile.Proxy; j++ {
+			row.Span++
 		}
-		target := r.ID[strings.LastIndexByte(r.ID, '/')+1:]
-		if !cols[target] {
-			cols[target] = true
-			m.Columns = append(m.Columns, target)
-		}
-		cells[r.Proxy+"\x00"+r.Version+"\x00"+target] = &Cell{Record: r, Index: i}
-		if key := r.Proxy + "\x00" + r.Version; !seen[key] {
-			seen[key] = true
-			for _, p := range d.Profiles {
-				if p.Proxy == r.Proxy && p.Version == r.Version {
-					profiles = append(profiles, p)
-				}
-			}
-		}
-	}
-	sort.Strings(m.Columns)
-	for _, p := range profiles {
-		row := MatrixRow{Profile: p}
-		for _, t := range m.Columns {
-			row.Cells = append(row.Cells, cells[p.Proxy+"\x00"+p.Version+"\x00"+t])
-		}
-		m.Rows = append(m.Rows, row)
 	}
 	return m
 }
 
-// ProxyMatrix is one proxy's own matrix: its versions × all its cases.
-func (d Document) ProxyMatrix(proxy string) Matrix {
-	var ps []Profile
-	for _, p := range d.Profiles {
-		if p.Proxy == proxy {
-			ps = append(ps, p)
-		}
-	}
-	return d.matrix(func(r *Record) bool { return r.Proxy == proxy }, ps)
+// ClientMatrix is the client compatibility matrix: every client version
+// (rows) × every target (columns).
+func (d Document) ClientMatrix() Matrix {
+	return d.matrix(func(r *Record) bool { return r.Suite == ClientSuite }, d.SuiteProfiles(ClientSuite),
+		func(r *Record) string { return r.ID[strings.LastIndexByte(r.ID, '/')+1:] })
 }
 
-// Proxies are the proxies of the document, sorted; the clients of the
-// client suite are not proxies.
+// Proxies are the proxies of the proxies suite, sorted.
 func (d Document) Proxies() []string {
-	clients := map[string]bool{}
-	for _, r := range d.Records {
-		if r.Suite == ClientSuite {
-			clients[r.Proxy] = true
-		}
-	}
-	seen := map[string]bool{}
 	var out []string
-	for _, p := range d.Profiles {
-		if !seen[p.Proxy] && !clients[p.Proxy] {
-			seen[p.Proxy] = true
+	for _, p := range d.SuiteProfiles(ProxySuite) {
+		if !slices.Contains(out, p.Proxy) {
 			out = append(out, p.Proxy)
 		}
 	}
@@ -153,72 +147,137 @@ func (d Document) Proxies() []string {
 	return out
 }
 
-func (d Document) matrix(keep func(*Record) bool, profiles []Profile) Matrix {
+// matrix makes the matrix of the records keep selects: a row per profile
+// that has one, a column per column name.
+func (d Document) matrix(keep func(*Record) bool, profiles []Profile, column func(*Record) string) Matrix {
 	var m Matrix
-	cols := map[string]int{}
 	cells := map[string]*Cell{}
+	rows := map[string]bool{}
 	for i := range d.Records {
 		r := &d.Records[i]
 		if !keep(r) {
 			continue
 		}
-		if _, ok := cols[r.ID]; !ok {
-			cols[r.ID] = 0
-			m.Columns = append(m.Columns, r.ID)
+		col := column(r)
+		if !slices.Contains(m.Columns, col) {
+			m.Columns = append(m.Columns, col)
 		}
-		cells[r.Proxy+"\x00"+r.Version+"\x00"+r.ID] = &Cell{Record: r, Index: i}
+		cells[r.Proxy+"\x00"+r.Version+"\x00"+col] = &Cell{Record: r, Index: i}
+		rows[r.Proxy+"\x00"+r.Version] = true
 	}
 	sort.Strings(m.Columns)
 	for _, p := range profiles {
-		row := MatrixRow{Profile: p}
-		for _, id := range m.Columns {
-			row.Cells = append(row.Cells, cells[p.Proxy+"\x00"+p.Version+"\x00"+id])
+		if !rows[p.Proxy+"\x00"+p.Version] {
+			continue
+		}
+		row := MatrixRow{Profile: p, First: true, Span: 1}
+		for _, col := range m.Columns {
+			row.Cells = append(row.Cells, cells[p.Proxy+"\x00"+p.Version+"\x00"+col])
 		}
 		m.Rows = append(m.Rows, row)
 	}
 	return m
 }
 
-// Markdown renders the summary, the comparison matrix and the failures.
+// Markdown renders matrix.md: the headline, the proxies' comparison
+// matrix, the upgrades, the clients × targets matrix, the self-tests, each
+// proxy in detail, and the failures with the commands that rerun them.
 func Markdown(d Document) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# sniproof conformance\n\n`%s` · %s · %s · shards %s\n\n",
-		d.Summary.Line(), d.SuiteVersion, d.Date, strings.Join(d.Shards, ", "))
+	fmt.Fprintf(&b, "# sniproof conformance\n\n`%s` — %s — %s\n\n%s · %s · %s · shards %s\n\n",
+		d.Summary.Line(), d.Ran(), d.failedText(), d.Explain(), d.SuiteVersion, d.Date, strings.Join(d.Shards, ", "))
 	for _, e := range d.InfraErrors {
 		fmt.Fprintf(&b, "**Infrastructure error:** %s\n\n", mdCell(e))
 	}
 	for _, e := range d.SetupErrors {
 		fmt.Fprintf(&b, "**Setup error:** %s\n\n", mdCell(e))
 	}
-	b.WriteString("## Proxies under test\n\n| proxy | version | release | result | passed | failed | xfail | xpass | skipped | image |\n|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, p := range d.Profiles {
-		s := p.Statistics
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %d | %d | %d | `%s` |\n",
-			p.Proxy, p.Version, p.Release, p.Result, s.Passed, s.Failed, s.XFailed, s.XPassed, s.Skipped, p.Image)
-	}
-	if len(d.Unsupported) > 0 {
-		b.WriteString("\n## Unsupported proxies\n\n| proxy | version | why | evidence |\n|---|---|---|---|\n")
+	if m := d.Comparison(); len(m.Rows) > 0 || len(d.Unsupported) > 0 {
+		b.WriteString("## Proxies: the common cases\n\nEach cell: verdict, the client's status, and the SNI the backend saw (`none`: no SNI was sent).\n\n")
+		b.WriteString("| proxy | version | release | cases |")
+		for _, c := range m.Columns {
+			fmt.Fprintf(&b, " `%s` |", strings.TrimPrefix(c, CommonPrefix))
+		}
+		b.WriteString("\n|---|---|---|---|" + strings.Repeat("---|", len(m.Columns)) + "\n")
+		for _, row := range m.Rows {
+			proxy := ""
+			if row.First {
+				proxy = row.Profile.Proxy
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |", proxy, row.Profile.VersionText(), row.Profile.Release, row.Profile.Counts())
+			writeMarkdownCells(&b, row.Cells)
+		}
 		for _, u := range d.Unsupported {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", u.Proxy, u.Version, mdCell(u.Reason), mdCell(u.Evidence))
+			fmt.Fprintf(&b, "| %s | %s | — | not supported: %s |%s\n", u.Proxy, u.Version, mdCell(u.Reason), strings.Repeat(" — |", len(m.Columns)))
 		}
 	}
-	if m := d.Comparison(); len(m.Columns) > 0 {
-		b.WriteString("\n## Comparison: what each proxy does in the same case\n\nEach cell: verdict, the client's status, and the SNI the backend saw (`none`: no SNI was sent).\n\n")
-		writeMarkdownMatrix(&b, m)
+	if ups := d.Upgrades(); len(ups) > 0 {
+		b.WriteString("\n## Upgrades: the cases that change from one version to the next\n")
+		for _, u := range ups {
+			fmt.Fprintf(&b, "\n### %s %s → %s\n\n", u.Proxy, u.From.Version, u.To.Version)
+			if len(u.Cases) == 0 {
+				b.WriteString("No case differs in verdict, status or SNI.\n")
+				continue
+			}
+			fmt.Fprintf(&b, "| case | %s | %s |\n|---|---|---|\n", u.From.Version, u.To.Version)
+			for _, c := range u.Cases {
+				fmt.Fprintf(&b, "| `%s` |", c.ID)
+				writeMarkdownCells(&b, []*Cell{c.From, c.To})
+			}
+		}
 	}
-	if m := d.ClientMatrix(); len(m.Columns) > 0 {
+	if m := d.ClientMatrix(); len(m.Rows) > 0 {
 		b.WriteString("\n## Clients × targets\n\nEach cell: verdict, the HTTP status (0: the client failed; its exit status is in the evidence), and the SNI the server saw.\n\n")
-		writeMarkdownMatrix(&b, m)
-	}
-	var failed []Record
-	for _, r := range d.Records {
-		if r.Verdict == Fail || r.Verdict == XPass {
-			failed = append(failed, r)
+		b.WriteString("| client | version |")
+		for _, c := range m.Columns {
+			fmt.Fprintf(&b, " `%s` |", c)
+		}
+		b.WriteString("\n|---|---|" + strings.Repeat("---|", len(m.Columns)) + "\n")
+		for _, row := range m.Rows {
+			fmt.Fprintf(&b, "| %s | %s |", row.Profile.Proxy, row.Profile.VersionText())
+			writeMarkdownCells(&b, row.Cells)
 		}
 	}
-	if len(failed) > 0 {
+	if sts := d.SelfTests(); len(sts) > 0 {
+		b.WriteString("\n## Self-tests of the harness\n")
+		for _, st := range sts {
+			fmt.Fprintf(&b, "\n### %s: %s\n\n", st.Suite, st.Summary.Count())
+			var rest []Cell
+			for _, c := range st.Cells {
+				if c.Record.Verdict != Pass {
+					rest = append(rest, c)
+				}
+			}
+			if len(rest) == 0 {
+				b.WriteString("Every case passed.\n")
+				continue
+			}
+			b.WriteString("Every case not listed passed.\n\n| case | on | verdict |\n|---|---|---|\n")
+			for _, c := range rest {
+				fmt.Fprintf(&b, "| `%s` | %s |", c.Record.ID, mdCell(strings.TrimSpace(c.Record.Proxy+" "+c.Record.Version)))
+				writeMarkdownCells(&b, []*Cell{&c})
+			}
+		}
+	}
+	if proxies := d.Proxies(); len(proxies) > 0 {
+		b.WriteString("\n## Each proxy in detail\n")
+		for _, p := range proxies {
+			det := d.Detail(p)
+			fmt.Fprintf(&b, "\n### %s\n\n| case |", p)
+			for _, v := range det.Versions {
+				fmt.Fprintf(&b, " %s |", v.VersionText())
+			}
+			b.WriteString("\n|---|" + strings.Repeat("---|", len(det.Versions)) + "\n")
+			for _, row := range det.Rows {
+				fmt.Fprintf(&b, "| `%s` |", row.ID)
+				writeMarkdownCells(&b, row.Cells)
+			}
+		}
+	}
+	if failed := d.Failed(); len(failed) > 0 {
 		b.WriteString("\n## Failures\n")
-		for _, r := range failed {
+		for _, c := range failed {
+			r := c.Record
 			fmt.Fprintf(&b, "\n### %s %s: `%s` (%s)\n\n%s\n\n", r.Proxy, r.Version, r.ID, r.Verdict, r.Name)
 			for _, diff := range r.Differences {
 				fmt.Fprintf(&b, "- %s\n", mdCell(diff))
@@ -232,23 +291,17 @@ func Markdown(d Document) string {
 	return b.String()
 }
 
-func writeMarkdownMatrix(b *strings.Builder, m Matrix) {
-	b.WriteString("| proxy |")
-	for _, c := range m.Columns {
-		fmt.Fprintf(b, " `%s` |", strings.TrimPrefix(c, CommonPrefix))
-	}
-	b.WriteString("\n|---|" + strings.Repeat("---|", len(m.Columns)) + "\n")
-	for _, row := range m.Rows {
-		fmt.Fprintf(b, "| %s %s |", row.Profile.Proxy, row.Profile.Version)
-		for _, c := range row.Cells {
-			if c == nil {
-				b.WriteString(" — |")
-				continue
-			}
-			fmt.Fprintf(b, " %s %s |", c.Mark(), mdCell(c.Outcome()))
+// writeMarkdownCells ends a table row with cells: the verdict's mark and
+// the outcome, "—" for none.
+func writeMarkdownCells(b *strings.Builder, cells []*Cell) {
+	for _, c := range cells {
+		if c == nil {
+			b.WriteString(" — |")
+			continue
 		}
-		b.WriteString("\n")
+		fmt.Fprintf(b, " %s %s |", c.Mark(), mdCell(c.Outcome()))
 	}
+	b.WriteString("\n")
 }
 
 // mdCell makes text safe inside a Markdown table cell.

@@ -1,10 +1,12 @@
 package report_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/report"
 )
@@ -34,42 +36,45 @@ func tableRows(s string) []string {
 	return rows
 }
 
-// TestMarkdownSample pins matrix.md of the sample run: the summary line
-// first, the profiles table, the comparison matrix over the common/ case
-// ids only (one row per proxy version, "—" for a case a proxy does not
-// have, each cell the verdict, status and SNI: "none" for "", "(no
-// ClientHello)" for nil), and a Failures section for FAIL and XPASS only,
-// with the differences and the command that reproduces the case.
+// TestMarkdownSample pins matrix.md of the sample run: first the one line
+// of what ran, passed and failed; then the comparison matrix over the
+// common/ case ids of the proxies suite only (one row per proxy version,
+// a proxy's versions side by side and its name on the first, with the
+// version's counts; "—" for a case a proxy does not have; each cell the
+// verdict, status and SNI: "none" for "", "(no ClientHello)" for nil);
+// the upgrades; each proxy in detail; and a Failures section for FAIL and
+// XPASS only, with the differences and the command that reproduces the case.
 func TestMarkdownSample(t *testing.T) {
 	d := sampleDoc()
+	d.Unsupported = []fixtures.Unsupported{{Proxy: "lighttpd", Version: "1.4.69", Reason: "no TLS | to upstreams", Evidence: "its docs"}}
 	md := report.Markdown(d)
 
-	if first := strings.SplitN(md, "\n", 4); first[0] != "# sniproof conformance" || !strings.HasPrefix(first[2], "`conformance: 5 passed, 4 failed, 1 skipped` · ") || !strings.HasSuffix(first[2], " · shards all") {
-		t.Errorf("head of matrix.md:\n%s", strings.Join(first[:3], "\n"))
+	lines := strings.SplitN(md, "\n", 6)
+	wantHead := "`conformance: 5 passed, 4 failed, 1 skipped` — proxies: 4 versions of 3 proxies, 10 cases — " +
+		"failed: nginx 1.26.3 common/default-hostname, h2o 2.2.6 common/ip-default (XPASS), haproxy 2.6.12 common/sni-enabled and 1 more"
+	if lines[0] != "# sniproof conformance" || lines[2] != wantHead || !strings.HasSuffix(lines[4], " · shards all") {
+		t.Errorf("head of matrix.md:\n%s\nwant line 3:\n%s", strings.Join(lines[:5], "\n"), wantHead)
+	}
+	order := []string{"## Proxies: the common cases", "## Upgrades", "## Each proxy in detail", "## Failures"}
+	for i := 1; i < len(order); i++ {
+		if strings.Index(md, order[i-1]) > strings.Index(md, order[i]) {
+			t.Errorf("%q comes after %q", order[i-1], order[i])
+		}
+	}
+	if strings.Contains(md, "## Clients") || strings.Contains(md, "## Self-tests") {
+		t.Error("a run without clients or self-tests has their sections")
 	}
 
-	profiles := tableRows(section(t, md, "## Proxies under test"))
-	wantProfiles := []string{
-		"| proxy | version | release | result | passed | failed | xfail | xpass | skipped | image |",
-		"|---|---|---|---|---|---|---|---|---|---|",
-		"| h2o | 2.2.6 | bookworm | partial | 1 | 0 | 1 | 1 | 0 | `sniproof/h2o:bookworm-fedcba987654` |",
-		"| haproxy | 2.6.12 | bookworm | failure | 0 | 1 | 0 | 0 | 0 | `sniproof/haproxy:bookworm-aaaaaaaaaaaa` |",
-		"| nginx | 1.22.1 | bookworm | success | 2 | 0 | 0 | 0 | 1 | `sniproof/nginx:bookworm-0123456789ab` |",
-		"| nginx | 1.26.3 | trixie | partial | 1 | 2 | 0 | 0 | 0 | `sniproof/nginx:trixie-0123456789ab` |",
-	}
-	if !slices.Equal(profiles, wantProfiles) {
-		t.Errorf("profiles table:\n%s\nwant\n%s", strings.Join(profiles, "\n"), strings.Join(wantProfiles, "\n"))
-	}
-
-	comparison := section(t, md, "## Comparison")
+	comparison := section(t, md, "## Proxies: the common cases")
 	matrix := tableRows(comparison)
 	wantMatrix := []string{
-		"| proxy | `default-hostname` | `ip-default` | `sni-enabled` |",
-		"|---|---|---|---|",
-		"| h2o 2.2.6 | ⚠️ 200 · SNI www.xx.test | ❌ 502 · SNI none | — |",
-		"| haproxy 2.6.12 | — | — | ❌ 503 · SNI (no ClientHello) |",
-		"| nginx 1.22.1 | ✅ 502 · SNI none | — | ✅ 200 · SNI www.xx.test |",
-		"| nginx 1.26.3 | ❌ 200 · SNI www.xx.test | — | ✅ 200 · SNI www.xx.test |",
+		"| proxy | version | release | cases | `default-hostname` | `ip-default` | `sni-enabled` |",
+		"|---|---|---|---|---|---|---|",
+		"| h2o | 2.2.6 | bookworm | 1 passed, 1 xfail, 1 xpass | ⚠️ 200 · SNI www.xx.test | ❌ 502 · SNI none | — |",
+		"| haproxy | 2.6.12 | bookworm | 1 failed | — | — | ❌ 503 · SNI (no ClientHello) |",
+		"| nginx | 1.22.1 | bookworm | 2 passed, 1 skipped | ✅ 502 · SNI none | — | ✅ 200 · SNI www.xx.test |",
+		"|  | 1.26.3 | trixie | 1 passed, 2 failed | ❌ 200 · SNI www.xx.test | — | ✅ 200 · SNI www.xx.test |",
+		"| lighttpd | 1.4.69 | — | not supported: no TLS \\| to upstreams | — | — | — |",
 	}
 	if !slices.Equal(matrix, wantMatrix) {
 		t.Errorf("comparison matrix:\n%s\nwant\n%s", strings.Join(matrix, "\n"), strings.Join(wantMatrix, "\n"))
@@ -78,6 +83,22 @@ func TestMarkdownSample(t *testing.T) {
 		if strings.Contains(comparison, own) {
 			t.Errorf("the comparison matrix shows the proxy's own case %q", own)
 		}
+	}
+
+	upgrades := section(t, md, "## Upgrades")
+	wantUpgrade := []string{"| case | 1.22.1 | 1.26.3 |", "|---|---|---|", "| `common/default-hostname` | ✅ 502 · SNI none | ❌ 200 · SNI www.xx.test |"}
+	if !strings.Contains(upgrades, "\n### nginx 1.22.1 → 1.26.3\n") || !slices.Equal(tableRows(upgrades), wantUpgrade) {
+		t.Errorf("upgrades:\n%s\nwant the table\n%s", upgrades, strings.Join(wantUpgrade, "\n"))
+	}
+
+	detail := section(t, md, "## Each proxy in detail")
+	wantNginx := "### nginx\n\n| case | 1.22.1 | 1.26.3 |\n|---|---|---|\n" +
+		"| `common/default-hostname` | ✅ 502 · SNI none | ❌ 200 · SNI www.xx.test |\n" +
+		"| `common/sni-enabled` | ✅ 200 · SNI www.xx.test | ✅ 200 · SNI www.xx.test |\n" +
+		"| `nginx/refusal/hang-off` | — | ❌ no response · SNI (no ClientHello) |\n" +
+		"| `nginx/seed/no-server-name` | ⏭ skipped: nginx 1.22.1 did not start | — |\n"
+	if !strings.Contains(detail, wantNginx) {
+		t.Errorf("nginx in detail:\n%s\nwant\n%s", detail, wantNginx)
 	}
 
 	failures := section(t, md, "## Failures")
@@ -116,8 +137,8 @@ func TestMarkdownSample(t *testing.T) {
 }
 
 // TestMarkdownAllPass pins that a run without FAIL or XPASS has no
-// Failures section (an XFAIL and a skip are no failures), and that a run
-// without common/ cases has no comparison matrix.
+// Failures section (an XFAIL and a skip are no failures) and says nothing
+// failed, and that a run without common/ cases has no comparison matrix.
 func TestMarkdownAllPass(t *testing.T) {
 	var rs []report.Record
 	for _, r := range sampleRecords() {
@@ -131,8 +152,9 @@ func TestMarkdownAllPass(t *testing.T) {
 	if strings.Contains(md, "Failures") || strings.Contains(md, "Reproduce:") {
 		t.Errorf("an all-pass run has a Failures section:\n%s", md)
 	}
-	if !strings.Contains(md, "`conformance: 5 passed, 0 failed, 1 skipped`") || !strings.Contains(md, "## Comparison") {
-		t.Errorf("matrix.md lacks the summary or the comparison:\n%s", md)
+	if !strings.Contains(md, "`conformance: 5 passed, 0 failed, 1 skipped` — proxies: 3 versions of 2 proxies, 6 cases — nothing failed\n") ||
+		!strings.Contains(md, "## Proxies: the common cases") {
+		t.Errorf("matrix.md lacks the headline or the comparison:\n%s", md)
 	}
 
 	var own []report.Record
@@ -142,11 +164,49 @@ func TestMarkdownAllPass(t *testing.T) {
 		}
 	}
 	md = report.Markdown(report.Build([]report.Suite{{Suite: "proxies", Records: own}}))
-	if strings.Contains(md, "## Comparison") {
+	if strings.Contains(md, "## Proxies: the common cases") {
 		t.Errorf("a run without common/ cases has a comparison matrix:\n%s", md)
 	}
-	if !strings.Contains(md, "## Proxies under test") {
-		t.Errorf("matrix.md lacks the profiles:\n%s", md)
+	if !strings.Contains(md, "## Each proxy in detail") {
+		t.Errorf("matrix.md lacks the proxies in detail:\n%s", md)
+	}
+}
+
+// TestMarkdownClientsAndSelfTests pins the clients × targets matrix and
+// the self-tests: one table per self-test suite, listing the cases that did
+// not pass, a skipped one with its reason.
+func TestMarkdownClientsAndSelfTests(t *testing.T) {
+	sni := "www.xx.test"
+	d := report.Build([]report.Suite{
+		{Suite: "clients", Records: []report.Record{
+			{ID: "clients/curl/name", Name: "curl by name", Proxy: "curl", Version: "7.88.1", Verdict: report.Pass,
+				Observed: &harness.Observation{Status: 200, SNI: &sni}},
+			{ID: "clients/curl/ip", Name: "curl by IP", Proxy: "curl", Version: "7.88.1", Verdict: report.Pass,
+				Observed: &harness.Observation{Status: 0, SNI: nil}},
+		}},
+		{Suite: "check", Records: []report.Record{
+			{ID: "check/builtin/a", Name: "agree on a", Proxy: "nginx", Version: "1.22.1-9", Verdict: report.Pass},
+			{ID: "check/builtin/b", Name: "agree on b", Proxy: "nginx", Verdict: report.Skip, Failure: "skipped: nginx -t refuses it\nmore"},
+		}},
+		{Suite: "reliability", Records: []report.Record{{ID: "reliability/passing", Name: "a run that passes", Proxy: "sniproof", Version: "run", Verdict: report.Pass}}},
+	})
+	md := report.Markdown(d)
+	if strings.Contains(md, "## Proxies") || strings.Contains(md, "## Each proxy") {
+		t.Errorf("a run without the proxies suite shows proxies:\n%s", md)
+	}
+	clients := tableRows(section(t, md, "## Clients × targets"))
+	wantClients := []string{"| client | version | `ip` | `name` |", "|---|---|---|---|", "| curl | 7.88.1 | ✅ no response · SNI (no ClientHello) | ✅ 200 · SNI www.xx.test |"}
+	if !slices.Equal(clients, wantClients) {
+		t.Errorf("clients:\n%s\nwant\n%s", strings.Join(clients, "\n"), strings.Join(wantClients, "\n"))
+	}
+	self := section(t, md, "## Self-tests of the harness")
+	want := "\n### check: 1 passed, 1 skipped\n\nEvery case not listed passed.\n\n| case | on | verdict |\n|---|---|---|\n" +
+		"| `check/builtin/b` | nginx | ⏭ skipped: nginx -t refuses it |\n\n### reliability: 1 passed\n\nEvery case passed.\n"
+	if !strings.Contains(self, want) {
+		t.Errorf("self-tests:\n%s\nwant\n%s", self, want)
+	}
+	if !strings.HasPrefix(strings.SplitN(md, "\n", 4)[2], "`conformance: 4 passed, 0 failed, 1 skipped` — clients: 1 client × 2 targets, 2 cases; self-tests: check 2 cases, reliability 1 case — nothing failed") {
+		t.Errorf("headline: %s", strings.SplitN(md, "\n", 4)[2])
 	}
 }
 
@@ -168,17 +228,17 @@ func TestMarkdownEscapes(t *testing.T) {
 		{Suite: "third", SetupError: "fixtures/x.yaml:3: bad | worse"},
 	})
 	md := report.Markdown(d)
-	rows := tableRows(section(t, md, "## Comparison"))
+	rows := tableRows(section(t, md, "## Proxies: the common cases"))
 	if len(rows) != 4 {
 		t.Fatalf("comparison has %d rows, want 4:\n%s", len(rows), strings.Join(rows, "\n"))
 	}
-	want := "| nginx 1.26.3 | ✅ 200 · SNI evil\\|sni name |"
+	want := "| nginx | 1.26.3 | trixie | 1 passed | ✅ 200 · SNI evil\\|sni name |"
 	if rows[2] != want {
 		t.Errorf("row = %q, want %q", rows[2], want)
 	}
 	for _, row := range rows {
-		if n := strings.Count(row, "|") - strings.Count(row, `\|`); n != 3 {
-			t.Errorf("row %q has %d cell separators, want 3", row, n)
+		if n := strings.Count(row, "|") - strings.Count(row, `\|`); n != 6 {
+			t.Errorf("row %q has %d cell separators, want 6", row, n)
 		}
 	}
 	for _, w := range []string{
@@ -206,7 +266,9 @@ func TestCell(t *testing.T) {
 		{report.Fail, &harness.Observation{Status: 502, SNI: &none}, "❌", "✗", "502 · SNI none"},
 		{report.XPass, &harness.Observation{Status: 0, SNI: nil}, "❌", "✗", "no response · SNI (no ClientHello)"},
 		{report.XFail, &harness.Observation{ConfigTest: &harness.ConfigTest{Exit: 1}}, "⚠️", "≈", "refused config (exit 1)"},
-		{report.Skip, nil, "⏭", "–", "not run"},
+		{report.Skip, nil, "⏭", "–", "skipped: not run"},
+		{report.Pass, nil, "✅", "✓", "passed"},
+		{report.XFail, nil, "⚠️", "≈", "failed as expected"},
 	}
 	for _, tt := range tests {
 		c := report.Cell{Record: &report.Record{Verdict: tt.verdict, Observed: tt.obs}}
@@ -216,20 +278,20 @@ func TestCell(t *testing.T) {
 	}
 }
 
-// TestComparisonAndProxyMatrix pins the matrices' shape: the comparison
-// has the common/ ids as columns and every profile as a row; a proxy's own
-// matrix has all its ids and only its versions; each cell points at its
-// record by its index in the document.
-func TestComparisonAndProxyMatrix(t *testing.T) {
+// TestComparisonAndDetail pins the matrices' shape: the comparison has
+// the common/ ids of the proxies suite as columns and its profiles as rows,
+// each proxy's versions side by side (the first row of a proxy spans them);
+// a proxy's detail has all its ids as rows and only its versions as
+// columns; each cell points at its record by its index in the document.
+func TestComparisonAndDetail(t *testing.T) {
 	d := sampleDoc()
 	m := d.Comparison()
 	if want := []string{"common/default-hostname", "common/ip-default", "common/sni-enabled"}; !slices.Equal(m.Columns, want) {
 		t.Errorf("comparison columns %q, want %q", m.Columns, want)
 	}
-	if len(m.Rows) != len(d.Profiles) {
-		t.Errorf("comparison has %d rows, want one per profile (%d)", len(m.Rows), len(d.Profiles))
-	}
+	var rows []string
 	for _, row := range m.Rows {
+		rows = append(rows, fmt.Sprintf("%s %s first=%v span=%d", row.Profile.Proxy, row.Profile.Version, row.First, row.Span))
 		for i, c := range row.Cells {
 			if c == nil {
 				continue
@@ -239,24 +301,141 @@ func TestComparisonAndProxyMatrix(t *testing.T) {
 			}
 		}
 	}
+	wantRows := []string{"h2o 2.2.6 first=true span=1", "haproxy 2.6.12 first=true span=1", "nginx 1.22.1 first=true span=2", "nginx 1.26.3 first=false span=0"}
+	if !slices.Equal(rows, wantRows) {
+		t.Errorf("comparison rows %q, want %q", rows, wantRows)
+	}
 	if got := d.Proxies(); !slices.Equal(got, []string{"h2o", "haproxy", "nginx"}) {
 		t.Errorf("Proxies = %q", got)
 	}
-	n := d.ProxyMatrix("nginx")
-	if want := []string{"common/default-hostname", "common/sni-enabled", "nginx/refusal/hang-off", "nginx/seed/no-server-name"}; !slices.Equal(n.Columns, want) {
-		t.Errorf("nginx columns %q, want %q", n.Columns, want)
+	n := d.Detail("nginx")
+	var versions, ids []string
+	for _, v := range n.Versions {
+		versions = append(versions, v.Version)
 	}
-	var rows []string
 	cells := 0
 	for _, row := range n.Rows {
-		rows = append(rows, row.Profile.Proxy+" "+row.Profile.Version)
-		for _, c := range row.Cells {
-			if c != nil {
-				cells++
+		ids = append(ids, row.ID)
+		for j, c := range row.Cells {
+			if c == nil {
+				continue
+			}
+			cells++
+			if c.Record.ID != row.ID || c.Record.Version != n.Versions[j].Version || &d.Records[c.Index] != c.Record {
+				t.Errorf("nginx detail: cell %s on %s points at %s", row.ID, n.Versions[j].Version, describe(*c.Record))
 			}
 		}
 	}
-	if !slices.Equal(rows, []string{"nginx 1.22.1", "nginx 1.26.3"}) || cells != 6 {
-		t.Errorf("nginx rows %q with %d cells, want 2 rows, 6 cells", rows, cells)
+	if want := []string{"common/default-hostname", "common/sni-enabled", "nginx/refusal/hang-off", "nginx/seed/no-server-name"}; !slices.Equal(ids, want) {
+		t.Errorf("nginx detail rows %q, want %q", ids, want)
+	}
+	if !slices.Equal(versions, []string{"1.22.1", "1.26.3"}) || cells != 6 {
+		t.Errorf("nginx detail versions %q with %d cells, want 1.22.1 and 1.26.3, 6 cells", versions, cells)
+	}
+}
+
+// TestMatricesKeepSuitesApart pins that proxies, clients and self-tests
+// never share a table: check's records of a proxy (with a package version
+// of their own) and the clients' records are neither rows of the
+// comparison nor of a proxy's detail, and each self-test suite is a table
+// of its own.
+func TestMatricesKeepSuitesApart(t *testing.T) {
+	rs := sampleRecords()
+	check := report.Record{ID: "check/builtin/common/sni-enabled", Name: "check and lint agree", Suite: "check",
+		Proxy: "nginx", Version: "1.22.1-9+deb12u3", Verdict: report.Pass}
+	skipped := report.Record{ID: "check/builtin/common/ip-default", Name: "check cannot run it", Suite: "check",
+		Proxy: "nginx", Verdict: report.Skip, Failure: "skipped: nginx -t refuses it"}
+	client := report.Record{ID: "clients/curl/ip", Name: "curl to an IP", Suite: "clients", Proxy: "curl", Version: "7.88.1", Verdict: report.Pass}
+	rel := report.Record{ID: "reliability/passing", Name: "a run that passes", Suite: "reliability", Proxy: "sniproof", Version: "run", Verdict: report.Pass}
+	d := report.Build([]report.Suite{{Suite: "proxies", Records: rs}, {Suite: "check", Records: []report.Record{check, skipped}},
+		{Suite: "clients", Records: []report.Record{client}}, {Suite: "reliability", Records: []report.Record{rel}}})
+	for _, row := range d.Comparison().Rows {
+		if row.Profile.Suite != "proxies" {
+			t.Errorf("the comparison has a row of the %s suite: %s %s", row.Profile.Suite, row.Profile.Proxy, row.Profile.Version)
+		}
+	}
+	for _, v := range d.Detail("nginx").Versions {
+		if v.Version != "1.22.1" && v.Version != "1.26.3" {
+			t.Errorf("nginx's detail has the version %q", v.Version)
+		}
+	}
+	if m := d.ClientMatrix(); len(m.Rows) != 1 || m.Rows[0].Profile.Proxy != "curl" || !slices.Equal(m.Columns, []string{"ip"}) {
+		t.Errorf("client matrix %+v, want curl × ip", m)
+	}
+	var suites []string
+	for _, st := range d.SelfTests() {
+		suites = append(suites, fmt.Sprintf("%s %s %d", st.Suite, st.Summary.Count(), len(st.Cells)))
+	}
+	if want := []string{"check 1 passed, 1 skipped 2", "reliability 1 passed 1"}; !slices.Equal(suites, want) {
+		t.Errorf("self-tests %q, want %q", suites, want)
+	}
+	var profiles []string
+	for _, p := range d.Profiles {
+		profiles = append(profiles, fmt.Sprintf("%s/%s/%s/%s", p.Suite, p.Proxy, p.Version, p.Result))
+	}
+	want := []string{"proxies/h2o/2.2.6/partial", "proxies/haproxy/2.6.12/failure", "proxies/nginx/1.22.1/success", "proxies/nginx/1.26.3/partial",
+		"clients/curl/7.88.1/success", "check/nginx/1.22.1-9+deb12u3/success", "check/nginx//skipped", "reliability/sniproof/run/success"}
+	if !slices.Equal(profiles, want) {
+		t.Errorf("profiles\n%q\nwant\n%q", profiles, want)
+	}
+	if got, want := d.Ran(), "proxies: 4 versions of 3 proxies, 10 cases; clients: 1 client × 1 target, 1 case; self-tests: check 2 cases, reliability 1 case"; got != want {
+		t.Errorf("Ran = %q, want %q", got, want)
+	}
+}
+
+// TestUpgrades pins the upgrade view: for each proxy with several
+// versions, consecutive versions in version order, and the cases both ran
+// whose verdict, status or SNI differ.
+func TestUpgrades(t *testing.T) {
+	d := sampleDoc()
+	ups := d.Upgrades()
+	if len(ups) != 1 || ups[0].Proxy != "nginx" || ups[0].From.Version != "1.22.1" || ups[0].To.Version != "1.26.3" {
+		t.Fatalf("upgrades %+v, want nginx 1.22.1 → 1.26.3", ups)
+	}
+	var ids []string
+	for _, c := range ups[0].Cases {
+		ids = append(ids, c.ID)
+		if c.From.Record.Version != "1.22.1" || c.To.Record.Version != "1.26.3" || c.From.Record.ID != c.ID || c.To.Record.ID != c.ID {
+			t.Errorf("change %s: from %s to %s", c.ID, describe(*c.From.Record), describe(*c.To.Record))
+		}
+	}
+	// common/sni-enabled passes with the same status and SNI on both;
+	// the nginx/ cases ran on one version each.
+	if !slices.Equal(ids, []string{"common/default-hostname"}) {
+		t.Errorf("changed cases %q, want common/default-hostname", ids)
+	}
+
+	// Same verdict, another status or SNI is a change too; versions in
+	// numeric order.
+	rec := func(version string, status int, sni string) report.Record {
+		return report.Record{ID: "common/x", Suite: "proxies", Proxy: "haproxy", Version: version, Verdict: report.Pass,
+			Observed: &harness.Observation{Status: status, SNI: &sni}}
+	}
+	d = report.Build([]report.Suite{{Suite: "proxies", Records: []report.Record{
+		rec("3.10.1", 200, "a.test"), rec("3.2.1", 200, "a.test"), rec("3.4.0", 200, ""), rec("2.6.12", 503, "a.test")}}})
+	var got []string
+	for _, u := range d.Upgrades() {
+		got = append(got, fmt.Sprintf("%s→%s %d", u.From.Version, u.To.Version, len(u.Cases)))
+	}
+	if want := []string{"2.6.12→3.2.1 1", "3.2.1→3.4.0 1", "3.4.0→3.10.1 1"}; !slices.Equal(got, want) {
+		t.Errorf("upgrades %q, want %q", got, want)
+	}
+}
+
+// TestCompareVersions pins the version order of rows and upgrades.
+func TestCompareVersions(t *testing.T) {
+	ordered := []string{"1.9.15", "1.22.1", "1.26.3", "2.6.12", "2.6.12-1+deb12u3", "3.0.11", "3.10", ""}
+	for i := range ordered {
+		for j := range ordered {
+			want := 0
+			if i < j {
+				want = -1
+			} else if i > j {
+				want = 1
+			}
+			if got := report.CompareVersions(ordered[i], ordered[j]); got != want {
+				t.Errorf("CompareVersions(%q, %q) = %d, want %d", ordered[i], ordered[j], got, want)
+			}
+		}
 	}
 }

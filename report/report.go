@@ -4,11 +4,13 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -35,9 +37,10 @@ const (
 
 // Results of a proxy version (a profile), as in conformance reports.
 const (
-	Success = "success" // every case passed (or failed as the ledger expects)
+	Success = "success" // every case that ran passed (or failed as the ledger expects)
 	Partial = "partial" // some cases failed
-	Failure = "failure" // no case passed (or none ran)
+	Failure = "failure" // cases ran and none passed
+	Skipped = "skipped" // no case ran: every one was skipped
 )
 
 // Exit codes of a conformance run.
@@ -122,8 +125,10 @@ type Document struct {
 	Records     []Record               `json:"records"`
 }
 
-// Profile is one proxy version under test and how it fared.
+// Profile is one proxy version (or client version) of one suite and how it
+// fared. A proxy version has one profile per suite that ran it.
 type Profile struct {
+	Suite      string  `json:"suite"`
 	Proxy      string  `json:"proxy"`
 	Version    string  `json:"version"`
 	Release    string  `json:"release"`
@@ -218,7 +223,12 @@ func Build(suites []Suite) Document {
 		if s.SetupError != "" {
 			doc.SetupErrors = append(doc.SetupErrors, s.Suite+": "+s.SetupError)
 		}
-		doc.Records = append(doc.Records, s.Records...)
+		for _, r := range s.Records {
+			if r.Suite == "" {
+				r.Suite = s.Suite
+			}
+			doc.Records = append(doc.Records, r)
+		}
 		doc.ContainerStarts += s.ContainerStarts
 	}
 	if infraCases > 3 {
@@ -253,31 +263,33 @@ func Merge(docs []Document) Document {
 	return out
 }
 
-// finish sorts the records and computes the summary and the profiles.
+// finish sorts the records and computes the summary and the profiles:
+// one per suite, proxy and version, the matrix's suites first, each
+// proxy's versions in version order.
 func (d *Document) finish() {
 	sortRecords(d.Records)
 	d.Summary = Summary{}
 	byProfile := map[string]*Profile{}
-	var order []string
 	for _, r := range d.Records {
 		d.Summary.add(r.Verdict)
-		key := r.Proxy + "\x00" + r.Version
+		key := r.Suite + "\x00" + r.Proxy + "\x00" + r.Version
 		p, ok := byProfile[key]
 		if !ok {
-			p = &Profile{Proxy: r.Proxy, Version: r.Version, Release: r.Release, Image: r.Image}
+			p = &Profile{Suite: r.Suite, Proxy: r.Proxy, Version: r.Version, Release: r.Release, Image: r.Image}
 			byProfile[key] = p
-			order = append(order, key)
+		}
+		if p.Image == "" {
+			p.Release, p.Image = r.Release, r.Image
 		}
 		p.Statistics.add(r.Verdict)
 	}
-	sort.Strings(order)
 	d.Profiles = []Profile{}
-	for _, k := range order {
-		p := byProfile[k]
+	for _, p := range byProfile {
 		s := p.Statistics
 		switch {
+		case s.Passed+s.XFailed+s.Failed+s.XPassed == 0:
+			p.Result = Skipped
 		case s.Passed+s.XFailed == 0:
-			// Nothing passed: every case failed or none ran.
 			p.Result = Failure
 		case s.Failed+s.XPassed == 0:
 			p.Result = Success
@@ -286,6 +298,10 @@ func (d *Document) finish() {
 		}
 		d.Profiles = append(d.Profiles, *p)
 	}
+	slices.SortFunc(d.Profiles, func(a, b Profile) int {
+		return cmp.Or(cmp.Compare(suiteRank(a.Suite), suiteRank(b.Suite)), strings.Compare(a.Suite, b.Suite),
+			strings.Compare(a.Proxy, b.Proxy), CompareVersions(a.Version, b.Version))
+	})
 }
 
 // ExitCode is the run's exit code for the document.

@@ -13,7 +13,7 @@ import (
 // rec is a record with just what Build, Collect, Merge and WriteSuite look
 // at.
 func rec(id, version, verdict string) Record {
-	return Record{ID: id, Name: id, Suite: "nginx", Proxy: "nginx", Version: version, Verdict: verdict}
+	return Record{ID: id, Name: id, Suite: "proxies", Proxy: "nginx", Version: version, Verdict: verdict}
 }
 
 // recOn is rec on another proxy.
@@ -295,10 +295,12 @@ func TestSummaryLine(t *testing.T) {
 	}
 }
 
-// TestProfiles pins one profile per proxy and version, sorted by proxy and
-// version, with its release, image, statistics and result: success when
-// nothing failed (an XFAIL is not a failure), failure when nothing passed,
-// partial otherwise.
+// TestProfiles pins one profile per suite, proxy and version, the matrix's
+// suites first, then by proxy and version (in version order), with its
+// release, image, statistics and result: success when nothing failed (an
+// XFAIL is not a failure), failure when cases ran and nothing passed,
+// skipped when none ran, partial otherwise. A record without a suite is
+// its suite's.
 func TestProfiles(t *testing.T) {
 	withImage := func(r Record, release string) Record {
 		r.Release, r.Image = release, "sniproof/"+r.Proxy+":"+release
@@ -315,14 +317,19 @@ func TestProfiles(t *testing.T) {
 		withImage(recOn("caddy", "common/a", "2.6.2", XPass), "bookworm"),
 		withImage(recOn("caddy", "common/b", "2.6.2", XFail), "bookworm"),
 		withImage(recOn("apache", "common/a", "2.4.62", XFail), "bookworm"),
+		withImage(recOn("nginx", "common/a", "1.9.15", Skip), "stretch"),
 	}
-	doc := Build([]Suite{{Suite: "proxies", Records: rs}})
+	checked := rec("check/builtin/common/a", "1.22.1-1~deb12u1", Pass)
+	checked.Suite = ""
+	doc := Build([]Suite{{Suite: "check", Records: []Record{checked}}, {Suite: "proxies", Records: rs}})
 	want := []Profile{
-		{Proxy: "apache", Version: "2.4.62", Release: "bookworm", Image: "sniproof/apache:bookworm", Result: Success, Statistics: Summary{XFailed: 1}},
-		{Proxy: "caddy", Version: "2.6.2", Release: "bookworm", Image: "sniproof/caddy:bookworm", Result: Partial, Statistics: Summary{XFailed: 1, XPassed: 1}},
-		{Proxy: "haproxy", Version: "2.6.12", Release: "bookworm", Image: "sniproof/haproxy:bookworm", Result: Failure, Statistics: Summary{Failed: 1, XPassed: 1}},
-		{Proxy: "nginx", Version: "1.22.1", Release: "bookworm", Image: "sniproof/nginx:bookworm", Result: Success, Statistics: Summary{Passed: 1, Skipped: 1, XFailed: 1}},
-		{Proxy: "nginx", Version: "1.26.3", Release: "trixie", Image: "sniproof/nginx:trixie", Result: Partial, Statistics: Summary{Passed: 1, Failed: 1}},
+		{Suite: "proxies", Proxy: "apache", Version: "2.4.62", Release: "bookworm", Image: "sniproof/apache:bookworm", Result: Success, Statistics: Summary{XFailed: 1}},
+		{Suite: "proxies", Proxy: "caddy", Version: "2.6.2", Release: "bookworm", Image: "sniproof/caddy:bookworm", Result: Partial, Statistics: Summary{XFailed: 1, XPassed: 1}},
+		{Suite: "proxies", Proxy: "haproxy", Version: "2.6.12", Release: "bookworm", Image: "sniproof/haproxy:bookworm", Result: Failure, Statistics: Summary{Failed: 1, XPassed: 1}},
+		{Suite: "proxies", Proxy: "nginx", Version: "1.9.15", Release: "stretch", Image: "sniproof/nginx:stretch", Result: Skipped, Statistics: Summary{Skipped: 1}},
+		{Suite: "proxies", Proxy: "nginx", Version: "1.22.1", Release: "bookworm", Image: "sniproof/nginx:bookworm", Result: Success, Statistics: Summary{Passed: 1, Skipped: 1, XFailed: 1}},
+		{Suite: "proxies", Proxy: "nginx", Version: "1.26.3", Release: "trixie", Image: "sniproof/nginx:trixie", Result: Partial, Statistics: Summary{Passed: 1, Failed: 1}},
+		{Suite: "check", Proxy: "nginx", Version: "1.22.1-1~deb12u1", Result: Success, Statistics: Summary{Passed: 1}},
 	}
 	if !slices.Equal(doc.Profiles, want) {
 		t.Errorf("Profiles:\n got %+v\nwant %+v", doc.Profiles, want)

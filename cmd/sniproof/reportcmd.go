@@ -130,15 +130,12 @@ func checkPage(dir, browser string) (string, []string, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	target, failed := -1, 0
-	for i, r := range doc.Records {
-		if r.Verdict == report.Fail || r.Verdict == report.XPass {
-			if failed++; target < 0 {
-				target = i
-			}
-		}
-	}
-	if target < 0 && len(doc.Records) > 0 {
+	failed := len(doc.Failed())
+	target := -1
+	switch {
+	case failed > 0:
+		target = doc.Failed()[0].Index
+	case len(doc.Records) > 0:
 		target = 0
 	}
 	top := (&url.URL{Scheme: "file", Path: page}).String()
@@ -150,31 +147,7 @@ func checkPage(dir, browser string) (string, []string, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	var problems []string
-	if !strings.Contains(dom, doc.Summary.Line()) {
-		problems = append(problems, fmt.Sprintf("the page does not show %q", doc.Summary.Line()))
-	}
-	for i, r := range doc.Records {
-		if r.Verdict != report.Fail && r.Verdict != report.XPass {
-			continue
-		}
-		cell := fmt.Sprintf(`data-verdict="%s" title="%s: `, r.Verdict, r.ID)
-		if !strings.Contains(dom, cell) || !strings.Contains(dom, fmt.Sprintf(`href="#ev-%d"`, i)) {
-			problems = append(problems, fmt.Sprintf("no red cell linking to the evidence of %s on %s %s", r.ID, r.Proxy, r.Version))
-		}
-	}
-	if reds := len(redClass.FindAllString(dom, -1)); failed == 0 && reds > 0 {
-		problems = append(problems, fmt.Sprintf("nothing failed, but %d element(s) of the page are red, e.g. %s", reds, redClass.FindString(dom)))
-	}
-	for _, m := range evidenceLink.FindAllStringSubmatch(dom, -1) {
-		if !strings.Contains(dom, `<details id="`+m[1]+`"`) {
-			problems = append(problems, fmt.Sprintf("a cell links to #%s, but the page has no such evidence", m[1]))
-			break
-		}
-	}
-	if target >= 0 && !strings.Contains(dom, fmt.Sprintf(`<details id="ev-%d" class="%s" open="">`, target, strings.ToLower(doc.Records[target].Verdict))) {
-		problems = append(problems, fmt.Sprintf("following the link to #ev-%d does not open its evidence", target))
-	}
+	problems := pageProblems(doc, dom, target)
 	shot := filepath.Join(dir, "index.png")
 	if _, err := chromium(browser, "--screenshot="+shot, "--window-size=1400,1000", top); err != nil {
 		return "", nil, err
@@ -190,6 +163,39 @@ func checkPage(dir, browser string) (string, []string, error) {
 	}
 	return fmt.Sprintf("report check: %s shows %d record(s), %d failed in red with their evidence; screenshot %s",
 		page, len(doc.Records), failed, shot), problems, nil
+}
+
+// pageProblems are what is wrong with the page's DOM, as Chromium
+// rendered it with the evidence #ev-TARGET followed (-1: none): the summary
+// line missing, a failed record without a red cell linking to its
+// evidence, red when nothing failed, a link to evidence the page lacks,
+// and the followed evidence not open.
+func pageProblems(doc report.Document, dom string, target int) []string {
+	var problems []string
+	if !strings.Contains(dom, doc.Summary.Line()) {
+		problems = append(problems, fmt.Sprintf("the page does not show %q", doc.Summary.Line()))
+	}
+	failed := doc.Failed()
+	for _, c := range failed {
+		r := c.Record
+		cell := fmt.Sprintf(`data-verdict="%s" title="%s: `, r.Verdict, r.ID)
+		if !strings.Contains(dom, cell) || !strings.Contains(dom, fmt.Sprintf(`href="#ev-%d"`, c.Index)) {
+			problems = append(problems, fmt.Sprintf("no red cell linking to the evidence of %s on %s %s", r.ID, r.Proxy, r.Version))
+		}
+	}
+	if reds := redClass.FindAllString(dom, -1); len(failed) == 0 && len(reds) > 0 {
+		problems = append(problems, fmt.Sprintf("nothing failed, but %d element(s) of the page are red, e.g. %s", len(reds), reds[0]))
+	}
+	for _, m := range evidenceLink.FindAllStringSubmatch(dom, -1) {
+		if !strings.Contains(dom, `<details id="`+m[1]+`"`) {
+			problems = append(problems, fmt.Sprintf("a cell links to #%s, but the page has no such evidence", m[1]))
+			break
+		}
+	}
+	if target >= 0 && !strings.Contains(dom, fmt.Sprintf(`<details id="ev-%d" class="%s" open="">`, target, strings.ToLower(doc.Records[target].Verdict))) {
+		problems = append(problems, fmt.Sprintf("following the link to #ev-%d does not open its evidence", target))
+	}
+	return problems
 }
 
 // chromium runs headless Chromium on a page and returns what it printed.
