@@ -8,6 +8,7 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/sniproof/sniproof/backend"
 	"github.com/sniproof/sniproof/harness"
 )
 
@@ -44,6 +45,11 @@ type adapter interface {
 	// jobs are the locations (backends, routes) to report, each with its
 	// request and upstream targets, or why it is not checked.
 	jobs(r *runner, entries []Entry) []job
+	// own keeps, of the events at a job's upstream addresses during its
+	// request, those of the request itself (answered: the upstream served
+	// it), leaving out those of the proxy's own traffic, such as the
+	// health checks of a server it holds DOWN.
+	own(r *runner, j *job, events []backend.Event, answered bool) []backend.Event
 	// diagnose explains a job's observation: works, or the cause and the
 	// fix in the proxy's own language.
 	diagnose(r *runner, j *job, obs *harness.Observation) diagnosis

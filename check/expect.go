@@ -126,7 +126,7 @@ func (e *Entry) validate() error {
 	case e.Expect.Status == nil:
 		return errors.New("expect.status is required (0 for a stream connection closed without a response)")
 	case e.Expect.SNI == nil:
-		return errors.New(`expect.sni is required: the name the upstream must see, or "" for none`)
+		return errors.New(`expect.sni is required: the name the upstream must see, or "" for none (no SNI, or no ClientHello at all)`)
 	case e.Expect.Cause != "" && !slices.Contains(Causes, e.Expect.Cause):
 		return fmt.Errorf("expect.cause must be one of %s, got %q", strings.Join(Causes, ", "), e.Expect.Cause)
 	}

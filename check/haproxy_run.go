@@ -109,6 +109,36 @@ func (haproxyAdapter) unparsable(ctx context.Context, r *runner, perr error) (*R
 
 func (haproxyAdapter) jobs(r *runner, entries []Entry) []job { return r.haJobs(entries) }
 
+// own drops every event of a request its backend did not serve when
+// HAProxy holds all the backend's servers DOWN: it sent the request to no
+// server, so what reached their addresses was health checks, whose SNI is
+// the checks' own and whose timing no verdict may depend on.
+func (haproxyAdapter) own(r *runner, j *job, events []backend.Event, answered bool) []backend.Event {
+	if answered || j.ha == nil {
+		return events
+	}
+	log := r.proxy.Log.Lines(0)
+	for _, s := range j.ha.servers {
+		if !serverDown(log, j.ha.sec.Name, s.Name) {
+			return events
+		}
+	}
+	return nil
+}
+
+// serverDown reports whether HAProxy's last word on a server in its log
+// is that it is DOWN.
+func serverDown(log []string, backendName, server string) bool {
+	down := false
+	prefix := "Server " + backendName + "/" + server + " is "
+	for _, l := range log {
+		if i := strings.Index(l, prefix); i >= 0 {
+			down = strings.HasPrefix(l[i+len(prefix):], "DOWN")
+		}
+	}
+	return down
+}
+
 func (haproxyAdapter) diagnose(r *runner, j *job, obs *harness.Observation) diagnosis {
 	return diagnoseHA(j.ha, obs, r.proxy.Log.Lines(0))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/sniproof/sniproof/backend"
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/lint"
 )
@@ -73,6 +74,11 @@ func (nginxAdapter) ports(r *runner) []int {
 }
 
 func (nginxAdapter) jobs(r *runner, entries []Entry) []job { return r.jobs(entries) }
+
+// own keeps every event: nginx makes no connection of its own.
+func (nginxAdapter) own(_ *runner, _ *job, events []backend.Event, _ bool) []backend.Event {
+	return events
+}
 
 func (nginxAdapter) diagnose(_ *runner, j *job, obs *harness.Observation) diagnosis {
 	return diagnose(j.pass, obs)

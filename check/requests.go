@@ -389,7 +389,7 @@ func (r *runner) observe(ctx context.Context, j *job) *harness.Observation {
 	obs.Responses = []harness.Response{resp}
 	obs.Status, obs.Error = resp.Status, resp.Error
 	obs.Events = r.settle(ctx, backendFrom, nginxFrom, resp.Status, resp.Seen)
-	obs.Events = r.ownEvents(obs.Events, j, resp.Seen)
+	obs.Events = r.adapter.own(r, j, r.ownEvents(obs.Events, j, resp.Seen), resp.Seen != nil)
 	obs.ProxyLog = r.proxy.Log.Lines(nginxFrom)
 	obs.Backend, obs.Reason, obs.SNI = harness.ClassifyEvents(obs.Events)
 	for _, ev := range obs.Events {
@@ -435,7 +435,9 @@ func differences(e Expect, l *Location) []string {
 	if *e.Status != l.Status {
 		out = append(out, fmt.Sprintf("status %s want %d", statusText(l.Status, l.Error), *e.Status))
 	}
-	if l.SNI == nil || *l.SNI != *e.SNI {
+	// "" expects the upstream to see no name: a ClientHello without SNI,
+	// or none at all (a server the proxy holds DOWN gets no request).
+	if (l.SNI == nil && *e.SNI != "") || (l.SNI != nil && *l.SNI != *e.SNI) {
 		out = append(out, fmt.Sprintf("upstream saw %s want %s", sawText(l.SNI), sawText(e.SNI)))
 	}
 	if e.Cause != "" && e.Cause != l.Cause {

@@ -29,6 +29,9 @@ type sampleWant struct {
 	// not; reused the location whose connection it rode then.
 	hazard int
 	reused string
+	// noHello: no ClientHello of the request reached the upstream (a
+	// server HAProxy holds DOWN); sni is "" then.
+	noHello bool
 }
 
 // sample is one configuration of fixtures/check and every location's
@@ -87,6 +90,14 @@ var samples = []sample{
 			{location: "location /old/", status: 502, sni: "billing_pool", cause: check.CauseWrongName, hazard: 200, reused: "location /billing/"},
 			{location: "location /api/", status: 502, sni: "", cause: check.CauseNoSNI},
 		}},
+	{"check/haproxy/production", "haproxy", "fixtures/check/haproxy-prod/haproxy.cfg",
+		"sniproof check runs a Debian HAProxy configuration with crt-base, ca-base, verify required, chroot, stats socket, errorfiles, log /dev/log and three backends under health checks",
+		"each backend is judged on the connections to its own servers' addresses: the DOWN server's backend is told by its own health checks, not another backend's (issue 12)",
+		[]sampleWant{
+			{location: "backend be_web", status: 200, sni: "web.internal.example"},
+			{location: "backend be_api", status: 503, cause: check.CauseNoSNI, noHello: true},
+			{location: "backend be_pay", status: 200, sni: "pay.internal.example"},
+		}},
 }
 
 var _ = Describe("sniproof check on production-shaped samples", Label("check"), func() {
@@ -108,7 +119,11 @@ var _ = Describe("sniproof check on production-shaped samples", Label("check"), 
 				Expect(l.Location).To(Equal(w.location))
 				Expect(l.Outcome).NotTo(Equal(check.NotChecked), "%s: %s", l.Location, l.NotChecked)
 				Expect(l.Status).To(Equal(w.status), "%s %s: %s", rep.Proxy, l.Location, l.Request)
-				Expect(l.SNI).To(HaveValue(Equal(w.sni)), "%s %s: the upstream's SNI", rep.Proxy, l.Location)
+				if w.noHello {
+					Expect(l.SNI).To(BeNil(), "%s %s: no ClientHello of the request reached the upstream", rep.Proxy, l.Location)
+				} else {
+					Expect(l.SNI).To(HaveValue(Equal(w.sni)), "%s %s: the upstream's SNI", rep.Proxy, l.Location)
+				}
 				Expect(l.Cause).To(Equal(w.cause), "%s %s", rep.Proxy, l.Location)
 				if w.cause != "" {
 					Expect(l.Fix).NotTo(BeEmpty(), "a broken location gets a fix")
