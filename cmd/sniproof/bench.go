@@ -18,6 +18,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
+	"github.com/sniproof/sniproof/check"
 	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/report"
@@ -37,6 +38,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	kindsFlag := fs.String("kinds", "", "comma-separated proxy kinds to time (default: every kind)")
 	naiveFlag := fs.String("naive", "nginx", "comma-separated kinds also timed in naive mode, one proxy container per case; \"\" for none")
 	clients := fs.Bool("clients", true, "also time the clients suite: its per-exec overhead is the marginal cost per case")
+	checkFlag := fs.String("check", checkBench, "a `CONFIG` whose warm sniproof check is timed, every container included (target: 10 locations in 15 s); \"\" for none")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -89,6 +91,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		measure(clientsRow, false)
 	}
 	printBench(stdout, rows)
+	if *checkFlag != "" {
+		if err := b.timeCheck(stdout, *checkFlag); err != nil {
+			fmt.Fprintf(stderr, "sniproof bench: %v\n", err)
+			failed++
+		}
+	}
 	if failed > 0 {
 		fmt.Fprintf(stdout, "%d measurement(s) failed; see the errors above\n", failed)
 		return 1
@@ -117,6 +125,41 @@ func printBench(w io.Writer, rows []benchRow) {
 			fmt.Fprintf(w, "%s: naive mode costs %.1f× more per case than one container per version\n", r.kind, float64(naive)/float64(shared))
 		}
 	}
+}
+
+// checkBench is the configuration make bench checks: ten locations.
+const checkBench = "fixtures/check/bench/nginx.conf"
+
+// checkTarget is the most a warm check of checkBench may take (issue 12).
+const checkTarget = 15 * time.Second
+
+// timeCheck times sniproof check on config, once to warm the images and
+// once measured, and prints the measured run's wall time and locations.
+func (b *bencher) timeCheck(w io.Writer, config string) error {
+	var wall time.Duration
+	var out []byte
+	for range 2 {
+		cmd := exec.Command(b.self, "check", config, "-q", "--json")
+		cmd.Stderr = b.stderr
+		start := time.Now()
+		var err error
+		out, err = cmd.Output()
+		wall = time.Since(start)
+		if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() > check.ExitNotChecked) {
+			return fmt.Errorf("check %s: %v", config, err)
+		}
+	}
+	var rep check.Report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return fmt.Errorf("check %s: its JSON report: %w", config, err)
+	}
+	verdict := "within"
+	if wall > checkTarget {
+		verdict = "OVER"
+	}
+	fmt.Fprintf(w, "check: %s, %d locations (%d containers), warm: %s, %s the %s target\n", config, rep.Summary.Locations, rep.Containers,
+		wall.Round(10*time.Millisecond), verdict, checkTarget)
+	return nil
 }
 
 // bencher runs `sniproof conformance` and watches the run's containers.
