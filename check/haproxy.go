@@ -125,15 +125,21 @@ func newHAPlan(c *lint.HAConfig, host, main string) *haPlan {
 			}
 			b.servers = append(b.servers, s)
 			port, err := strconv.Atoi(s.Port)
-			switch {
-			case strings.HasPrefix(s.Host, "/") || strings.Contains(s.Host, "@"):
-				b.skip = fmt.Sprintf("server %s (%s) is not a TCP address", s.Name, s.Line.Pos())
+			var t Target
+			switch sock := strings.TrimPrefix(s.Addr, "unix@"); {
+			case strings.HasPrefix(sock, "/"):
+				// A unix socket: the backend takes it in a folder it
+				// shares with HAProxy.
+				t = Target{Socket: path.Clean(sock)}
+			case strings.Contains(s.Host, "@") || strings.HasPrefix(s.Host, "/"):
+				b.skip = fmt.Sprintf("server %s (%s) is not a TCP address or a unix socket", s.Name, s.Line.Pos())
 				continue
 			case err != nil || port <= 0:
 				b.skip = fmt.Sprintf("server %s (%s) has no port: HAProxy uses the client's, which check does not impersonate", s.Name, s.Line.Pos())
 				continue
+			default:
+				t = Target{Host: strings.ToLower(s.Host), Port: port, IP: s.IsIPHost()}
 			}
-			t := Target{Host: strings.ToLower(s.Host), Port: port, IP: s.IsIPHost()}
 			b.targets = append(b.targets, t)
 			up.target(t)
 			for _, kw := range []string{"check-sni", "verifyhost"} {

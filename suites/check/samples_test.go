@@ -52,11 +52,12 @@ var samples = []sample{
 			{location: "location /ledger/", status: 200, sni: "ledger.mesh.internal"},
 		}},
 	{"check/host-local/haproxy", "haproxy", "fixtures/check/loopback/haproxy.cfg",
-		"sniproof check reaches HAProxy's loopback upstreams as in production",
+		"sniproof check reaches HAProxy's loopback and unix socket upstreams as in production",
 		"a local TLS sidecar is an upstream like any other: the backend takes its address inside the proxy's network namespace (issue 18)",
 		[]sampleWant{
 			{location: "backend orders", status: 200, sni: "orders.mesh.internal"},
 			{location: "backend payments", status: 503, sni: "", cause: check.CauseNoSNI},
+			{location: "backend search", status: 200, sni: "search.mesh.internal"},
 		}},
 	{"check/keepalive/nginx", "nginx", "fixtures/check/keepalive/nginx.conf",
 		"sniproof check gives each location sharing a keepalive upstream block its cold verdict, and the warm hazard",
