@@ -4,11 +4,13 @@ import "regexp"
 
 // haproxyKind is HAProxy from Debian's haproxy package. It runs in the
 // foreground (-db) as one process, and its configuration sends every log
-// line, requests and server state changes alike, to stdout.
+// line, requests and server state changes alike, to stdout. The releases
+// give HAProxy 2.6 (bookworm), 3.0 (trixie), 3.2 (forky) and 3.4
+// (experimental, on a sid base).
 var haproxyKind = Kind{
 	Name:       "haproxy",
 	Image:      "haproxy",
-	Releases:   []string{"bookworm", "trixie"},
+	Releases:   []string{"bookworm", "trixie", "forky", "experimental"},
 	ConfigPath: "/etc/sniproof/haproxy.cfg",
 	Cmd:        []string{"haproxy", "-db", "-f", "/etc/sniproof/haproxy.cfg"},
 	VersionCmd: []string{"haproxy", "-v"},
