@@ -43,6 +43,11 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
+// ErrNothing is the class of LoadConfig's error for a main file that
+// holds no directive: empty, or only comments. check exits
+// ExitNotChecked for it.
+var ErrNothing = errors.New("nothing to check")
+
 func usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
 
 // LoadConfig reads the configuration named: an nginx.conf (or any main
@@ -50,9 +55,10 @@ func usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Spri
 // files, which it wraps in a minimal main file with an http {} block of
 // its own (sniproof-main.conf). The folder
 // of the main file is mirrored at confDir ("" for DefaultConfDir) in the
-// container. A file or folder that cannot be read is a *UsageError; a
-// configuration that cannot be parsed a *lint.ConfigError naming the file
-// and line.
+// container. A file or folder that cannot be read and a file that is
+// binary or in another language (lint.ErrNotConfig) are a *UsageError; an
+// empty main file is of class ErrNothing; a configuration that cannot be parsed a
+// *lint.ConfigError naming the file and line.
 func LoadConfig(named, confDir string) (*Config, error) {
 	if confDir == "" {
 		confDir = DefaultConfDir
@@ -99,6 +105,12 @@ func LoadConfig(named, confDir string) (*Config, error) {
 		}
 	}
 	c.Tree, err = lint.LoadTree(opts)
+	if err == nil && !c.Wrapped {
+		main := filepath.Join(opts.HostDir, opts.Main)
+		if data, rerr := os.ReadFile(main); rerr == nil && lint.Blank(data) != "" {
+			return nil, fmt.Errorf("%s %s: %w", main, lint.Blank(data), ErrNothing)
+		}
+	}
 	if err == nil && !c.Wrapped && isSiteConfig(c.Tree) {
 		// A site file named alone: wrap it like a folder's.
 		c.Wrapped, c.Sites = true, []string{opts.Main}
@@ -111,10 +123,18 @@ func LoadConfig(named, confDir string) (*Config, error) {
 		if errors.As(err, &ce) && strings.Contains(ce.Msg, "cannot read") {
 			return nil, usagef("cannot read the configuration: %s", ce.Error())
 		}
+		if errors.Is(err, lint.ErrNotConfig) {
+			at := *ce
+			at.File = filepath.Join(opts.HostDir, filepath.FromSlash(ce.File))
+			return nil, usagef("%v: %s", &at, checkRuns)
+		}
 		return c, err
 	}
 	return c, nil
 }
+
+// checkRuns is what check runs, said after a file that is none of it.
+const checkRuns = "check runs an nginx.conf, a folder holding nginx.conf or site files, or an haproxy.cfg"
 
 // readable checks that a file can be opened, in one sentence when not.
 func readable(file string) error {

@@ -138,8 +138,12 @@ func cause(err error) string {
 }
 
 // ParseHAProxy parses an HAProxy configuration, file naming it in errors
-// and findings.
+// and findings. Binary data, and text in another language (nginx's too),
+// is a ConfigError of class ErrNotConfig saying what it looks like.
 func ParseHAProxy(file string, data []byte) (*HAConfig, error) {
+	if what, line := binaryKind(data); what != "" {
+		return nil, &ConfigError{File: file, Line: line, Msg: what + ", not an HAProxy configuration", Err: ErrNotConfig}
+	}
 	c := &HAConfig{File: file, Text: data}
 	var cur, lastDefaults *HASection
 	named := map[string]*HASection{}
@@ -180,13 +184,19 @@ func ParseHAProxy(file string, data []byte) (*HAConfig, error) {
 			continue
 		}
 		if cur == nil {
+			if what, line := otherLanguage(data); what != "" {
+				return nil, &ConfigError{File: file, Line: line, Msg: what + ", not an HAProxy configuration", Err: ErrNotConfig}
+			}
+			if first, _, err := nginxSyntax(data); err == nil && nginxName.MatchString(first) {
+				return nil, &ConfigError{File: file, Line: n, Msg: "an nginx configuration, not an HAProxy configuration", Err: ErrNotConfig}
+			}
 			return nil, &ConfigError{File: file, Line: n, Msg: fmt.Sprintf("%q is outside any section: expected a section keyword first (%s)", words[0], strings.Join(haproxySections[:5], ", "))}
 		}
 		cur.Lines = append(cur.Lines, &HALine{Keyword: words[0], Args: words[1:], File: file, Line: n})
 		cur.End = n
 	}
 	if len(c.Sections) == 0 {
-		return nil, &ConfigError{File: file, Msg: "no section: an HAProxy configuration has global, defaults, frontend, backend or listen sections"}
+		return nil, &ConfigError{File: file, Msg: "no section: the file " + Blank(data) + " (an HAProxy configuration has global, defaults, frontend, backend or listen sections)"}
 	}
 	return c, nil
 }

@@ -131,6 +131,60 @@ type Result struct {
 	Findings []Finding
 	// Files are every file read, included ones too, in the order read.
 	Files []string
+	// Upstreams counts what the rules check: the directives that proxy to
+	// an upstream (proxy_pass, grpc_pass, uwsgi_pass) and the server lines
+	// of HAProxy's backend and listen sections.
+	Upstreams int
+	// Blank says of each file named that holds no directive why, e.g.
+	// "empty.conf is empty" (see Blank).
+	Blank []string
+
+	// named are the files named, nginx and HAProxy ones.
+	named, haproxy []string
+}
+
+// Nothing says, in one sentence, that the files named hold nothing to
+// lint: no directive at all, or no upstream for the rules to check and no
+// finding; "" when they hold something.
+func (r *Result) Nothing() string {
+	if len(r.Findings) > 0 || r.Upstreams > 0 || len(r.named)+len(r.haproxy) == 0 {
+		return ""
+	}
+	if len(r.Blank) == len(r.named)+len(r.haproxy) {
+		return strings.Join(r.Blank, ", and ") + ": nothing to lint"
+	}
+	var none []string
+	if len(r.named) > len(r.Blank) {
+		none = append(none, "no server or location proxies to an upstream (proxy_pass, grpc_pass, uwsgi_pass)")
+	}
+	if len(r.haproxy) > 0 {
+		none = append(none, "no backend or listen section has a server line")
+	}
+	return fmt.Sprintf("nothing to lint in %s: %s", strings.Join(append(slices.Clone(r.named), r.haproxy...), ", "), strings.Join(none, ", and "))
+}
+
+// add adds what r2 found to r.
+func (r *Result) add(r2 *Result) {
+	r.Findings = append(r.Findings, r2.Findings...)
+	r.Files = append(r.Files, r2.Files...)
+	r.Upstreams += r2.Upstreams
+	r.Blank = append(r.Blank, r2.Blank...)
+	r.named = append(r.named, r2.named...)
+	r.haproxy = append(r.haproxy, r2.haproxy...)
+}
+
+// passes are the directives that proxy to an upstream: what the nginx
+// rules check.
+var passes = []string{"proxy_pass", "grpc_pass", "uwsgi_pass"}
+
+// nameNginx records p, an nginx file named, and whether it is blank.
+func (r *Result) nameNginx(p string) {
+	r.named = append(r.named, p)
+	if data, err := os.ReadFile(p); err == nil {
+		if why := Blank(data); why != "" {
+			r.Blank = append(r.Blank, p+" "+why)
+		}
+	}
 }
 
 // Files lints the nginx configurations at paths, each a main file whose
@@ -152,6 +206,8 @@ func Files(paths ...string) (*Result, error) {
 			}
 			res.Findings = append(res.Findings, c.Findings()...)
 			res.Files = append(res.Files, p)
+			res.Upstreams += len(c.Servers())
+			res.haproxy = append(res.haproxy, p)
 			continue
 		}
 		root, files, err := load(p)
@@ -160,10 +216,16 @@ func Files(paths ...string) (*Result, error) {
 		}
 		roots = append(roots, root)
 		res.Files = append(res.Files, files...)
+		res.nameNginx(p)
 	}
 	c := newChecker(roots)
 	for _, root := range roots {
 		c.check(root)
+		walk(root, func(d *directive) {
+			if slices.Contains(passes, d.name) {
+				res.Upstreams++
+			}
+		})
 	}
 	res.Findings = append(res.Findings, c.findings...)
 	sortFindings(res.Findings)
@@ -198,8 +260,7 @@ func FilesIn(confDir string, paths ...string) (*Result, []string, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			res.Findings = append(res.Findings, r.Findings...)
-			res.Files = append(res.Files, r.Files...)
+			res.add(r)
 			continue
 		}
 		dir := filepath.Dir(p)
@@ -212,9 +273,15 @@ func FilesIn(confDir string, paths ...string) (*Result, []string, error) {
 			}
 			return nil, nil, err
 		}
+		res.nameNginx(p)
 		for _, f := range t.Files {
 			res.Files = append(res.Files, named(f.Name))
 		}
+		t.Root.Walk(func(n *Node) {
+			if slices.Contains(passes, n.Name) {
+				res.Upstreams++
+			}
+		})
 		for _, f := range t.Findings {
 			f.File = named(f.File)
 			res.Findings = append(res.Findings, f)
@@ -273,8 +340,7 @@ func Paths(paths ...string) (*Result, []string, error) {
 		notes = append(notes, fmt.Sprintf("%s is read as %s/nginx.conf: its includes under %s are read from its folder %s, as sniproof check reads them (--conf-dir names another folder)",
 			p, debianConfDir, debianConfDir, filepath.Dir(p)))
 		notes = append(notes, n...)
-		res.Findings = append(res.Findings, r.Findings...)
-		res.Files = append(res.Files, r.Files...)
+		res.add(r)
 	}
 	sortFindings(res.Findings)
 	return res, notes, nil

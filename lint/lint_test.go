@@ -153,8 +153,8 @@ func TestConfigErrors(t *testing.T) {
 	tests := []struct{ file, want string }{
 		{"testdata/errors/unclosed.conf", `testdata/errors/unclosed.conf:6: unexpected end of file, expecting "}"`},
 		{"testdata/errors/stray-brace.conf", `testdata/errors/stray-brace.conf:5: unexpected "}"`},
-		{"testdata/errors/missing-semicolon.conf", `testdata/errors/missing-semicolon.conf:5: unexpected "}"`},
-		{"testdata/errors/open-quote.conf", "testdata/errors/open-quote.conf:2: unexpected end of file while scanning quoted string starting at line 2, column 27"},
+		{"testdata/errors/missing-semicolon.conf", `testdata/errors/missing-semicolon.conf:5: unexpected "}" (the directive "proxy_pass" at line 4 is not terminated by ";")`},
+		{"testdata/errors/open-quote.conf", `testdata/errors/open-quote.conf:2: unexpected end of file, expecting ";" or "}" (the quoted string that starts on this line is not closed)`},
 		{"testdata/errors/missing-include.conf", "testdata/errors/missing-include.conf:2: include conf.d/nothing-here.conf: no such file testdata/errors/conf.d/nothing-here.conf " +
 			"(relative paths are resolved against testdata/errors, the directory of the file linted)"},
 		{"testdata/errors/cycle.conf", "testdata/errors/cycle.conf:2: include cycle.conf: includes itself through testdata/errors/cycle.conf"},

@@ -100,7 +100,8 @@ exit codes:
   1   a location fails or differs from its expectation, the proxy rejects
       the configuration, or with --baseline a behaviour changed
   2   nothing failed, but a location was not checked (the report says why
-      for each), or no location proxies to an upstream at all
+      for each), no location proxies to an upstream at all, or CONFIG is
+      empty or only comments
   3   infrastructure: no Docker engine, an image build failed, a container
       did not start
   64  bad usage, an unreadable CONFIG, an unknown --proxy, an invalid
@@ -155,6 +156,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		switch {
 		case errors.As(err, &ue):
 			return check.ExitUsage
+		case errors.Is(err, check.ErrNothing):
+			return check.ExitNotChecked
 		case harness.IsInfra(err):
 			return check.ExitInfra
 		}

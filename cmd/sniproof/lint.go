@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -8,8 +9,15 @@ import (
 	"github.com/sniproof/sniproof/lint"
 )
 
-// exitLintFindings is sniproof lint's exit code when it found something.
-const exitLintFindings = 1
+// sniproof lint's exit codes besides exitOK and exitUsage.
+const (
+	exitLintFindings = 1 // it found something
+	exitLintNothing  = 2 // the files hold nothing to lint
+)
+
+// lintReads is what sniproof lint reads, said after a file that is none of
+// it.
+const lintReads = "lint reads nginx configurations (an nginx.conf, site files) and haproxy.cfg files"
 
 const lintUsage = `usage: sniproof lint [--format text|sarif] FILE...
 
@@ -48,8 +56,13 @@ const lintExitCodes = `
 exit codes:
   0   no findings
   1   findings (errors or warnings)
+  2   nothing to lint: every FILE is empty (or only comments), or no
+      server or location proxies to an upstream and no HAProxy backend has
+      a server line; one sentence on stderr says which
   64  bad usage, or a FILE or an included file that cannot be read or
-      parsed: one sentence on stderr with the file and, when known, the line
+      parsed, or that is binary or in another language (YAML, JSON, a
+      Caddyfile, an Apache httpd configuration): one sentence on stderr with
+      the file and, when known, the line
 `
 
 func runLint(args []string, stdout, stderr io.Writer) int {
@@ -86,11 +99,21 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 		res, notes, err = lint.Paths(files...)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "sniproof lint: %v\n", err)
+		if errors.Is(err, lint.ErrNotConfig) {
+			fmt.Fprintf(stderr, "sniproof lint: %v: %s\n", err, lintReads)
+		} else {
+			fmt.Fprintf(stderr, "sniproof lint: %v\n", err)
+		}
 		return exitUsage
 	}
 	for _, n := range notes {
 		fmt.Fprintf(stderr, "sniproof lint: %s\n", n)
+	}
+	nothing := res.Nothing()
+	if nothing == "" {
+		for _, b := range res.Blank {
+			fmt.Fprintf(stderr, "sniproof lint: %s: nothing to lint in it\n", b)
+		}
 	}
 	if *format == "sarif" {
 		err = lint.WriteSARIF(stdout, res.Findings, ".")
@@ -100,6 +123,10 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "sniproof lint: write findings: %v\n", err)
 		return exitLintFindings
+	}
+	if nothing != "" {
+		fmt.Fprintf(stderr, "sniproof lint: %s\n", nothing)
+		return exitLintNothing
 	}
 	fmt.Fprintf(stderr, "sniproof lint: %s\n", lintSummary(res))
 	if len(res.Findings) > 0 {
