@@ -63,7 +63,17 @@ func (haproxyAdapter) load(r *runner) (error, error) {
 func (haproxyAdapter) plan(r *runner) {
 	r.up = &r.ha.Upstreams
 	r.rep.Notes = append(r.rep.Notes, r.ha.notes...)
-	r.ha.findings = r.ha.cfg.Findings()
+}
+
+// judgeHA judges the configuration with lint's rules for the version the
+// image runs, which sni-auto (3.3) changes, its conditional blocks read
+// as that version reads them.
+func (r *runner) judgeHA() {
+	cfg := r.ha.cfg
+	if c, err := lint.ParseHAProxyFor(cfg.File, cfg.Text, r.rep.Version); err == nil {
+		cfg = c
+	}
+	r.ha.findings = cfg.Findings()
 	for _, f := range r.ha.findings {
 		r.rep.Lint = append(r.rep.Lint, finding(f))
 	}
@@ -90,6 +100,7 @@ func (haproxyAdapter) ports(r *runner) []int {
 // opens them, runs haproxy -c and then haproxy -db, in HAProxy's working
 // directory.
 func (a haproxyAdapter) launch(ctx context.Context, r *runner) error {
+	r.judgeHA()
 	var err error
 	if r.ha.workDir, err = r.haWorkDir(ctx); err != nil {
 		return err

@@ -11,6 +11,7 @@ var haproxyKind = Kind{
 	Name:       "haproxy",
 	Image:      "haproxy",
 	Releases:   []string{"bookworm", "trixie", "forky", "experimental"},
+	Series:     map[string]string{"bookworm": "2.6", "trixie": "3.0", "forky": "3.2", "experimental": "3.4"},
 	ConfigPath: "/etc/sniproof/haproxy.cfg",
 	Cmd:        []string{"haproxy", "-db", "-f", "/etc/sniproof/haproxy.cfg"},
 	VersionCmd: []string{"haproxy", "-v"},

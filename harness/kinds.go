@@ -25,6 +25,10 @@ type Kind struct {
 	// Releases are the Debian releases whose packages are under test, one
 	// proxy version each; the binary image has the one release "sniproof".
 	Releases []string
+	// Series are, for kinds whose tools judge by version (sniproof lint
+	// --release), the version series each release packages, "3.4" of
+	// 3.4.7; every run checks a started proxy's version against it.
+	Series map[string]string
 	// ConfigPath is where the rendered configuration goes.
 	ConfigPath string
 	// Files are further configuration files, by path in the container:
@@ -57,6 +61,17 @@ var kinds = map[string]Kind{
 	"goproxy":       goproxyKind,
 	"h2o":           h2oKind,
 	"trafficserver": trafficserverKind,
+}
+
+// CheckSeries says how a proxy of kind k from release, reporting
+// version, disagrees with the kind's Series; "" when it agrees or the
+// kind keeps none for the release.
+func (k Kind) CheckSeries(release, version string) string {
+	want, ok := k.Series[release]
+	if !ok || version == want || strings.HasPrefix(version, want+".") {
+		return ""
+	}
+	return fmt.Sprintf("%s from %s reports version %s, but its kind's Series says %s: update Series in harness/kind_%s.go", k.Name, release, version, want, k.Name)
 }
 
 // KindNames are the names of every kind, sorted.

@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -280,6 +281,9 @@ func (p *Proxy) resolve(ctx context.Context, cases []fixtures.Case, streamPorts 
 	var err error
 	if p.version, err = p.Container.Version(ctx, p.Kind); err != nil {
 		return err
+	}
+	if msg := p.Kind.CheckSeries(p.Release, p.version); msg != "" {
+		return errors.New(msg)
 	}
 	if p.url, err = p.Container.URL(ctx, CasePort); err != nil {
 		return err

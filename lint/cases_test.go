@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,31 +13,6 @@ import (
 
 // noSNIRules are the rules that predict that nginx sends no SNI.
 var noSNIRules = []string{"SNI001", "SNI003", "SNI006"}
-
-// caseRules are the exact findings of the cases whose outcome one rule
-// explains; every other case is held to the general agreement below.
-var caseRules = map[string][]string{
-	"nginx/seed/no-server-name":                    {"SNI001"},
-	"common/ip-default":                            {"SNI001"},
-	"nginx/scope/location-off-overrides-server-on": {"SNI001"},
-	"nginx/scope/name-without-server-name":         {"SNI001"},
-	"nginx/grpc/server-name-off":                   {"SNI001"},
-	"nginx/stream/server-name-off":                 {"SNI001"},
-	"nginx/target/upstream-block-on":               {"SNI002"},
-	"nginx/target/ip-literal-on":                   {"SNI003"},
-	"nginx/stream/ip-on":                           {"SNI003"},
-	"nginx/verify/ip-target":                       {"SNI003"},
-	"nginx/verify/no-trusted-certificate":          {"SNI004"},
-	"common/host-differs-421":                      {"SNI005"},
-	"nginx/host/client-host-passed":                {"SNI005"},
-	"nginx/name/trailing-dot":                      {"SNI006"},
-	"nginx/name/ipv4-literal":                      {"SNI006"},
-	"nginx/name/ipv6-bracketed":                    {"SNI006"},
-	"nginx/name/ipv6-bare":                         {"SNI006"},
-	// Lint cannot know which names an upstream serves: no finding.
-	"nginx/name/wrong-name":               nil,
-	"nginx/refusal/unknown-name-alert112": nil,
-}
 
 // TestCasesAgree lints every nginx case of the conformance suite and checks
 // that lint agrees with what the suite observes on real nginx: a case whose
@@ -53,25 +29,23 @@ func TestCasesAgree(t *testing.T) {
 			return nil, err
 		}
 		return conf.Text, nil
-	}, disagreement, caseRules)
+	}, disagreement, "")
 }
 
 // lintEveryCase lints each case of kind's table alone, as render lays it
-// out in a file of its own, and reports every disagreement judge finds
-// between lint's rules (sorted) and what the case expects of the real
-// proxy. exact names the cases held to exact rules: each must still be in
-// the table.
+// out in a file of its own, judged for each of versions, and reports
+// every disagreement between lint's rules (sorted) and what the case
+// expects of that version of the real proxy: exactly its lint field when
+// it has one, else what judge says.
 func lintEveryCase(t *testing.T, kind, ext string, render func(fixtures.Case) ([]byte, error),
-	judge func(fixtures.Case, []string) string, exact map[string][]string) {
+	judge func(fixtures.Expect, []string) string, versions ...string) {
 	t.Helper()
 	cases, err := fixtures.Cases(kind)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	seen := map[string]bool{}
 	for _, c := range cases {
-		seen[c.ID] = true
 		conf, err := render(c)
 		if err != nil {
 			t.Fatal(err)
@@ -80,39 +54,38 @@ func lintEveryCase(t *testing.T, kind, ext string, render func(fixtures.Case) ([
 		if err := os.WriteFile(file, conf, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res, err := Files(file)
-		if err != nil {
-			t.Errorf("%s:%d: %s: %v\n%s", c.File, c.Line, c.ID, err, conf)
-			continue
-		}
-		var rules []string
-		for _, f := range res.Findings {
-			rules = append(rules, f.Rule)
-		}
-		slices.Sort(rules)
-		if problem := judge(c, rules); problem != "" {
-			t.Errorf("%s:%d: %s: lint found %q: %s\n%s", c.File, c.Line, c.ID, rules, problem, conf)
-		}
-	}
-	for id := range exact {
-		if !seen[id] {
-			t.Errorf("the exact rules name %s, which fixtures/%s/cases.yaml no longer has", id, kind)
+		for _, v := range versions {
+			res, _, err := Lint(Options{plain: true, Versions: map[string]string{kind: v}}, file)
+			if err != nil {
+				t.Errorf("%s:%d: %s: %v\n%s", c.File, c.Line, c.ID, err, conf)
+				continue
+			}
+			rules := []string{}
+			for _, f := range res.Findings {
+				rules = append(rules, f.Rule)
+			}
+			slices.Sort(rules)
+			e := c.For(v)
+			problem := ""
+			if e.Lint != nil {
+				if !slices.Equal(rules, *e.Lint) {
+					problem = "want exactly " + fmt.Sprint(*e.Lint) + " (the case's lint field)"
+				}
+			} else {
+				problem = judge(e, rules)
+			}
+			if problem != "" {
+				t.Errorf("%s:%d: %s, judged for %s %q: lint found %q: %s\n%s", c.File, c.Line, c.ID, kind, v, rules, problem, conf)
+			}
 		}
 	}
 }
 
 // disagreement says how lint's rules disagree with what the case expects
 // of real nginx, or "" when they agree.
-func disagreement(c fixtures.Case, rules []string) string {
+func disagreement(e fixtures.Expect, rules []string) string {
 	has := func(ids ...string) bool {
 		return slices.ContainsFunc(rules, func(r string) bool { return slices.Contains(ids, r) })
-	}
-	e := c.Expect
-	if want, ok := caseRules[c.ID]; ok {
-		if !slices.Equal(rules, want) {
-			return "want exactly " + strings.Join(append([]string{}, want...), ", ")
-		}
-		return ""
 	}
 	switch {
 	case strings.Contains(e.ConfigError, "proxy_ssl_trusted_certificate") && !has("SNI004"):

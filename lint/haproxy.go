@@ -27,6 +27,9 @@ type HAConfig struct {
 	File     string
 	Text     []byte
 	Sections []*HASection
+	// Version is the HAProxy version the configuration was read and is
+	// judged for (see ParseHAProxyFor); "" for 2.6 to 3.2 alike.
+	Version string
 }
 
 // HASection is one section: its kind (frontend, backend, ...), its name
@@ -138,15 +141,27 @@ func cause(err error) string {
 }
 
 // ParseHAProxy parses an HAProxy configuration, file naming it in errors
-// and findings. Binary data, and text in another language (nginx's too),
-// is a ConfigError of class ErrNotConfig saying what it looks like.
+// and findings, for no version in particular: the lines of every branch
+// of its conditional blocks are read. Binary data, and text in another
+// language (nginx's too), is a ConfigError of class ErrNotConfig saying
+// what it looks like.
 func ParseHAProxy(file string, data []byte) (*HAConfig, error) {
+	return ParseHAProxyFor(file, data, "")
+}
+
+// ParseHAProxyFor parses an HAProxy configuration as HAProxy version
+// reads it: a conditional block (.if, .elif, .else, .endif; manual 3.4,
+// section 2.4) testing version_atleast(V) or version_before(V) keeps the
+// lines of the branch that version takes. A block testing anything else,
+// or any block when version is "", keeps every branch's lines.
+func ParseHAProxyFor(file string, data []byte, version string) (*HAConfig, error) {
 	if what, line := binaryKind(data); what != "" {
 		return nil, &ConfigError{File: file, Line: line, Msg: what + ", not an HAProxy configuration", Err: ErrNotConfig}
 	}
-	c := &HAConfig{File: file, Text: data}
+	c := &HAConfig{File: file, Text: data, Version: version}
 	var cur, lastDefaults *HASection
 	named := map[string]*HASection{}
+	var conds haConds
 	for i, raw := range bytes.Split(data, []byte("\n")) {
 		n := i + 1
 		words, err := haWords(string(raw))
@@ -154,6 +169,15 @@ func ParseHAProxy(file string, data []byte) (*HAConfig, error) {
 			return nil, &ConfigError{File: file, Line: n, Msg: err.Error()}
 		}
 		if len(words) == 0 {
+			continue
+		}
+		if strings.HasPrefix(words[0], ".") {
+			if err := conds.read(words, version); err != nil {
+				return nil, &ConfigError{File: file, Line: n, Msg: err.Error()}
+			}
+			continue
+		}
+		if !conds.active() {
 			continue
 		}
 		if slices.Contains(haproxySections, words[0]) {
@@ -195,6 +219,9 @@ func ParseHAProxy(file string, data []byte) (*HAConfig, error) {
 		cur.Lines = append(cur.Lines, &HALine{Keyword: words[0], Args: words[1:], File: file, Line: n})
 		cur.End = n
 	}
+	if len(conds) > 0 {
+		return nil, &ConfigError{File: file, Line: lastLine(data), Msg: "unexpected end of file: a conditional block (.if) is not closed by .endif"}
+	}
 	if len(c.Sections) == 0 {
 		return nil, &ConfigError{File: file, Msg: "no section: the file " + Blank(data) + " (an HAProxy configuration has global, defaults, frontend, backend or listen sections)"}
 	}
@@ -222,8 +249,14 @@ func haWords(line string) ([]string, error) {
 				w.WriteByte(ch)
 			}
 		case ch == '\\' && i+1 < len(line):
+			// \r, \n and \t are the control characters, as HAProxy reads
+			// them (manual 3.4, section 2.2 "Quoting and escaping").
 			i++
-			w.WriteByte(line[i])
+			if c, ok := haEscapes[line[i]]; ok {
+				w.WriteByte(c)
+			} else {
+				w.WriteByte(line[i])
+			}
 			inWord = true
 		case ch == '"' || ch == '\'':
 			quote, inWord = ch, true
@@ -388,6 +421,13 @@ func applyParams(params map[string]string, args []string) {
 		case slices.Contains(haValued, kw) && i+1 < len(args):
 			params[kw] = args[i+1]
 			i++
+		case slices.Contains(haAuto, strings.TrimPrefix(kw, "no-")):
+			// sni-auto and no-sni-auto undo each other; both are kept
+			// as said, the no- form being the one Has asks for.
+			delete(params, "no-"+kw)
+			if strings.HasPrefix(kw, "no-") {
+				params[kw] = ""
+			}
 		case strings.HasPrefix(kw, "no-"):
 			delete(params, strings.TrimPrefix(kw, "no-"))
 		default:
@@ -395,6 +435,15 @@ func applyParams(params map[string]string, args []string) {
 		}
 	}
 }
+
+// haEscapes are the escapes outside quotes that stand for control
+// characters.
+var haEscapes = map[byte]byte{'r': '\r', 'n': '\n', 't': '\t'}
+
+// haAuto are the server keywords of HAProxy 3.3's automatic SNI, each
+// with a no- form that turns it off (manual 3.4, server keywords
+// "sni-auto" and "check-sni-auto").
+var haAuto = []string{"sni-auto", "check-sni-auto"}
 
 // splitHAAddr splits a server address into host and port: "[v6]:port",
 // "v6" alone, "host:port", "host"; a unix socket or an abstract namespace
@@ -421,7 +470,7 @@ var haRelativePath = Rule{"HAP006", "haproxy-relative-path", Warning,
 		"from / (\"unable to stat SSL certificate from file\", \"Couldn't open the ca-file\"). No case of the conformance matrix " +
 		"names a relative file; the rule is grounded in sniproof check's run of fixtures/check/haproxy-relative " +
 		"(check/haproxy/relative-paths), which runs HAProxy with the working directory its service gives it. Fix: name the " +
-		"file by its absolute path, or set crt-base (crt) or ca-base (ca-file, crl-file) in the global section."}
+		"file by its absolute path, or set crt-base (crt) or ca-base (ca-file, crl-file) in the global section.", nil}
 
 // init adds HAP006 to lint's rules, after HAP005.
 func init() { rules = append(rules, haRelativePath) }
@@ -496,8 +545,9 @@ func (c *HAConfig) Files() []HAFile {
 	return out
 }
 
-// Findings runs rules HAP001 to HAP005 over every server line and HAP006
-// over every file the configuration names, in line order.
+// Findings runs HAProxy's rules over every server line and HAP006 over
+// every file the configuration names, in line order, for the version the
+// configuration was read for (c.Version).
 func (c *HAConfig) Findings() []Finding {
 	var out []Finding
 	add := func(rule string, l *HALine, msg, fix string) {
@@ -510,6 +560,9 @@ func (c *HAConfig) Findings() []Finding {
 		out = append(out, Finding{Rule: rule, Severity: sev, File: l.File, Line: l.Line, Message: msg, Fix: fix})
 	}
 	global := c.Global()
+	for _, sec := range c.Sections {
+		c.versionFindings(sec, add)
+	}
 	for _, s := range c.Servers() {
 		if !s.SSL() {
 			continue
@@ -518,8 +571,7 @@ func (c *HAConfig) Findings() []Finding {
 		name := s.SuggestName()
 		sni, hasSNI := s.Params["sni"]
 		if !hasSNI {
-			add("HAP001", s.Line, who+" has ssl without sni: HAProxy sends no SNI, and an upstream that routes by SNI refuses the handshake (HAProxy answers 503)",
-				fmt.Sprintf("add sni str(%s) to the server line (or sni req.hdr(host),field(1,:) to send the client's host)", name))
+			c.withoutSNI(s, who, name, add)
 		}
 		if n, ok := s.SNIName(); ok && strings.HasSuffix(n, ".") {
 			add("HAP002", s.Line, fmt.Sprintf("%s sends SNI %q with its trailing dot: upstreams matching names exactly refuse it", who, n),
@@ -531,8 +583,7 @@ func (c *HAConfig) Findings() []Finding {
 		}
 		checkSSL := s.Has("check-ssl") || !s.Has("port") && !s.Has("addr")
 		if s.Has("check") && checkSSL && !s.Has("check-sni") {
-			add("HAP004", s.Line, who+" has check without check-sni: the health check sends no SNI (sni is for traffic only), an upstream that routes by SNI refuses it, and HAProxy marks the server DOWN (503 for every request)",
-				fmt.Sprintf("add check-sni %s to the server line", name))
+			c.checkWithoutSNI(s, who, name, add)
 		}
 		if s.Verify(global) == "required" && !s.Has("ca-file") {
 			add("HAP005", s.Line, who+" verifies the certificate (verify required is HAProxy's default) without a ca-file: HAProxy refuses to start (\"verify is enabled by default but no CA file specified\")",

@@ -10,9 +10,9 @@ package lint
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,6 +20,8 @@ import (
 	"strings"
 
 	"github.com/tufanbarisyildirim/gonginx/config"
+
+	"github.com/sniproof/sniproof/fixtures"
 )
 
 // Severity is how sure a finding is to break traffic.
@@ -45,6 +47,10 @@ type Rule struct {
 	Summary string
 	// Help says why it breaks and how to fix it.
 	Help string
+	// Cases are the ids of the conformance matrix's cases that show the
+	// behaviour: those whose lint field names the rule for some version
+	// (fixtures' Expect.Lint), with the proxy's kind, "haproxy:common/...".
+	Cases []string
 }
 
 var rules = []Rule{
@@ -53,55 +59,94 @@ var rules = []Rule{
 		"proxy_ssl_server_name (grpc_ssl_server_name, uwsgi_ssl_server_name) is off by default, so proxy_pass https://, " +
 			"grpc_pass grpcs://, uwsgi_pass suwsgi:// and stream proxy_ssl on send a ClientHello without SNI. An upstream that " +
 			"routes by SNI (a CDN edge, a shared load balancer) refuses it with a TLS alert (80, 112 or 40) and nginx answers 502. " +
-			"Fix: proxy_ssl_server_name on; in the location, server or http block, and an explicit off nearer to proxy_pass removed."},
+			"Fix: proxy_ssl_server_name on; in the location, server or http block, and an explicit off nearer to proxy_pass removed.", nil},
 	{"SNI002", "upstream-block-name-as-sni", Error,
 		"An upstream {} block's name is sent as SNI.",
 		"With proxy_ssl_server_name on and no proxy_ssl_name, nginx sends the name of the upstream {} block that proxy_pass names " +
 			"(ingress-nginx sends upstream_balancer). A name without a dot or with an underscore is no name the upstream serves, " +
-			"so it refuses the handshake. Fix: proxy_ssl_name <the upstream's host name>;."},
+			"so it refuses the handshake. Fix: proxy_ssl_name <the upstream's host name>;.", nil},
 	{"SNI003", "ip-upstream-without-name", Error,
 		"An IP-address upstream without proxy_ssl_name: nginx sends no SNI.",
 		"RFC 6066 forbids IP literals in SNI, so nginx sends none for proxy_pass https://10.0.0.5, even with " +
-			"proxy_ssl_server_name on. Fix: proxy_ssl_name <the upstream's host name>;."},
+			"proxy_ssl_server_name on. Fix: proxy_ssl_name <the upstream's host name>;.", nil},
 	{"SNI004", "verify-without-trusted-certificate", Error,
 		"proxy_ssl_verify on without proxy_ssl_trusted_certificate: nginx does not start.",
 		"nginx refuses the configuration: [emerg] no proxy_ssl_trusted_certificate for proxy_ssl_verify. Fix: " +
 			"proxy_ssl_trusted_certificate with the CA bundle that issued the upstream's certificate " +
-			"(/etc/ssl/certs/ca-certificates.crt on Debian for public CAs)."},
+			"(/etc/ssl/certs/ca-certificates.crt on Debian for public CAs).", nil},
 	{"SNI005", "host-differs-from-sni", Warning,
 		"proxy_set_header Host differs from the SNI.",
 		"nginx sends proxy_ssl_name (by default the proxy_pass host) as SNI and the Host header separately. An upstream that checks " +
 			"that both name the same site answers 421 Misdirected Request (RFC 9110 §15.5.20). Fix: send one name in both, " +
-			"e.g. proxy_ssl_name $host; when Host is $host."},
+			"e.g. proxy_ssl_name $host; when Host is $host.", nil},
 	{"SNI006", "bad-ssl-name", Error,
 		"proxy_ssl_name with a trailing dot, an IP address or a bare IPv6 address.",
 		"nginx keeps a trailing dot (upstreams matching names exactly refuse it), sends no SNI for an IPv4 address or a bracketed " +
 			"IPv6 address, and cuts a bare IPv6 address at its first colon as if a port followed (2001:db8::1 sends 2001). " +
-			"Fix: proxy_ssl_name <a DNS name the upstream serves>;."},
+			"Fix: proxy_ssl_name <a DNS name the upstream serves>;.", nil},
 	{"HAP001", "haproxy-ssl-server-without-sni", Error,
 		"HAProxy: a server line with ssl and no sni: HAProxy sends no SNI.",
-		"HAProxy 2.6 to 3.0 send no SNI unless the server line says sni, whatever the address, so an upstream that routes by SNI " +
-			"refuses the handshake and HAProxy answers 503 after its retries. Fix: sni str(<the upstream's host name>), or " +
-			"sni req.hdr(host),field(1,:) to send the client's host."},
+		"HAProxy 2.6 to 3.2 send no SNI unless the server line says sni, whatever the address, so an upstream that routes by SNI " +
+			"refuses the handshake and HAProxy answers 503 after its retries. From 3.3 (sni-auto) the rule holds only where no Host " +
+			"reaches the server: mode tcp, no-sni-auto, or a backend deleting the Host; otherwise HAP007 says what 3.3 sends. Fix: " +
+			"sni str(<the upstream's host name>), or sni req.hdr(host),field(1,:) to send the client's host.", nil},
 	{"HAP002", "haproxy-sni-trailing-dot", Error,
 		"HAProxy: sni str(NAME.) sends the trailing dot.",
-		"The sni expression's result is sent as is; upstreams matching names exactly refuse a name ending in a dot. Fix: sni str(NAME) without the dot."},
+		"The sni expression's result is sent as is; upstreams matching names exactly refuse a name ending in a dot. Fix: sni str(NAME) without the dot.", nil},
 	{"HAP003", "haproxy-sni-host-header-with-port", Warning,
 		"HAProxy: sni req.hdr(host) sends the Host header's port too.",
 		"req.hdr(host) is the header verbatim, so a client sending Host: name:8080 makes HAProxy send name:8080 as SNI, which no " +
-			"upstream serves. Fix: sni req.hdr(host),field(1,:)."},
+			"upstream serves. Fix: sni req.hdr(host),field(1,:).", nil},
 	{"HAP004", "haproxy-check-without-check-sni", Error,
 		"HAProxy: an ssl server with check and no check-sni: health checks send no SNI.",
 		"sni applies to traffic only; SSL health checks need check-sni. An upstream that routes by SNI refuses the check, HAProxy " +
-			"marks the server DOWN and answers 503 to every request. Fix: check-sni <the upstream's host name>."},
+			"marks the server DOWN and answers 503 to every request. From 3.3 (check-sni-auto) the check sends the Host of option " +
+			"httpchk or of an http-check send rule, and the rule holds only without one, with an http-check connect rule, or with " +
+			"no-check-sni-auto. Fix: check-sni <the upstream's host name>.", nil},
 	{"HAP005", "haproxy-verify-without-ca-file", Error,
 		"HAProxy: an ssl server verified without ca-file: HAProxy does not start.",
 		"ssl-server-verify defaults to required, and HAProxy refuses the configuration: \"verify is enabled by default but no CA file " +
-			"specified\". Fix: ca-file with the CA bundle that issued the upstream's certificate, or verify none."},
+			"specified\". Fix: ca-file with the CA bundle that issued the upstream's certificate, or verify none.", nil},
 }
 
-// Rules returns every rule lint checks, in ID order.
-func Rules() []Rule { return slices.Clone(rules) }
+// Rules returns every rule lint checks, in ID order, each with the cases
+// that show it.
+func Rules() []Rule {
+	out := slices.Clone(rules)
+	grounds := caseGrounds()
+	for i := range out {
+		out[i].Cases = grounds[out[i].ID]
+	}
+	return out
+}
+
+// caseGrounds are, by rule, the cases of each dialect's table whose lint
+// field names the rule for the case or one of its versions, in table
+// order.
+func caseGrounds() map[string][]string {
+	out := map[string][]string{}
+	for _, d := range dialects {
+		cases, err := fixtures.Cases(d.name())
+		if err != nil {
+			panic(fmt.Sprintf("lint: the embedded cases of %s: %v", d.name(), err))
+		}
+		for _, c := range cases {
+			named := map[string]bool{}
+			for _, e := range append([]fixtures.Expect{c.Expect}, slices.Collect(maps.Values(c.Versions))...) {
+				if e.Lint == nil {
+					continue
+				}
+				for _, id := range *e.Lint {
+					if !named[id] {
+						named[id] = true
+						out[id] = append(out[id], d.name()+":"+c.ID)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
 
 // Finding is one problem found in a configuration.
 type Finding struct {
@@ -139,28 +184,35 @@ type Result struct {
 	// "empty.conf is empty" (see Blank).
 	Blank []string
 
-	// named are the files named, nginx and HAProxy ones.
-	named, haproxy []string
+	// named are the files named, in order, each with what its dialect
+	// says a file without upstreams lacks.
+	named []namedFile
+}
+
+// namedFile is a file named on the command line, as Nothing reports it.
+type namedFile struct {
+	path, none string
+	blank      bool
 }
 
 // Nothing says, in one sentence, that the files named hold nothing to
 // lint: no directive at all, or no upstream for the rules to check and no
 // finding; "" when they hold something.
 func (r *Result) Nothing() string {
-	if len(r.Findings) > 0 || r.Upstreams > 0 || len(r.named)+len(r.haproxy) == 0 {
+	if len(r.Findings) > 0 || r.Upstreams > 0 || len(r.named) == 0 {
 		return ""
 	}
-	if len(r.Blank) == len(r.named)+len(r.haproxy) {
+	if len(r.Blank) == len(r.named) {
 		return strings.Join(r.Blank, ", and ") + ": nothing to lint"
 	}
-	var none []string
-	if len(r.named) > len(r.Blank) {
-		none = append(none, "no server or location proxies to an upstream (proxy_pass, grpc_pass, uwsgi_pass)")
+	var paths, none []string
+	for _, n := range r.named {
+		paths = append(paths, n.path)
+		if !n.blank && !slices.Contains(none, n.none) {
+			none = append(none, n.none)
+		}
 	}
-	if len(r.haproxy) > 0 {
-		none = append(none, "no backend or listen section has a server line")
-	}
-	return fmt.Sprintf("nothing to lint in %s: %s", strings.Join(append(slices.Clone(r.named), r.haproxy...), ", "), strings.Join(none, ", and "))
+	return fmt.Sprintf("nothing to lint in %s: %s", strings.Join(paths, ", "), strings.Join(none, ", and "))
 }
 
 // add adds what r2 found to r.
@@ -170,66 +222,19 @@ func (r *Result) add(r2 *Result) {
 	r.Upstreams += r2.Upstreams
 	r.Blank = append(r.Blank, r2.Blank...)
 	r.named = append(r.named, r2.named...)
-	r.haproxy = append(r.haproxy, r2.haproxy...)
 }
 
-// passes are the directives that proxy to an upstream: what the nginx
-// rules check.
-var passes = []string{"proxy_pass", "grpc_pass", "uwsgi_pass"}
-
-// nameNginx records p, an nginx file named, and whether it is blank.
-func (r *Result) nameNginx(p string) {
-	r.named = append(r.named, p)
-	if data, err := os.ReadFile(p); err == nil {
-		if why := Blank(data); why != "" {
-			r.Blank = append(r.Blank, p+" "+why)
-		}
-	}
-}
-
-// Files lints the nginx configurations at paths, each a main file whose
-// includes are followed: relative include paths are resolved against the
-// file's directory, as nginx resolves them against its main file's.
-// upstream {} blocks are looked up across all paths, so that site files
-// can be linted together with the file defining their upstreams. The
-// error, a *ConfigError, names the first file (and line) that cannot be
-// read or parsed. A path holding an HAProxy configuration (see
-// LooksLikeHAProxy) is linted with rules HAP001 to HAP005 instead.
+// Files lints the configurations at paths, each a main file whose
+// includes are followed, each in its own proxy's dialect (see Lint): an
+// nginx file's relative include paths are resolved against its
+// directory, as nginx resolves them against its main file's, and upstream
+// {} blocks are looked up across all paths, so that site files can be
+// linted together with the file defining their upstreams. The error, a
+// *ConfigError, names the first file (and line) that cannot be read or
+// parsed.
 func Files(paths ...string) (*Result, error) {
-	var roots []*directive
-	res := &Result{}
-	for _, p := range paths {
-		if data, err := os.ReadFile(p); err == nil && LooksLikeHAProxy(data) {
-			c, err := ParseHAProxy(p, data)
-			if err != nil {
-				return nil, err
-			}
-			res.Findings = append(res.Findings, c.Findings()...)
-			res.Files = append(res.Files, p)
-			res.Upstreams += len(c.Servers())
-			res.haproxy = append(res.haproxy, p)
-			continue
-		}
-		root, files, err := load(p)
-		if err != nil {
-			return nil, err
-		}
-		roots = append(roots, root)
-		res.Files = append(res.Files, files...)
-		res.nameNginx(p)
-	}
-	c := newChecker(roots)
-	for _, root := range roots {
-		c.check(root)
-		walk(root, func(d *directive) {
-			if slices.Contains(passes, d.name) {
-				res.Upstreams++
-			}
-		})
-	}
-	res.Findings = append(res.Findings, c.findings...)
-	sortFindings(res.Findings)
-	return res, nil
+	res, _, err := Lint(Options{plain: true}, paths...)
+	return res, err
 }
 
 // WriteText writes each finding as Finding.String does, one after another.
@@ -242,59 +247,10 @@ func WriteText(w io.Writer, findings []Finding) error {
 	return nil
 }
 
-// FilesIn lints nginx configurations as nginx reads them in production
-// from confDir (e.g. /etc/nginx): each path is a main file whose folder
-// mirrors confDir, so include paths under confDir are read from that
-// folder and relative ones are resolved against it. Includes the folder
-// does not provide are not followed; notes name each. Files are named as
-// on the command line (the folder joined with the path under it). A path
-// holding an HAProxy configuration is linted as Files lints it. The error,
-// a *ConfigError, names the first file (and line) that cannot be read or
-// parsed.
+// FilesIn lints configurations as Lint does, nginx ones as nginx reads
+// them in production from confDir (Options.ConfDir).
 func FilesIn(confDir string, paths ...string) (*Result, []string, error) {
-	res := &Result{}
-	var notes []string
-	for _, p := range paths {
-		if data, err := os.ReadFile(p); err == nil && LooksLikeHAProxy(data) {
-			r, err := Files(p)
-			if err != nil {
-				return nil, nil, err
-			}
-			res.add(r)
-			continue
-		}
-		dir := filepath.Dir(p)
-		named := func(name string) string { return filepath.Join(dir, filepath.FromSlash(name)) }
-		t, err := LoadTree(TreeOptions{HostDir: dir, ConfDir: confDir, Main: filepath.Base(p)})
-		if err != nil {
-			var ce *ConfigError
-			if errors.As(err, &ce) && !filepath.IsAbs(ce.File) {
-				ce.File = named(ce.File)
-			}
-			return nil, nil, err
-		}
-		res.nameNginx(p)
-		for _, f := range t.Files {
-			res.Files = append(res.Files, named(f.Name))
-		}
-		t.Root.Walk(func(n *Node) {
-			if slices.Contains(passes, n.Name) {
-				res.Upstreams++
-			}
-		})
-		for _, f := range t.Findings {
-			f.File = named(f.File)
-			res.Findings = append(res.Findings, f)
-		}
-		for _, inc := range t.Includes {
-			if !inc.Followed {
-				notes = append(notes, fmt.Sprintf("%s:%d: include %s is not followed: %s does not provide it (nginx reads what the machine has there)",
-					named(inc.At.File), inc.At.Line, inc.Pattern, dir))
-			}
-		}
-	}
-	sortFindings(res.Findings)
-	return res, notes, nil
+	return Lint(Options{ConfDir: confDir}, paths...)
 }
 
 // sortFindings sorts findings by file, line and rule.
@@ -307,43 +263,10 @@ func sortFindings(findings []Finding) {
 // debianConfDir is the folder Debian's nginx reads its configuration from.
 const debianConfDir = "/etc/nginx"
 
-// Paths lints paths as sniproof lint does without --conf-dir: as Files
-// does, except for each copy of a tree that nginx reads from /etc/nginx
-// (a file named nginx.conf whose folder provides what one of its absolute
-// includes under /etc/nginx names), which it reads as FilesIn reads it,
-// the file's folder standing for /etc/nginx, as sniproof check reads it.
-// For each such copy a note says so and others name the includes its
-// folder does not provide; its upstream {} blocks are its own. The error
-// is as Files's.
+// Paths lints paths as sniproof lint does without --conf-dir or
+// --version: as Lint does with no Options.
 func Paths(paths ...string) (*Result, []string, error) {
-	var copies, others []string
-	for _, p := range paths {
-		if isDebianCopy(p) {
-			copies = append(copies, p)
-		} else {
-			others = append(others, p)
-		}
-	}
-	res := &Result{}
-	if len(others) > 0 {
-		var err error
-		if res, err = Files(others...); err != nil {
-			return nil, nil, err
-		}
-	}
-	var notes []string
-	for _, p := range copies {
-		r, n, err := FilesIn(debianConfDir, p)
-		if err != nil {
-			return nil, nil, err
-		}
-		notes = append(notes, fmt.Sprintf("%s is read as %s/nginx.conf: its includes under %s are read from its folder %s, as sniproof check reads them (--conf-dir names another folder)",
-			p, debianConfDir, debianConfDir, filepath.Dir(p)))
-		notes = append(notes, n...)
-		res.add(r)
-	}
-	sortFindings(res.Findings)
-	return res, notes, nil
+	return Lint(Options{}, paths...)
 }
 
 // isDebianCopy reports whether file is the main file of a copy of a tree
@@ -361,7 +284,7 @@ func isDebianCopy(file string) bool {
 		return false
 	}
 	data, err := os.ReadFile(file)
-	if err != nil || LooksLikeHAProxy(data) {
+	if err != nil {
 		return false
 	}
 	conf, err := parse(string(data))

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/lint"
 )
 
@@ -44,8 +47,13 @@ together with the file that defines their upstreams.
 
 A FILE whose first keyword is an HAProxy section keyword (global, defaults,
 frontend, backend, listen, ...) is an haproxy.cfg: its server lines are
-checked with rules HAP001 to HAP005, the settings of default-server lines
-(of its defaults section and its own) included.
+checked with the HAP rules, the settings of default-server lines (of its
+defaults section and its own) included. HAProxy 3.3 changed what a server
+line without sni sends (the request's Host, sni-auto): lint judges for
+HAProxy 2.6 to 3.2 unless --version or --release names the version, and
+reads .if version_atleast(...) blocks as that version does.
+
+Each rule is shown by cases of the conformance matrix (their ids below).
 
 rules:
 %s
@@ -69,10 +77,15 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("lint", stderr)
 	confDir := fs.String("conf-dir", "", "the `folder` nginx reads FILE from in production: FILE's folder stands for it, so absolute include paths under it are read from there (default: /etc/nginx for a copy of a Debian layout, else none)")
 	format := fs.String("format", "text", "output `format`: text, or sarif (SARIF 2.1.0 for code-scanning UIs, paths relative to the working directory)")
+	version := fs.String("version", "", "the `version` of the proxy FILE is judged for, e.g. 3.4 (HAProxy's sni-auto from 3.3); default: the versions before its newest changes")
+	release := fs.String("release", "", "judge for the proxy version Debian `release` packages, as sniproof check --release runs it: "+strings.Join(seriesReleases(), ", "))
 	fs.Usage = func() {
 		var rules strings.Builder
 		for _, r := range lint.Rules() {
 			fmt.Fprintf(&rules, "  %s  %-7s  %s\n", r.ID, r.Severity, r.Summary)
+			if len(r.Cases) > 0 {
+				fmt.Fprintf(&rules, "                   shown by %s\n", shownBy(r.Cases))
+			}
 		}
 		fmt.Fprintf(stderr, lintUsage, rules.String())
 		fs.PrintDefaults()
@@ -90,14 +103,12 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sniproof lint: name at least one nginx or HAProxy configuration FILE")
 		return exitUsage
 	}
-	var res *lint.Result
-	var notes []string
-	var err error
-	if *confDir != "" {
-		res, notes, err = lint.FilesIn(*confDir, files...)
-	} else {
-		res, notes, err = lint.Paths(files...)
+	versions, err := lintVersions(*version, *release)
+	if err != nil {
+		fmt.Fprintf(stderr, "sniproof lint: %v\n", err)
+		return exitUsage
 	}
+	res, notes, err := lint.Lint(lint.Options{ConfDir: *confDir, Versions: versions}, files...)
 	if err != nil {
 		if errors.Is(err, lint.ErrNotConfig) {
 			fmt.Fprintf(stderr, "sniproof lint: %v: %s\n", err, lintReads)
@@ -158,4 +169,61 @@ func plural(n int, thing string) string {
 		return "1 " + thing
 	}
 	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// lintVersions are the proxy versions lint judges for: version for every
+// proxy, or the series release packages of each proxy whose kind keeps
+// them (harness.Kind.Series).
+func lintVersions(version, release string) (map[string]string, error) {
+	switch {
+	case version != "" && release != "":
+		return nil, errors.New("--version and --release both name the version: give one")
+	case version != "":
+		if !regexp.MustCompile(`^\d+\.\d+(\.\d+)?$`).MatchString(version) {
+			return nil, fmt.Errorf("--version takes a version such as 3.4 or 3.4.7, got %q", version)
+		}
+		out := map[string]string{}
+		for _, d := range lint.Dialects() {
+			out[d] = version
+		}
+		return out, nil
+	case release != "":
+		if !slices.Contains(seriesReleases(), release) {
+			return nil, fmt.Errorf("--release takes %s, got %q", strings.Join(seriesReleases(), ", "), release)
+		}
+		out := map[string]string{}
+		for _, d := range lint.Dialects() {
+			if k, err := harness.LookupKind(d); err == nil && k.Series[release] != "" {
+				out[d] = k.Series[release]
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// seriesReleases are the Debian releases some linted proxy's kind keeps
+// a version series for, in the kinds' order.
+func seriesReleases() []string {
+	var out []string
+	for _, d := range lint.Dialects() {
+		k, err := harness.LookupKind(d)
+		if err != nil {
+			continue
+		}
+		for _, r := range k.Releases {
+			if k.Series[r] != "" && !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// shownBy names a rule's cases, the first three and how many more.
+func shownBy(cases []string) string {
+	if len(cases) <= 3 {
+		return strings.Join(cases, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(cases[:3], ", "), len(cases)-3)
 }
