@@ -151,7 +151,7 @@ func serverDown(log []string, backendName, server string) bool {
 }
 
 func (haproxyAdapter) diagnose(r *runner, j *job, obs *harness.Observation) diagnosis {
-	return diagnoseHA(j.ha, obs, r.proxy.Log.Lines(0))
+	return diagnoseHA(j.ha, obs, r.proxy.Log.Lines(0), r.rep.Version)
 }
 
 func (haproxyAdapter) describe(r *runner, j *job) {
@@ -577,9 +577,9 @@ func (r *runner) haText(sec *lint.HASection) string {
 }
 
 // diagnoseHA explains an observation of a request that backend b (nil
-// when unknown) took, as diagnose does for nginx; log is everything
-// HAProxy wrote, where its health checks' verdicts are.
-func diagnoseHA(b *haBackend, obs *harness.Observation, log []string) diagnosis {
+// when unknown) took in HAProxy version, as diagnose does for nginx; log
+// is everything HAProxy wrote, where its health checks' verdicts are.
+func diagnoseHA(b *haBackend, obs *harness.Observation, log []string, version string) diagnosis {
 	var d diagnosis
 	down := downLine(b, log)
 	switch {
@@ -604,7 +604,7 @@ func diagnoseHA(b *haBackend, obs *harness.Observation, log []string) diagnosis 
 			d.Explanation = "HAProxy sent no SNI" + haWhyNoSNI(b) + ", and the upstream refused the handshake" + alertOf(obs)
 		case backend.ReasonUnknownSNI:
 			d.Cause = CauseWrongName
-			d.Explanation = fmt.Sprintf("HAProxy sent SNI %q%s, a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), haWhyName(b), alertOf(obs))
+			d.Explanation = fmt.Sprintf("HAProxy sent SNI %q%s, a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), haWhyName(b, version), alertOf(obs))
 		default:
 			d.Cause = CauseTimeout
 			d.Explanation = "the upstream never answered the handshake"
@@ -628,7 +628,7 @@ func diagnoseHA(b *haBackend, obs *harness.Observation, log []string) diagnosis 
 			d.Cause, d.Explanation = CauseUnreachable, "no ClientHello reached the upstream"
 		}
 	}
-	d.Fix = haFix(d.Cause, b, obs)
+	d.Fix = haFix(d.Cause, b, obs, version)
 	return d
 }
 
@@ -655,14 +655,17 @@ func haWhyNoSNI(b *haBackend) string {
 	return fmt.Sprintf(": the sni expression of server %s (%s) was empty for this request", b.servers[0].Name, b.servers[0].Line.Pos())
 }
 
-// haWhyName says where the name HAProxy sent comes from.
-func haWhyName(b *haBackend) string {
+// haWhyName says where the name HAProxy version sent comes from.
+func haWhyName(b *haBackend, version string) string {
 	if b == nil {
 		return ""
 	}
 	for _, s := range b.servers {
 		if v, ok := s.Params["sni"]; ok {
 			return fmt.Sprintf(" (sni %s of server %s at %s)", v, s.Name, s.Line.Pos())
+		}
+		if s.HostAsSNI(version) {
+			return fmt.Sprintf(" (the request's Host: server %s at %s has ssl without sni, and HAProxy %s sends the Host as SNI then, sni-auto since 3.3)", s.Name, s.Line.Pos(), version)
 		}
 	}
 	return ""
@@ -691,8 +694,9 @@ func uncheckedSNI(b *haBackend) *lint.HAServer {
 	return nil
 }
 
-// haFix is the server-line change that fixes a cause for backend b.
-func haFix(cause string, b *haBackend, obs *harness.Observation) string {
+// haFix is the server-line change that fixes a cause for backend b in
+// HAProxy version.
+func haFix(cause string, b *haBackend, obs *harness.Observation, version string) string {
 	if b == nil {
 		return ""
 	}
@@ -711,6 +715,8 @@ func haFix(cause string, b *haBackend, obs *harness.Observation) string {
 		case CauseWrongName:
 			if v, ok := s.Params["sni"]; ok {
 				add = append(add, fmt.Sprintf("sni str(%s) instead of sni %s", name, v))
+			} else if s.HostAsSNI(version) {
+				add = append(add, fmt.Sprintf("sni str(%s)", name))
 			}
 		case CauseVerify:
 			add = append(add, "ca-file <the CA bundle that issued the upstream's certificate>")

@@ -252,8 +252,9 @@ func LoadReport(file string) (*Report, error) {
 
 // Compare lists every behaviour change from base to r, one sentence per
 // location, e.g. "location /api/ (sites-enabled/shop.conf:12): SNI was
-// api.internal.example, now none; status 200 → 502". Locations are
-// matched by Key, so edits that move lines change nothing.
+// api.internal.example, now none; status 200 → 502", followed, for a
+// location that now fails for another reason, by its cause and fix.
+// Locations are matched by Key, so edits that move lines change nothing.
 func Compare(base, r *Report) []string {
 	var out []string
 	old := map[string]Location{}
@@ -310,6 +311,12 @@ func Compare(base, r *Report) []string {
 				parts = append(parts, "new warm hazard: "+l.Hazard.Text)
 			case b.Hazard != nil && l.Hazard == nil:
 				parts = append(parts, "its warm hazard is gone ("+b.Hazard.Text+")")
+			}
+		}
+		if len(parts) > 0 && l.Cause != "" && (l.Cause != b.Cause || l.Explanation != b.Explanation) {
+			parts = append(parts, "now "+l.Cause+": "+l.Explanation)
+			if l.Fix != "" {
+				parts = append(parts, "fix: "+l.Fix)
 			}
 		}
 		if len(parts) > 0 {

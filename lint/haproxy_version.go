@@ -64,6 +64,13 @@ var haVersionRules = []Rule{
 // init adds the version rules to lint's rules, after HAP006.
 func init() { rules = append(rules, haVersionRules...) }
 
+// HostAsSNI reports whether HAProxy version sends the request's Host as
+// the server's SNI (sni-auto): from 3.3, for an ssl server without sni
+// and without no-sni-auto, in mode http.
+func (s *HAServer) HostAsSNI(version string) bool {
+	return atLeast(version, 3, 3) && s.SSL() && !s.Has("sni") && !s.Has("no-sni-auto") && s.Section.Mode() == "http"
+}
+
 // sniAuto reports whether the version judged for sends the Host as SNI
 // by default (3.3 and later).
 func (c *HAConfig) sniAuto() bool { return atLeast(c.Version, 3, 3) }

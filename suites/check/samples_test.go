@@ -166,3 +166,61 @@ var _ = It("check/certbot/root: --root /etc/letsencrypt=DIR copies the real file
 	Expect(notes).To(ContainSubstring("ssl_dhparam /etc/letsencrypt/ssl-dhparams.pem"), "what is still missing gets one")
 	Expect(rep.Locations).To(HaveLen(4))
 })
+
+var _ = It("check/haproxy/upgrade-3.2-to-3.4: a baseline from HAProxy 3.2 compared on 3.4 names every backend whose SNI or status changes, with cause and fix", Label("check"), func(ctx SpecContext) {
+	const file = "fixtures/check/haproxy-upgrade/haproxy.cfg"
+	rec := &report.Record{ID: "check/haproxy/upgrade-3.2-to-3.4", Name: "sniproof check --baseline from 3.2 (forky) on 3.4 (experimental) shows what sni-auto changes per backend", Suite: "check",
+		Proxy: "haproxy", Release: "experimental", Expected: fixtures.Expect{Status: 0, Backend: ""},
+		Evidence: report.Evidence{Source: file, Reproduce: "bin/sniproof check --release forky --out base.json " + file + " && bin/sniproof check --release experimental --baseline base.json " + file,
+			Reason: "HAProxy 3.3 sends the request's Host as SNI for a server without sni (sni-auto; manual 3.4, server keyword \"sni-auto\"), and its health checks the Host of option httpchk (check-sni-auto): an operator upgrading must see, per backend, what changes (issue 17)"}}
+	AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
+	base, err := run(ctx, check.Options{Config: filepath.Join(root, file), Release: "forky"})
+	rec.InfraError = suites.InfraText(err)
+	Expect(err).NotTo(HaveOccurred())
+	fmt.Fprintf(GinkgoWriter, "%s\n", text(base))
+	saved := filepath.Join(GinkgoT().TempDir(), "base.json")
+	f, err := os.Create(saved)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(base.WriteJSON(f)).To(Succeed())
+	Expect(f.Close()).To(Succeed())
+	rep, err := run(ctx, check.Options{Config: filepath.Join(root, file), Release: "experimental", Baseline: saved})
+	rec.InfraError = suites.InfraText(err)
+	Expect(err).NotTo(HaveOccurred())
+	rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
+	fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
+	Expect(base.Version).To(HavePrefix("3.2."))
+	Expect(rep.Version).To(HavePrefix("3.4."))
+	byName := map[string]check.Location{}
+	for _, l := range rep.Locations {
+		byName[l.Location] = l
+	}
+	for name, want := range map[string]struct {
+		status       int
+		sni, cause   string
+		fix, finding string
+	}{
+		"backend be_web":    {503, "localhost", check.CauseWrongName, "sni str(web.internal.example)", "HAP007"},
+		"backend be_api":    {200, "api.internal.example", "", "", ""},
+		"backend be_img":    {200, "img.internal.example", "", "", ""},
+		"backend be_pay":    {200, "pay.internal.example", "", "", ""},
+		"backend be_legacy": {503, "localhost", check.CauseWrongName, "sni str(", "HAP007"},
+	} {
+		l, ok := byName[name]
+		Expect(ok).To(BeTrue(), "3.4 reports %s", name)
+		Expect(l.Status).To(Equal(want.status), name)
+		Expect(l.SNI).To(HaveValue(Equal(want.sni)), name)
+		Expect(l.Cause).To(Equal(want.cause), name)
+		Expect(l.Fix).To(ContainSubstring(want.fix), name)
+		if want.finding != "" {
+			Expect(l.Lint).To(ContainElement(HaveField("Rule", want.finding)), name)
+		}
+	}
+	Expect(rep.Changes).To(ConsistOf(
+		And(HavePrefix("backend be_web "), ContainSubstring("SNI was none, now localhost"), ContainSubstring("sni-auto"), ContainSubstring("fix: server web1: sni str(web.internal.example)")),
+		And(HavePrefix("backend be_img "), ContainSubstring("SNI was none, now img.internal.example; status 503 → 200")),
+		And(HavePrefix("backend be_pay "), ContainSubstring("SNI was no ClientHello, now pay.internal.example; status 503 → 200")),
+		And(HavePrefix("backend be_legacy "), ContainSubstring("SNI was none, now localhost"), ContainSubstring("fix: server legacy1: sni str(")),
+	), "be_api, whose sni is explicit, is unchanged")
+	Expect(rep.ExitCode()).To(Equal(check.ExitFail))
+	Expect(leftovers(ctx, rep.Session)).To(BeEmpty(), "containers, networks and volumes of session %s", rep.Session)
+})
