@@ -219,10 +219,13 @@ func Markdown(d Document) string {
 				b.WriteString("No case differs in verdict, status or SNI.\n")
 				continue
 			}
-			fmt.Fprintf(&b, "| case | %s | %s |\n|---|---|---|\n", u.From.Version, u.To.Version)
+			fmt.Fprintf(&b, "| case | %s | %s | why |\n|---|---|---|---|\n", u.From.Version, u.To.Version)
 			for _, c := range u.Cases {
 				fmt.Fprintf(&b, "| `%s` |", c.ID)
-				writeMarkdownCells(&b, []*Cell{c.From, c.To})
+				for _, cell := range []*Cell{c.From, c.To} {
+					fmt.Fprintf(&b, " %s %s |", cell.Mark(), mdCell(cell.Outcome()))
+				}
+				fmt.Fprintf(&b, " %s |\n", mdCell(c.Why()))
 			}
 		}
 	}

@@ -86,7 +86,8 @@ func TestMarkdownSample(t *testing.T) {
 	}
 
 	upgrades := section(t, md, "## Upgrades")
-	wantUpgrade := []string{"| case | 1.22.1 | 1.26.3 |", "|---|---|---|", "| `common/default-hostname` | ✅ 502 · SNI none | ❌ 200 · SNI www.xx.test |"}
+	wantUpgrade := []string{"| case | 1.22.1 | 1.26.3 | why |", "|---|---|---|---|",
+		"| `common/default-hostname` | ✅ 502 · SNI none | ❌ 200 · SNI www.xx.test | the field report; proxy_ssl_server_name is off by default |"}
 	if !strings.Contains(upgrades, "\n### nginx 1.22.1 → 1.26.3\n") || !slices.Equal(tableRows(upgrades), wantUpgrade) {
 		t.Errorf("upgrades:\n%s\nwant the table\n%s", upgrades, strings.Join(wantUpgrade, "\n"))
 	}
@@ -436,6 +437,26 @@ func TestCompareVersions(t *testing.T) {
 			if got := report.CompareVersions(ordered[i], ordered[j]); got != want {
 				t.Errorf("CompareVersions(%q, %q) = %d, want %d", ordered[i], ordered[j], got, want)
 			}
+		}
+	}
+}
+
+// TestChangeWhy: an upgrade's reason is the newer version's override
+// note, else the older's, else the case's reason.
+func TestChangeWhy(t *testing.T) {
+	cell := func(note, reason string) *report.Cell {
+		return &report.Cell{Record: &report.Record{Expected: fixtures.Expect{Note: note}, Evidence: report.Evidence{Reason: reason}}}
+	}
+	for _, tt := range []struct {
+		from, to *report.Cell
+		want     string
+	}{
+		{cell("", "r"), cell("sni-auto (manual 3.4)", "r"), "sni-auto (manual 3.4)"},
+		{cell("2.6 predates it", "r"), cell("", "r"), "2.6 predates it"},
+		{cell("", "the case's reason"), cell("", "the case's reason"), "the case's reason"},
+	} {
+		if got := (report.Change{From: tt.from, To: tt.to}).Why(); got != tt.want {
+			t.Errorf("Why() = %q, want %q", got, tt.want)
 		}
 	}
 }

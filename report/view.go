@@ -204,6 +204,18 @@ type Change struct {
 	From, To *Cell
 }
 
+// Why is the reason the case changes: the note of the version override
+// in effect on either side (the newer first), which says what that
+// version does and cites its source, else the case's own reason.
+func (c Change) Why() string {
+	for _, cell := range []*Cell{c.To, c.From} {
+		if n := cell.Record.Expected.Note; n != "" {
+			return n
+		}
+	}
+	return c.To.Record.Evidence.Reason
+}
+
 // Upgrades are, for every proxy of the proxies suite with several
 // versions, each pair of consecutive versions and the cases that both
 // ran and whose verdict, status or SNI differ between them: what an
