@@ -53,6 +53,9 @@ func send(ctx context.Context, addr string, r Request) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
+	for name, value := range r.Headers {
+		req.Header.Set(name, value)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/sniproof/sniproof/lint"
@@ -131,4 +132,83 @@ func resolvers(t *lint.Tree) []netip.AddrPort {
 		}
 	})
 	return out
+}
+
+// mapBranches are, for a pass with variables whose URL takes a variable
+// from a map {} block (no unconditional set giving it), the map's
+// variable and the URL of each of its entries other than the default:
+// what a request whose header or Host the map reads (an --expect
+// request's headers) makes nginx request instead. Entries whose value
+// has variables, and maps other variables of the URL cannot be read
+// for, are left out.
+func mapBranches(pass *lint.Node, maps map[string]*lint.Node) (string, []string) {
+	url := pass.Arg(0)
+	mapVar := ""
+	for _, m := range variable.FindAllStringSubmatch(url, -1) {
+		name := m[1] + m[2]
+		if _, at, ok := setValue(pass, name, maps); ok && at.Name != "set" {
+			mapVar = name
+			break
+		}
+	}
+	if mapVar == "" {
+		return "", nil
+	}
+	var out []string
+	for _, entry := range maps[mapVar].Children {
+		if slices.Contains([]string{"default", "hostnames", "volatile", "include"}, entry.Name) || len(entry.Args) != 1 || strings.Contains(entry.Arg(0), "$") {
+			continue
+		}
+		ok := true
+		branch := variable.ReplaceAllStringFunc(url, func(v string) string {
+			m := variable.FindStringSubmatch(v)
+			if name := m[1] + m[2]; name != mapVar {
+				value, _, found := setValue(pass, name, maps)
+				ok = ok && found && !strings.Contains(value, "$")
+				return value
+			}
+			return entry.Arg(0)
+		})
+		if ok && !slices.Contains(out, branch) {
+			out = append(out, branch)
+		}
+	}
+	return mapVar, out
+}
+
+// addBranches makes every other branch of the map a resolved pass takes
+// its URL from an upstream of the pass too: its targets are impersonated,
+// so that a request choosing a branch (--expect headers) is attributed to
+// the upstream it reached, and a note names them.
+func addBranches(ps *Pass, maps map[string]*lint.Node, upstreams map[string]*lint.Node) (notes []string) {
+	if ps.Unresolved != "" || ps.Resolved == "" {
+		return nil
+	}
+	mapVar, branches := mapBranches(ps.Node, maps)
+	var hosts []string
+	for _, url := range branches {
+		scheme, rest, ok := strings.Cut(url, "://")
+		if !ok || !strings.EqualFold(scheme, ps.Prefix) && !strings.EqualFold(scheme, map[string]string{"proxy": "https", "grpc": "grpcs", "uwsgi": "suwsgi"}[ps.Prefix]) {
+			continue
+		}
+		hostport, _, _ := strings.Cut(rest, "/")
+		tp := ps.TLSPass
+		tp.HostPort, tp.Dynamic = hostport, false
+		tp.Host, tp.Port = lint.SplitHost(hostport)
+		tp.Upstream = nil
+		if tp.Port == "" {
+			tp.Upstream = upstreams[ps.Node.Module()+"/"+strings.ToLower(tp.Host)]
+		}
+		for _, t := range targets(tp) {
+			if !slices.ContainsFunc(ps.Targets, func(o Target) bool { return o.Host == t.Host && o.Port == t.Port && o.Socket == t.Socket }) {
+				ps.Targets = append(ps.Targets, t)
+			}
+		}
+		hosts = append(hosts, hostport)
+	}
+	if len(hosts) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s (%s): the other branches of map $%s, %s, are impersonated too: an expectations entry's request.headers choose one (--expect)",
+		ps.Directive(), ps.Node.Pos(), mapVar, strings.Join(hosts, ", "))}
 }

@@ -23,6 +23,9 @@ type Request struct {
 	Port   int    `yaml:"port" json:"port"`
 	Path   string `yaml:"path" json:"path,omitempty"`
 	Method string `yaml:"method" json:"method,omitempty"`
+	// Headers are further request headers, e.g. the header a map {}
+	// chooses its branch by (map $http_x_tenant $upstream); not Host.
+	Headers map[string]string `yaml:"headers" json:"headers,omitempty"`
 	// HTTP2 sends HTTP/2 (with TLS by ALPN, else in cleartext); check sets
 	// it where the listen directive has http2.
 	HTTP2 bool `yaml:"-" json:"http2,omitempty"`
@@ -32,8 +35,8 @@ type Request struct {
 }
 
 // String is the request as reports print it, e.g.
-// "GET https://shop.example.com/api/"; the port shows when it is not the
-// scheme's own.
+// "GET https://shop.example.com/api/ (X-Tenant: acme)"; the port shows
+// when it is not the scheme's own, the headers when there are any.
 func (r Request) String() string {
 	if r.Scheme == "tcp" {
 		return fmt.Sprintf("tcp :%d", r.Port)
@@ -42,7 +45,16 @@ func (r Request) String() string {
 	if !(r.Scheme == "http" && r.Port == 80) && !(r.Scheme == "https" && r.Port == 443) {
 		host += ":" + strconv.Itoa(r.Port)
 	}
-	return fmt.Sprintf("%s %s://%s%s", r.Method, r.Scheme, host, r.Path)
+	out := fmt.Sprintf("%s %s://%s%s", r.Method, r.Scheme, host, r.Path)
+	var hs []string
+	for name, value := range r.Headers {
+		hs = append(hs, name+": "+value)
+	}
+	slices.Sort(hs)
+	if len(hs) > 0 {
+		out += " (" + strings.Join(hs, ", ") + ")"
+	}
+	return out
 }
 
 // Expect is what an expectations entry says a request gets.
@@ -123,12 +135,22 @@ func (e *Entry) validate() error {
 		return fmt.Errorf("request.host must be a host name, got %q", r.Host)
 	case r.Path != "" && !strings.HasPrefix(r.Path, "/"):
 		return fmt.Errorf("request.path must start with /, got %q", r.Path)
+	case r.Scheme == "tcp" && len(r.Headers) > 0:
+		return errors.New("request.headers are for HTTP requests, not scheme tcp")
 	case e.Expect.Status == nil:
 		return errors.New("expect.status is required (0 for a stream connection closed without a response)")
 	case e.Expect.SNI == nil:
 		return errors.New(`expect.sni is required: the name the upstream must see, or "" for none (no SNI, or no ClientHello at all)`)
 	case e.Expect.Cause != "" && !slices.Contains(Causes, e.Expect.Cause):
 		return fmt.Errorf("expect.cause must be one of %s, got %q", strings.Join(Causes, ", "), e.Expect.Cause)
+	}
+	for name, value := range r.Headers {
+		switch {
+		case strings.EqualFold(name, "host"):
+			return errors.New("request.headers: the Host is request.host")
+		case name == "" || strings.ContainsAny(name, ": \t\r\n") || strings.ContainsAny(value, "\r\n"):
+			return fmt.Errorf("request.headers: %q: %q is no header line", name, value)
+		}
 	}
 	if r.Path == "" {
 		r.Path = "/"

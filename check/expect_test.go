@@ -38,6 +38,9 @@ func TestLoadExpectationsErrors(t *testing.T) {
 		{"bad path", "- request: {host: a, path: api}\n  expect: {status: 200, sni: a}\n", `x.yaml:1: request.path must start with /`},
 		{"tcp port", "- request: {scheme: tcp}\n  expect: {status: 0, sni: \"\"}\n", "x.yaml:1: request.port is required for scheme tcp"},
 		{"bad cause", "- request: {host: a}\n  expect: {status: 502, sni: \"\", cause: broken}\n", `x.yaml:1: expect.cause must be one of`},
+		{"host header", "- request: {host: a, headers: {Host: b}}\n  expect: {status: 200, sni: a}\n", "x.yaml:1: request.headers: the Host is request.host"},
+		{"bad header", "- request: {host: a, headers: {\"X A\": b}}\n  expect: {status: 200, sni: a}\n", `x.yaml:1: request.headers: "X A"`},
+		{"tcp headers", "- request: {scheme: tcp, port: 5432, headers: {X-A: b}}\n  expect: {status: 0, sni: \"\"}\n", "x.yaml:1: request.headers are for HTTP requests"},
 		{"unknown field", "- request: {host: a}\n  expect: {status: 200, sni: a, snl: b}\n", "x.yaml:2: field snl not found"},
 		{"second entry", "- request: {host: a}\n  expect: {status: 200, sni: a}\n- request: {host: b}\n  expect: {sni: b}\n", "x.yaml:3: expect.status is required"},
 		{"not a list", "request: {host: a}\n", "x.yaml:1: want a list"},
@@ -63,5 +66,14 @@ func TestLoadExpectationsErrors(t *testing.T) {
 	}
 	if _, err := LoadExpectations(filepath.Join(t.TempDir(), "absent.yaml")); err == nil || !strings.Contains(err.Error(), "cannot read the expectations file") {
 		t.Errorf("absent file: %v", err)
+	}
+}
+
+// TestRequestString: headers show in a request's text, sorted, so two
+// requests of one URL differing by a header are two locations.
+func TestRequestString(t *testing.T) {
+	r := Request{Scheme: "http", Host: "shop.example.com", Port: 8080, Path: "/t/", Method: "GET", Headers: map[string]string{"X-Tenant": "beta", "Accept": "*/*"}}
+	if got, want := r.String(), "GET http://shop.example.com:8080/t/ (Accept: */*, X-Tenant: beta)"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
 	}
 }

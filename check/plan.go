@@ -204,6 +204,7 @@ func NewPlan(c *Config) *Plan {
 		blocks[up.Module()+"/"+strings.ToLower(up.Arg(0))] = true
 	}
 	maps := mapBlocks(t)
+	var branchNotes []string
 	upstreamBlocks := map[string]*lint.Node{}
 	for _, u := range t.Upstreams() {
 		upstreamBlocks[u.Module()+"/"+strings.ToLower(u.Arg(0))] = u
@@ -221,6 +222,7 @@ func NewPlan(c *Config) *Plan {
 			tp = ps.TLSPass
 		}
 		ps.Targets = targets(tp)
+		branchNotes = append(branchNotes, addBranches(ps, maps, upstreamBlocks)...)
 		for _, tg := range ps.Targets {
 			up.target(tg)
 		}
@@ -255,6 +257,7 @@ func NewPlan(c *Config) *Plan {
 				ps.Upstream = upstreamBlocks["http/"+strings.ToLower(ps.Host)]
 			}
 			ps.Targets = targets(ps.TLSPass)
+			branchNotes = append(branchNotes, addBranches(ps, maps, upstreamBlocks)...)
 			for _, tg := range ps.Targets {
 				up.target(tg)
 			}
@@ -294,6 +297,7 @@ func NewPlan(c *Config) *Plan {
 		}
 	}
 	p.Upstreams, p.Notes = up.upstreams()
+	p.Notes = append(p.Notes, branchNotes...)
 	for _, ps := range p.Passes {
 		if ps.Resolved != "" && ps.Unresolved == "" {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s (%s) is requested as %s", ps.Directive(), ps.Node.Pos(), ps.Resolved))

@@ -25,8 +25,9 @@ func loadSample(t *testing.T) *Plan {
 func TestPlanSample(t *testing.T) {
 	p := loadSample(t)
 	// assets-eu.cdn.example is the default of the map that gives
-	// proxy_pass https://$assets_host its host.
-	wantNames := []string{"admin.internal.example", "api1.internal.example", "api2.internal.example", "assets-eu.cdn.example", "db.internal.example",
+	// proxy_pass https://$assets_host its host, assets-us.cdn.example its
+	// other branch, impersonated too for a request that chooses it.
+	wantNames := []string{"admin.internal.example", "api1.internal.example", "api2.internal.example", "assets-eu.cdn.example", "assets-us.cdn.example", "db.internal.example",
 		"inventory.internal.example", "orders.internal.example", "reports.internal.example", "www.shop-cdn.example"}
 	if !slices.Equal(p.Names, wantNames) {
 		t.Errorf("names %q\nwant  %q", p.Names, wantNames)
@@ -75,7 +76,7 @@ func TestPlanSample(t *testing.T) {
 		"sites-enabled/shop.conf:16 location / shop.example.com -> www.shop-cdn.example:443",
 		"sites-enabled/shop.conf:21 location /api/ shop.example.com -> api1.internal.example:443,api2.internal.example:443",
 		"sites-enabled/shop.conf:25 location /orders/ shop.example.com -> 10.20.0.11:8443",
-		"sites-enabled/shop.conf:30 location /assets/ shop.example.com -> assets-eu.cdn.example:443",
+		"sites-enabled/shop.conf:30 location /assets/ shop.example.com -> assets-eu.cdn.example:443,assets-us.cdn.example:443",
 		"nginx.conf:33 stream server :5432 stream server :5432 -> db.internal.example:5432",
 	}
 	if !slices.Equal(passes, want) {
@@ -182,7 +183,7 @@ http {
 	want := map[string]string{
 		"location /api/":    "targets [api.internal.example:443]",
 		"location /auth/":   "targets [auth.internal.example:8443]",
-		"location /tenant/": "targets [tenants.internal.example:443]",
+		"location /tenant/": "targets [tenants.internal.example:443 acme.internal.example:443]",
 		"location /who/":    "proxy_pass https://$unknown_up has variables, and $unknown_up is set by no `set` or `map` default check can read: name a request for it in an expectations file (--expect)",
 		"location /plain/":  "proxy_pass $plain resolves to http://plain.internal.example (set $plain http://plain.internal.example at nginx.conf:27): no TLS to the upstream, so no SNI to check",
 	}

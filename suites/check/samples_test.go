@@ -224,3 +224,29 @@ var _ = It("check/haproxy/upgrade-3.2-to-3.4: a baseline from HAProxy 3.2 compar
 	Expect(rep.ExitCode()).To(Equal(check.ExitFail))
 	Expect(leftovers(ctx, rep.Session)).To(BeEmpty(), "containers, networks and volumes of session %s", rep.Session)
 })
+
+var _ = It("check/dynamic/map-branch: an expectations entry's headers choose a map branch, attributed to the branch's own upstream", Label("check"), func(ctx SpecContext) {
+	const file, expect = "fixtures/check/dynamic/k8s.conf", "fixtures/check/dynamic/k8s-expect.yaml"
+	rec := &report.Record{ID: "check/dynamic/map-branch", Name: "sniproof check --expect with request.headers requests the map branch the header chooses", Suite: "check",
+		Proxy: "nginx", Release: "bookworm", Expected: fixtures.Expect{Status: 0, Backend: ""},
+		Evidence: report.Evidence{Source: file, Reproduce: "bin/sniproof check --expect " + expect + " " + file,
+			Reason: "a map {} reading a request header (map $http_x_tenant) gives the upstream; check impersonates every branch and a request's headers choose one (issue 12)"}}
+	AddReportEntry(suites.RecordEntry, rec, ReportEntryVisibilityNever)
+	rep, err := run(ctx, check.Options{Config: filepath.Join(root, file), Expect: filepath.Join(root, expect)})
+	rec.InfraError = suites.InfraText(err)
+	Expect(err).NotTo(HaveOccurred())
+	rec.Version, rec.Image, rec.Judged = rep.Version, rep.Image, true
+	fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))
+	Expect(strings.Join(rep.Notes, "\n")).To(ContainSubstring("the other branches of map $tenant_svc, tenants-beta.shop.svc.cluster.local, are impersonated too"))
+	var met []string
+	for _, l := range rep.Locations {
+		if l.Request == nil {
+			continue
+		}
+		Expect(l.Verdict).To(Equal(check.VerdictPass), "%s: %q", l.Request, l.Differences)
+		met = append(met, l.Request.String())
+	}
+	Expect(met).To(ConsistOf("GET http://shop.example.com:8080/tenants/", "GET http://shop.example.com:8080/tenants/ (X-Tenant: beta)", "GET http://shop.example.com:8080/billing/"))
+	Expect(rep.ExitCode()).To(Equal(check.ExitNotChecked), "/orders/ has no entry")
+	Expect(leftovers(ctx, rep.Session)).To(BeEmpty(), "containers, networks and volumes of session %s", rep.Session)
+})
