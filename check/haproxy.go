@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
@@ -62,6 +63,9 @@ type haPlan struct {
 	// their first verdicts take at most (see checkWait).
 	checks    int
 	checkWait time.Duration
+	// unresolved are the ssl servers HAProxy starts without an address
+	// (init-addr none) and gives one from a resolvers section's answer.
+	unresolved []*lint.HAServer
 	// backends are the backend and listen sections with an ssl server.
 	backends []*haBackend
 	notes    []string
@@ -123,6 +127,9 @@ func newHAPlan(c *lint.HAConfig, host, main string) *haPlan {
 			if !s.SSL() {
 				continue
 			}
+			if s.Params["resolvers"] != "" && strings.HasPrefix(s.Params["init-addr"], "none") {
+				p.unresolved = append(p.unresolved, s)
+			}
 			b.servers = append(b.servers, s)
 			port, err := strconv.Atoi(s.Port)
 			var t Target
@@ -153,6 +160,13 @@ func newHAPlan(c *lint.HAConfig, host, main string) *haPlan {
 		}
 		if len(b.servers) > 0 {
 			p.backends = append(p.backends, b)
+		}
+	}
+	for _, ns := range c.Nameservers() {
+		if ap, err := netip.ParseAddrPort(ns.Addr); err == nil {
+			up.resolver(ap)
+		} else if a, err := netip.ParseAddr(ns.Addr); err == nil {
+			up.resolver(netip.AddrPortFrom(a, 53))
 		}
 	}
 	p.Upstreams, p.notes = up.upstreams()

@@ -400,6 +400,9 @@ func (r *runner) haLaunch(ctx context.Context, ports []int) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("haproxy runs your configuration unchanged (haproxy -db -f %s); check reads its messages on stderr", r.ha.main))
+	if err := r.waitResolved(ctx, from); err != nil {
+		return err
+	}
 	if r.ha.checks > 0 {
 		r.say("waiting %s for the first verdicts of %d servers' health checks", r.ha.checkWait, r.ha.checks)
 		select {
@@ -409,6 +412,40 @@ func (r *runner) haLaunch(ctx context.Context, ports []int) error {
 		}
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%d servers have health checks: requests started %s after HAProxy, when a server whose checks fail is DOWN (a first check, fall-1 more inter apart, at most %s)",
 			r.ha.checks, r.ha.checkWait, maxCheckWait))
+	}
+	return nil
+}
+
+// waitResolved waits until HAProxy says, for every server it started
+// without an address (init-addr none), that the first server of its line
+// has one from a DNS answer ("Server BACKEND/NAME administratively READY
+// thanks to valid DNS answer", alike in 2.6 and 3.4), which the backend
+// gives as the resolver the section names: requests then never race the
+// resolution.
+// A server with no answer within the start wait is noted, and its
+// backend's requests go on.
+func (r *runner) waitResolved(ctx context.Context, from int) error {
+	if len(r.ha.unresolved) == 0 {
+		return nil
+	}
+	r.say("waiting for %d servers' addresses from DNS", len(r.ha.unresolved))
+	wctx, cancel := context.WithTimeout(ctx, r.opts.Waits.Start)
+	defer cancel()
+	var names []string
+	for _, s := range r.ha.unresolved {
+		name := s.Section.Name + "/" + s.Names()[0]
+		if _, err := r.proxy.Log.WaitFor(wctx, from, "Server "+name+" administratively READY thanks to valid DNS answer"); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("server %s (%s) got no address from DNS within %s: HAProxy keeps it in maintenance, and its backend's requests went on without it",
+				name, s.Line.Pos(), r.opts.Waits.Start))
+			continue
+		}
+		names = append(names, name)
+	}
+	if len(names) > 0 {
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("requests started once HAProxy had the address of %s from the resolvers the configuration names (init-addr none)", strings.Join(names, ", ")))
 	}
 	return nil
 }

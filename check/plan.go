@@ -287,14 +287,7 @@ func NewPlan(c *Config) *Plan {
 		}
 	})
 	for _, ap := range resolvers(t) {
-		if ap.Addr() == dockerDNS {
-			continue
-		}
-		up.resolvers = append(up.resolvers, ap)
-		if !ap.Addr().IsLoopback() && ap.Addr().Is4() {
-			up.ips[ap.Addr()] = true
-			up.ipTargets = append(up.ipTargets, ap.Addr().String())
-		}
+		up.resolver(ap)
 	}
 	p.Upstreams, p.Notes = up.upstreams()
 	p.Notes = append(p.Notes, branchNotes...)
@@ -351,6 +344,21 @@ func (c *collector) target(t Target) {
 		c.loopback[netip.AddrPortFrom(a.Unmap(), uint16(t.Port))] = true
 	case a.Is4():
 		c.ips[a] = true
+	}
+}
+
+// resolver records a DNS server the proxy asks, which the backend
+// answers as: at its own address, impersonated like an IP upstream, or in
+// the proxy's network namespace for a loopback one; Docker's own is left
+// to Docker.
+func (c *collector) resolver(ap netip.AddrPort) {
+	if ap.Addr() == dockerDNS || slices.Contains(c.resolvers, ap) {
+		return
+	}
+	c.resolvers = append(c.resolvers, ap)
+	if !ap.Addr().IsLoopback() && ap.Addr().Is4() {
+		c.ips[ap.Addr()] = true
+		c.ipTargets = append(c.ipTargets, ap.Addr().String())
 	}
 }
 

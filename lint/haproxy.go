@@ -317,9 +317,13 @@ var haValued = []string{"addr", "agent-addr", "agent-inter", "agent-port", "agen
 type HAServer struct {
 	Line    *HALine
 	Section *HASection
-	// Name and Addr as written; Host and Port split from Addr (Port ""
-	// when the line names none).
+	// Name and Addr as written (for a server-template line, the prefix
+	// of its servers' names and their FQDN); Host and Port split from Addr
+	// (Port "" when the line names none).
 	Name, Addr, Host, Port string
+	// Template is a server-template line's number or range of servers,
+	// "3" or "1-3"; "" for a server line.
+	Template string
 	// Params are the settings in effect: a keyword with its value, or ""
 	// for a flag.
 	Params map[string]string
@@ -390,7 +394,8 @@ func (c *HAConfig) Servers() []*HAServer {
 	return out
 }
 
-// Servers are the section's server lines, with their settings in effect.
+// Servers are the section's server and server-template lines, with their
+// settings in effect.
 func (sec *HASection) Servers() []*HAServer {
 	var defaults []*HALine
 	if sec.Defaults != nil {
@@ -398,16 +403,71 @@ func (sec *HASection) Servers() []*HAServer {
 	}
 	defaults = append(defaults, sec.All("default-server")...)
 	var out []*HAServer
-	for _, l := range sec.All("server") {
-		s := &HAServer{Line: l, Section: sec, Name: l.Arg(0), Addr: l.Arg(1), Params: map[string]string{}}
+	for _, l := range sec.Lines {
+		first := map[string]int{"server": 2, "server-template": 3}[l.Keyword]
+		if first == 0 {
+			continue
+		}
+		s := &HAServer{Line: l, Section: sec, Name: l.Arg(0), Addr: l.Arg(first - 1), Params: map[string]string{}}
+		if l.Keyword == "server-template" {
+			s.Template = l.Arg(1)
+		}
 		s.Host, s.Port = splitHAAddr(s.Addr)
 		for _, d := range defaults {
 			applyParams(s.Params, d.Args)
 		}
-		if len(l.Args) > 2 {
-			applyParams(s.Params, l.Args[2:])
+		if len(l.Args) > first {
+			applyParams(s.Params, l.Args[first:])
 		}
 		out = append(out, s)
+	}
+	return out
+}
+
+// Names are the names of the servers a line gives: its name, or for a
+// server-template the prefix followed by each number of its range.
+func (s *HAServer) Names() []string {
+	if s.Template == "" {
+		return []string{s.Name}
+	}
+	from, to := 1, 0
+	lo, hi, isRange := strings.Cut(s.Template, "-")
+	if n, err := strconv.Atoi(lo); err == nil {
+		to = n
+		if isRange {
+			from = n
+			to, _ = strconv.Atoi(hi)
+		}
+	}
+	var out []string
+	for i := from; i <= to && i-from < 64; i++ {
+		out = append(out, s.Name+strconv.Itoa(i))
+	}
+	return out
+}
+
+// HANameserver is a nameserver line of a resolvers section and the
+// address it names, its udp@ or tcp@ prefix cut ("10.96.0.10:53").
+type HANameserver struct {
+	Line *HALine
+	Addr string
+}
+
+// Nameservers are the nameserver lines of the resolvers sections, in
+// order.
+func (c *HAConfig) Nameservers() []HANameserver {
+	var out []HANameserver
+	for _, sec := range c.Sections {
+		if sec.Kind != "resolvers" {
+			continue
+		}
+		for _, l := range sec.All("nameserver") {
+			addr := l.Arg(1)
+			if _, rest, ok := strings.Cut(addr, "@"); ok {
+				addr = rest
+			}
+			out = append(out, HANameserver{Line: l, Addr: addr})
+		}
 	}
 	return out
 }

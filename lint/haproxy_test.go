@@ -285,3 +285,42 @@ func TestHAProxyRelativeRule(t *testing.T) {
 		t.Errorf("rule %+v", r)
 	}
 }
+
+// TestHAProxyTemplatesAndResolvers: server-template lines are servers,
+// named by their prefix and range, and nameserver lines give the
+// resolvers' addresses.
+func TestHAProxyTemplatesAndResolvers(t *testing.T) {
+	c, err := ParseHAProxy("haproxy.cfg", []byte(`resolvers dns
+    nameserver a 10.96.0.10:53
+    nameserver b tcp@10.96.0.11:53
+defaults
+    default-server init-addr none
+backend be
+    server-template web 1-3 web.svc:443 ssl verify none resolvers dns
+    server-template app 2 app.svc:443 ssl verify none resolvers dns
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers := c.Servers()
+	if len(servers) != 2 {
+		t.Fatalf("%d servers, want 2", len(servers))
+	}
+	web := servers[0]
+	if web.Host != "web.svc" || web.Port != "443" || web.Params["resolvers"] != "dns" || web.Params["init-addr"] != "none" || !web.SSL() {
+		t.Errorf("server-template web: %+v", web)
+	}
+	if got := web.Names(); !slices.Equal(got, []string{"web1", "web2", "web3"}) {
+		t.Errorf("web names %q", got)
+	}
+	if got := servers[1].Names(); !slices.Equal(got, []string{"app1", "app2"}) {
+		t.Errorf("app names %q", got)
+	}
+	var addrs []string
+	for _, ns := range c.Nameservers() {
+		addrs = append(addrs, ns.Addr)
+	}
+	if !slices.Equal(addrs, []string{"10.96.0.10:53", "10.96.0.11:53"}) {
+		t.Errorf("nameservers %q", addrs)
+	}
+}

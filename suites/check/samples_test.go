@@ -99,6 +99,13 @@ var samples = []sample{
 			{location: "backend be_api", status: 503, cause: check.CauseNoSNI, noHello: true},
 			{location: "backend be_pay", status: 200, sni: "pay.internal.example"},
 		}},
+	{"check/haproxy/dns", "haproxy", "fixtures/check/haproxy-dns/haproxy.cfg",
+		"sniproof check answers as the nameserver of an HAProxy resolvers section, for server-template slots and servers started without an address",
+		"the backend answers as kube-dns at the nameserver address, with each upstream's own address; requests start once HAProxy says the servers have theirs (init-addr none), so no verdict races the resolution (issue 12)",
+		[]sampleWant{
+			{location: "backend be_web", status: 200, sni: "web.shop.svc.cluster.local"},
+			{location: "backend be_api", status: 503, sni: "", cause: check.CauseNoSNI},
+		}},
 }
 
 var _ = Describe("sniproof check on production-shaped samples", Label("check"), func() {
