@@ -61,6 +61,9 @@ var kinds = map[string]Kind{
 	"goproxy":       goproxyKind,
 	"h2o":           h2oKind,
 	"trafficserver": trafficserverKind,
+	"nghttpx":       nghttpxKind,
+	"pound":         poundKind,
+	"stunnel":       stunnelKind,
 }
 
 // CheckSeries says how a proxy of kind k from release, reporting
