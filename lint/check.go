@@ -101,6 +101,8 @@ func (c *checker) check(root *directive) {
 	walk(root, func(d *directive) {
 		if p, ok := tlsPass(d); ok {
 			c.checkPass(p)
+		} else if p, ok := setPass(d); ok {
+			c.checkPass(p)
 		}
 		switch d.name {
 		case "proxy_ssl_name", "grpc_ssl_name", "uwsgi_ssl_name":
@@ -137,6 +139,40 @@ func tlsPass(d *directive) (pass, bool) {
 	}
 	hostport, _, _ := strings.Cut(target[len(s.scheme):], "/")
 	return pass{d: d, prefix: s.prefix, hostport: hostport}, true
+}
+
+// setPass reports whether d, an http pass whose whole URL is a variable
+// (proxy_pass $up), proxies to a TLS upstream by the literal URL an
+// unconditional set gives that variable in d's block or one around it,
+// the innermost winning, as nginx evaluates it: set $up
+// https://search.internal; proxy_pass $up;. The pass's host is that URL's.
+func setPass(d *directive) (pass, bool) {
+	s, ok := tlsSchemes[d.name]
+	name, rest, _ := strings.Cut(strings.TrimPrefix(d.arg(0), "$"), "/")
+	if !ok || module(d) != "http" || !strings.HasPrefix(d.arg(0), "$") || name == "" || strings.ContainsAny(name, "${}") {
+		return pass{}, false
+	}
+	for b := d.parent; b != nil; b = b.parent {
+		var value string
+		for _, c := range b.children {
+			if c.name == "set" && c.arg(0) == "$"+name {
+				value = c.arg(1)
+			}
+		}
+		if value == "" {
+			continue
+		}
+		url := value
+		if rest != "" {
+			url += "/" + rest
+		}
+		if strings.Contains(url, "$") || len(url) < len(s.scheme) || !strings.EqualFold(url[:len(s.scheme)], s.scheme) {
+			return pass{}, false
+		}
+		hostport, _, _ := strings.Cut(url[len(s.scheme):], "/")
+		return pass{d: d, prefix: s.prefix, hostport: hostport}, true
+	}
+	return pass{}, false
 }
 
 // tlsSchemes are the http module's pass directives that can speak TLS, with

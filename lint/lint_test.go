@@ -493,3 +493,44 @@ func FuzzPaths(f *testing.F) {
 		}
 	})
 }
+
+// TestSetPass: a pass whose URL is a variable is judged by the literal an
+// unconditional set gives it, the innermost winning; a plain-HTTP or
+// unknown value is no TLS pass.
+func TestSetPass(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "nginx.conf")
+	write(t, file, `http {
+    server {
+        listen 80;
+        set $up http://plain.internal;
+        location /a/ {
+            set $up https://search.internal.example;
+            proxy_pass $up;
+        }
+        location /b/ {
+            proxy_pass $up;
+        }
+        location /c/ {
+            set $ip https://10.0.0.5:8443;
+            proxy_pass $ip/x;
+            proxy_ssl_server_name on;
+        }
+        location /d/ {
+            proxy_pass $unknown;
+        }
+    }
+}
+`)
+	res, err := Files(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, fmt.Sprintf("%d %s", f.Line, f.Rule))
+	}
+	if want := []string{"7 SNI001", "14 SNI003"}; !slices.Equal(got, want) {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+}
