@@ -9,7 +9,7 @@ import "regexp"
 var apacheKind = Kind{
 	Name:       "apache",
 	Image:      "apache",
-	Releases:   []string{"bookworm"},
+	Releases:   []string{"bookworm", "trixie", "forky"},
 	ConfigPath: "/etc/sniproof/apache.conf",
 	Cmd:        []string{"apache2", "-f", "/etc/sniproof/apache.conf", "-D", "FOREGROUND"},
 	VersionCmd: []string{"apache2", "-v"},

@@ -19,7 +19,7 @@ func squidMark(token string) string { return "__sniproof_mark " + MarkPath + tok
 var squidKind = Kind{
 	Name:       "squid",
 	Image:      "squid",
-	Releases:   []string{"bookworm"},
+	Releases:   []string{"bookworm", "trixie", "forky"},
 	ConfigPath: "/etc/sniproof/squid.conf",
 	Cmd:        squidCmd("/etc/sniproof/squid.conf"),
 	VersionCmd: []string{"squid", "-v"},

@@ -7,7 +7,7 @@ import "regexp"
 var squidOpenSSLKind = Kind{
 	Name:       "squid-openssl",
 	Image:      "squid-openssl",
-	Releases:   []string{"bookworm"},
+	Releases:   []string{"bookworm", "trixie", "forky"},
 	ConfigPath: "/etc/sniproof/squid-openssl.conf",
 	Cmd:        squidCmd("/etc/sniproof/squid-openssl.conf"),
 	VersionCmd: []string{"squid", "-v"},
