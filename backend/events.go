@@ -69,8 +69,9 @@ type Event struct {
 	Path       string `json:"path,omitempty"`
 	Status     int    `json:"status,omitempty"`
 	// Pending, on requests to a plain listener (the harness's mark), counts
-	// by TLS listener the connections whose handshake had no final event
-	// yet: the events the harness must still wait for.
+	// by TLS listener the connections from the same peer address whose
+	// handshake had no final event yet: the events the harness must still
+	// wait for.
 	Pending map[string]int `json:"pending,omitempty"`
 }
 

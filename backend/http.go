@@ -51,7 +51,7 @@ func (s *Server) requestHandler(l *listener) http.Handler {
 		}
 		var pending map[string]int
 		if r.TLS == nil {
-			pending = s.pendingHandshakes()
+			pending = s.pendingHandshakes(r.RemoteAddr)
 		}
 		local := ""
 		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {

@@ -69,9 +69,32 @@ type listener struct {
 	http  *http.Server
 	ln    net.Listener // set by Start
 	queue *connQueue   // connections ready for http, set by Start
-	// pending counts the TLS connections whose ClientHello or handshake
-	// has no final event yet.
-	pending atomic.Int64
+	// pending counts, by the peer's address without its port, the TLS
+	// connections whose ClientHello or handshake has no final event yet.
+	pendingMu sync.Mutex
+	pending   map[string]int
+}
+
+// addPending adds n to the connections of the peer at remote (host:port)
+// that have no final event yet.
+func (l *listener) addPending(remote string, n int) {
+	host := peerHost(remote)
+	l.pendingMu.Lock()
+	defer l.pendingMu.Unlock()
+	if l.pending == nil {
+		l.pending = map[string]int{}
+	}
+	if l.pending[host] += n; l.pending[host] <= 0 {
+		delete(l.pending, host)
+	}
+}
+
+// peerHost is an address without its port.
+func peerHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 // serves reports whether l accepts a ClientHello with this server name.
@@ -339,8 +362,8 @@ func (s *Server) serveConn(l *listener, c *trackedConn) {
 		l.queue.deliver(c)
 		return
 	}
-	l.pending.Add(1)
 	ev := Event{Listener: l.cfg.Name, Conn: c.id, Remote: c.RemoteAddr().String(), Local: c.LocalAddr().String()}
+	l.addPending(ev.Remote, 1)
 	hello, data, err := readClientHello(c)
 	if err != nil {
 		ev.Kind, ev.Reason = KindFailed, err.Error()
@@ -428,19 +451,26 @@ func (s *Server) handshake(l *listener, c *trackedConn, ev Event) {
 // settle records the final event of a TLS connection's handshake on l.
 func (s *Server) settle(l *listener, ev Event) {
 	s.events.add(ev)
-	l.pending.Add(-1)
+	l.addPending(ev.Remote, -1)
 }
 
-// pendingHandshakes is, by TLS listener, how many connections have no
-// final handshake event yet; listeners with none are left out.
-func (s *Server) pendingHandshakes() map[string]int {
+// pendingHandshakes is, by TLS listener, how many connections of the
+// peer at remote (host:port; its port is not compared) have no final
+// handshake event yet; listeners with none are left out. Peers are told
+// apart so that proxies running cases at the same time never count each
+// other's handshakes.
+func (s *Server) pendingHandshakes(remote string) map[string]int {
+	host := peerHost(remote)
 	var out map[string]int
 	for _, l := range s.listeners {
-		if n := l.pending.Load(); n > 0 {
+		l.pendingMu.Lock()
+		n := l.pending[host]
+		l.pendingMu.Unlock()
+		if n > 0 {
 			if out == nil {
 				out = map[string]int{}
 			}
-			out[l.cfg.Name] = int(n)
+			out[l.cfg.Name] = n
 		}
 	}
 	return out

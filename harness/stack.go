@@ -297,15 +297,19 @@ func (st *Stack) Exchange(ctx context.Context, p *Proxy, c fixtures.Case) (Obser
 // listener when the mark arrived (a proxy may answer its client before the
 // backend has read the alert that ends a handshake). Those are waited for
 // within Timeouts.Sync; a handshake that never ends is simply not there.
+// Only the connections of the mark's peer, the proxy's container, count:
+// proxies running their cases at the same time never take each other's
+// events (the backend counts pending handshakes by peer too).
 func (st *Stack) caseEvents(ctx context.Context, from int, mark backend.Event, listener string) []backend.Event {
 	var events []backend.Event
 	late := mark.Pending[listener]
+	peer := peerHost(mark.Remote)
 	deadline := time.Now().Add(st.Timeouts.Sync)
 	for {
 		events = events[:0]
 		settled := 0
 		for _, ev := range st.Backend.Events(from) {
-			if ev.Listener != listener {
+			if ev.Listener != listener || peerHost(ev.Remote) != peer {
 				continue
 			}
 			if ev.Seq < mark.Seq {
@@ -322,6 +326,14 @@ func (st *Stack) caseEvents(ctx context.Context, from int, mark backend.Event, l
 		_, _ = st.Backend.Log.WaitFor(wctx, st.Backend.Log.Len(), `"listener":"`+listener+`"`)
 		cancel()
 	}
+}
+
+// peerHost is an address without its port.
+func peerHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 // sync sends a mark through the proxy and waits until it appears in the
