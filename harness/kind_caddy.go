@@ -8,7 +8,7 @@ import "regexp"
 var caddyKind = Kind{
 	Name:       "caddy",
 	Image:      "caddy",
-	Releases:   []string{"bookworm"},
+	Releases:   []string{"bookworm", "forky"},
 	ConfigPath: "/etc/sniproof/Caddyfile",
 	Cmd:        []string{"caddy", "run", "--config", "/etc/sniproof/Caddyfile", "--adapter", "caddyfile"},
 	VersionCmd: []string{"caddy", "version"},

@@ -6,7 +6,7 @@ import "regexp"
 var nginxKind = Kind{
 	Name:     "nginx",
 	Image:    "nginx",
-	Releases: []string{"bookworm", "trixie"},
+	Releases: []string{"bookworm", "trixie", "forky"},
 	// -c lets any image with nginx on its PATH run our configuration.
 	ConfigPath: "/etc/sniproof/nginx.conf",
 	Cmd:        []string{"nginx", "-c", "/etc/sniproof/nginx.conf", "-g", "daemon off;"},
