@@ -349,7 +349,8 @@ func TestHTMLLayout(t *testing.T) {
 		report.Record{ID: "clients/curl/ip", Name: "curl by IP", Suite: "clients", Proxy: "curl", Version: "7.88.1", Verdict: report.Pass},
 		report.Record{ID: "check/builtin/a", Name: "agree on a", Suite: "check", Proxy: "nginx", Version: "1.22.1-9", Verdict: report.Pass})
 	d := report.Build([]report.Suite{{Suite: "proxies", Records: rs}})
-	d.Unsupported = []fixtures.Unsupported{{Proxy: "lighttpd", Version: "1.4.69", Reason: "no TLS to upstreams", Evidence: "its docs"}}
+	d.Unsupported = []fixtures.Unsupported{{Proxy: "lighttpd", Version: "1.4.69", Reason: "no TLS to upstreams", Evidence: "its docs"},
+		{Proxy: "envoy", Reason: "not packaged", SNI: "none unless sni or auto_sni"}}
 	p := renderPage(t, d)
 
 	head := p.byID("headline")
@@ -393,6 +394,12 @@ func TestHTMLLayout(t *testing.T) {
 	comparison := text(p.byID("comparison"))
 	if !strings.Contains(comparison, "lighttpd") || !strings.Contains(comparison, "not supported: no TLS to upstreams") {
 		t.Errorf("the comparison lacks the unsupported proxy: %s", comparison)
+	}
+	if !strings.Contains(comparison, "not supported: not packaged; SNI: none unless sni or auto_sni") {
+		t.Errorf("the comparison lacks an unsupported proxy's SNI: %s", comparison)
+	}
+	if md := report.Markdown(d); !strings.Contains(md, "not supported: not packaged; SNI: none unless sni or auto_sni") {
+		t.Errorf("the Markdown comparison lacks an unsupported proxy's SNI:\n%s", md)
 	}
 	if strings.Contains(comparison, "curl") || strings.Contains(comparison, "1.22.1-9") {
 		t.Error("the comparison shows a client or a self-test")

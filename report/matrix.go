@@ -208,7 +208,11 @@ func Markdown(d Document) string {
 			writeMarkdownCells(&b, row.Cells)
 		}
 		for _, u := range d.Unsupported {
-			fmt.Fprintf(&b, "| %s | %s | — | not supported: %s |%s\n", u.Proxy, u.Version, mdCell(u.Reason), strings.Repeat(" — |", len(m.Columns)))
+			sni := ""
+			if u.SNI != "" {
+				sni = "; SNI: " + mdCell(u.SNI)
+			}
+			fmt.Fprintf(&b, "| %s | %s | — | not supported: %s%s |%s\n", u.Proxy, u.Version, mdCell(u.Reason), sni, strings.Repeat(" — |", len(m.Columns)))
 		}
 	}
 	if ups := d.Upgrades(); len(ups) > 0 {
