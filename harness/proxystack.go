@@ -314,6 +314,8 @@ func (p *Proxy) resolve(ctx context.Context, cases []fixtures.Case, streamPorts 
 type Started struct {
 	Proxy *Proxy
 	Err   error
+	// Runner runs the proxy's cases, once the suite has started it.
+	Runner *CaseRunner
 }
 
 // StartProxies starts every release of every kind, a few at a time, each

@@ -7,11 +7,15 @@
 package proxies_test
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"regexp"
+	"runtime"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/sniproof/sniproof/fixtures"
@@ -72,9 +76,15 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		return
 	}
 	started = stack.StartProxies(ctx, wanted, tables)
+	// Every proxy version runs its cases at once with the others, a
+	// bounded number at a time, from a context that ends with the suite.
+	runCtx, stop := context.WithCancel(context.Background())
+	DeferCleanup(stop)
+	slots := harness.Slots(concurrentCases)
 	for _, k := range wanted {
 		for _, rel := range k.Releases {
-			s := started[k.Name+"/"+rel]
+			key := k.Name + "/" + rel
+			s := started[key]
 			if s.Err != nil {
 				if setupErr == nil {
 					setupErr = s.Err
@@ -82,11 +92,49 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 				fmt.Fprintf(os.Stderr, "sniproof: %s from %s did not start: %v\n", k.Name, rel, s.Err)
 				continue
 			}
+			s.Runner = stack.CaseRunner(runCtx, s.Proxy, slots)
+			started[key] = s
+			var ahead []fixtures.Case
+			for _, c := range tables[k.Name] {
+				if willRun(k.Name, rel, c) {
+					ahead = append(ahead, c)
+				}
+			}
+			s.Runner.Ask(ahead...)
 			fmt.Fprintf(os.Stderr, "sniproof: %s %s (%s) serves %d cases at %s\n",
 				k.Name, s.Proxy.Version(), rel, len(tables[k.Name]), s.Proxy.BaseURL())
 		}
 	}
 }, NodeTimeout(harness.DefaultTimeouts.ContainerStart*5))
+
+// concurrentCases is how many cases, of different proxy versions, run at
+// once: a case mostly waits on the network and on timeouts, so more than
+// the cores.
+var concurrentCases = 4 * runtime.NumCPU()
+
+// willRun reports whether the spec of case c of kind from rel is in this
+// run, as Ginkgo decides it: its labels (the kind's, the release's and the
+// case's) match the label filter, and its text the focus and skip
+// patterns. A spec it misses still runs: it asks for its case itself.
+func willRun(kind, rel string, c fixtures.Case) bool {
+	conf, _ := GinkgoConfiguration()
+	if f := conf.LabelFilter; f != "" {
+		match, err := types.ParseLabelFilter(f)
+		if err == nil && !match(append([]string{kind, rel}, c.Labels...)) {
+			return false
+		}
+	}
+	text := "proxy " + kind + " from " + rel + " " + c.ID + ": " + c.Name
+	matches := func(patterns []string) bool {
+		for _, p := range patterns {
+			if re, err := regexp.Compile(p); err == nil && re.MatchString(text) {
+				return true
+			}
+		}
+		return false
+	}
+	return (len(conf.FocusStrings) == 0 || matches(conf.FocusStrings)) && !matches(conf.SkipStrings)
+}
 
 // reach says how to reach each kept proxy.
 func reach() []string {

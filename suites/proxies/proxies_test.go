@@ -55,17 +55,14 @@ var _ = Describe("proxy", func() {
 
 							obs := &harness.Observation{}
 							rec.Observed = obs
-							if want.ConfigError != "" {
-								code, out, err := p.TestConfig(ctx, c.ID)
-								rec.InfraError = suites.InfraText(err)
-								Expect(err).NotTo(HaveOccurred())
-								obs.ConfigTest = &harness.ConfigTest{Exit: code, Output: out}
+							var err error
+							if naive {
+								*obs, err = harness.RunCase(ctx, stack, p, c)
 							} else {
-								var err error
-								*obs, err = stack.Exchange(ctx, p, c)
-								rec.InfraError = suites.InfraText(err)
-								Expect(err).NotTo(HaveOccurred())
+								*obs, err = s.Runner.Result(ctx, c)
 							}
+							rec.InfraError = suites.InfraText(err)
+							Expect(err).NotTo(HaveOccurred())
 
 							rec.Differences, rec.Judged = harness.Judge(want, *obs), true
 							last := c.Requests()[len(c.Requests())-1]
