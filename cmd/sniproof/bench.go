@@ -38,6 +38,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	kindsFlag := fs.String("kinds", "", "comma-separated proxy kinds to time (default: every kind)")
 	naiveFlag := fs.String("naive", "nginx", "comma-separated kinds also timed in naive mode, one proxy container per case; \"\" for none")
 	clients := fs.Bool("clients", true, "also time the clients suite: its per-exec overhead is the marginal cost per case")
+	matrix := fs.Bool("matrix", true, "also time one warm run of the whole matrix, make conformance's suites, against the target of "+fmt.Sprint(matrixTarget)+" cases/s")
 	checkFlag := fs.String("check", checkBench, "a `CONFIG` whose warm sniproof check is timed, every container included (target: 10 locations in 15 s); \"\" for none")
 	if code := parse(fs, args); code >= 0 {
 		return code
@@ -91,6 +92,13 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		measure(clientsRow, false)
 	}
 	printBench(stdout, rows)
+	if *matrix {
+		if err := b.timeMatrix(stdout); err != nil {
+			fmt.Fprintf(stderr, "sniproof bench: %v\n", err)
+			failed++
+		}
+	}
+	fmt.Fprintf(stdout, "fresh machine: a fresh-clone bash .ci/run, every image built, is timed by `time bash .ci/run` in a clean clone (target: %s); bench runs warm\n", freshTarget)
 	if *checkFlag != "" {
 		if err := b.timeCheck(stdout, *checkFlag); err != nil {
 			fmt.Fprintf(stderr, "sniproof bench: %v\n", err)
@@ -122,9 +130,34 @@ func printBench(w io.Writer, rows []benchRow) {
 	for _, r := range rows {
 		shared, naive := perCase[r.kind+"/shared"], perCase[r.kind+"/naive"]
 		if r.mode == "naive" && shared > 0 {
-			fmt.Fprintf(w, "%s: naive mode costs %.1f× more per case than one container per version\n", r.kind, float64(naive)/float64(shared))
+			ratio := float64(naive) / float64(shared)
+			fmt.Fprintf(w, "%s: naive mode costs %.1f× more per case than one container per version, %s the target of %.0f×\n", r.kind, ratio,
+				map[bool]string{true: "meeting", false: "MISSING"}[ratio >= naiveTarget], naiveTarget)
 		}
 	}
+}
+
+// The targets of issue 13: the naive/shared ratio, a warm run of the
+// whole matrix, and a fresh machine's .ci/run.
+const (
+	naiveTarget  = 20.0
+	matrixTarget = 8.0
+	freshTarget  = 12 * time.Minute
+)
+
+// timeMatrix times one warm run of make conformance's suites over every
+// proxy version and client, and prints its rate against matrixTarget.
+func (b *bencher) timeMatrix(w io.Writer) error {
+	fmt.Fprintf(b.stderr, "sniproof bench: the whole matrix: timing make conformance's suites\n")
+	res, err := b.run(nil)
+	if err != nil {
+		return fmt.Errorf("the whole matrix: %w", err)
+	}
+	rate := float64(res.cases) / res.wall.Seconds()
+	fmt.Fprintf(w, "matrix: %d cases in %s warm, %.1f cases/s, %s the target of %.0f cases/s (%d container starts, peak %.0f MiB)\n", res.cases,
+		res.wall.Round(100*time.Millisecond), rate, map[bool]string{true: "meeting", false: "MISSING"}[rate >= matrixTarget], matrixTarget,
+		res.starts, float64(res.peak)/(1<<20))
+	return nil
 }
 
 // checkBench is the configuration make bench checks: ten locations.
