@@ -1,6 +1,9 @@
 package harness
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 // trafficserverConf is the directory of the rendered configuration files:
 // remap.config (the main template) and logging.yaml (a further file).
@@ -14,7 +17,16 @@ const trafficserverConf = "/etc/sniproof/"
 //   - every diagnostic level goes to stderr (E), and so does the access log
 //     (logging.yaml: filename stderr); the debug tag ssl-diag adds OpenSSL's
 //     error for every failed upstream handshake, with the alert number.
-//   - the access log is flushed once a second (by default every 5 s).
+//   - the access log is written a buffer at a time, in order: a buffer
+//     when the next line does not fit in it (LogObject::_checkout_write in
+//     proxy/logging/LogObject.cc), else once it is older than
+//     max_secs_per_buffer, here 1 s (by default 5 s), in whole seconds, which
+//     the flush thread checks at most once a second (PeriodicWakeup and
+//     periodic_tasks in proxy/logging/Log.cc). Buffers of 2048 bytes
+//     (log_buffer_size, by default 9216; records.config in
+//     https://docs.trafficserver.apache.org/en/9.2.x/admin-guide/files/records.config.en.html)
+//     make the two pushes that follow every mark (trafficserverPush) write
+//     the mark's line at once, instead of a second later.
 //   - file_stat_frequency is never reached: every 32nd log write, 9.2 checks
 //     that the log "file" exists and closes it if not, and for "stderr"
 //     that closes the process's stderr, after which nothing is logged any
@@ -40,6 +52,7 @@ var trafficserverCmd = []string{"env",
 	"PROXY_CONFIG_DIAGS_DEBUG_ENABLED=1",
 	"PROXY_CONFIG_DIAGS_DEBUG_TAGS=ssl-diag",
 	"PROXY_CONFIG_LOG_MAX_SECS_PER_BUFFER=1",
+	"PROXY_CONFIG_LOG_LOG_BUFFER_SIZE=2048",
 	"PROXY_CONFIG_LOG_PERIODIC_TASKS_INTERVAL=1",
 	"PROXY_CONFIG_LOG_FILE_STAT_FREQUENCY=2147483647",
 	"PROXY_CONFIG_HTTP_CACHE_HTTP=0",
@@ -69,5 +82,18 @@ var trafficserverKind = Kind{
 	VersionRE:  regexp.MustCompile(`Apache Traffic Server - traffic_server - (\d+\.\d+\.\d+)`),
 	// The access log line of every request starts with the request line
 	// after remapping, "GET http://BACKEND:8000/__sniproof/mark/TOKEN HTTP/1.1".
-	Mark: func(token string) string { return MarkPath + token + " HTTP/" },
+	Mark:   func(token string) string { return MarkPath + token + " HTTP/" },
+	Pushes: []string{trafficserverPush, trafficserverPush},
 }
+
+// trafficserverPush is the path of a push whose access log entry takes more
+// than half of a 2048-byte log buffer and less than all of it. Two of them
+// never share a buffer, so the second does not fit beside the first, nor
+// the first beside the mark if that is the mark's buffer: the buffer with the
+// mark's line is full and written, after every earlier one, as soon as the
+// pushes are logged. Measured on 9.2.9 with logging.yaml.tmpl's format:
+// two entries share a buffer up to a path of 682 bytes, one entry takes a
+// path of up to 1555 (the longer are dropped, with a Note "Skipping the
+// current log entry"); this path has 1117. A case's line, without such a
+// path, is a few hundred bytes and always fits.
+var trafficserverPush = PushPath + strings.Repeat("x", 1100)

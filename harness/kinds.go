@@ -15,7 +15,8 @@ import (
 // Every rendered configuration must serve GET /__sniproof/health with 200
 // on port 8080, and proxy GET /__sniproof/mark/TOKEN (any Host) to the
 // backend's plain mark listener, logging a line containing Mark(TOKEN) to
-// the same stream as its error log, after that request is answered.
+// the same stream as its error log, after that request is answered (for a
+// kind with Pushes, once the pushes that follow it are logged).
 type Kind struct {
 	// Name is the proxy's name in reports and the fixtures folder.
 	Name string
@@ -47,6 +48,13 @@ type Kind struct {
 	Ports []string
 	// Mark is the log line substring that the mark request for token makes.
 	Mark func(token string) string
+	// Pushes are, for a proxy that writes its log a full buffer at a time,
+	// the paths of the requests (any Host) that the harness sends after each
+	// mark, in order, so that their log lines fill the buffer holding the
+	// mark's and the proxy writes it at once. Each starts with PushPath, which
+	// the configuration proxies to the mark listener as it does the marks;
+	// their lines belong to no case.
+	Pushes []string
 }
 
 // kinds are the proxies the harness can run, by name; each is defined in

@@ -32,6 +32,8 @@ const (
 	controlPort = 9000
 	// MarkPath prefixes the path of every synchronisation mark.
 	MarkPath = "/__sniproof/mark/"
+	// PushPath prefixes the path of every push (Kind.Pushes).
+	PushPath = "/__sniproof/push/"
 	// caPath is where proxies find the run's CA bundle, otherCAPath an
 	// unrelated CA's.
 	caPath      = "/etc/sniproof/ca.pem"
@@ -237,7 +239,7 @@ type Observation struct {
 // Exchange sends req through proxy p and observes what the backend listener
 // named personality saw and what the proxy logged. Cases run one at a time:
 // every line logged between the request and the synchronisation mark belongs
-// to the case.
+// to the case, but the lines of the previous case's pushes.
 func (st *Stack) Exchange(ctx context.Context, p *Proxy, c fixtures.Case) (Observation, error) {
 	// A stopped container would make every request of the case wait for
 	// timeouts: say so at once.
@@ -273,11 +275,11 @@ func (st *Stack) Exchange(ctx context.Context, p *Proxy, c fixtures.Case) (Obser
 
 	proxyTo, mark, err := st.sync(ctx, p, proxyFrom, backendFrom)
 	if err != nil {
-		obs.ProxyLog = p.Log().Lines(proxyFrom)
+		obs.ProxyLog = withoutPushes(p.Log().Lines(proxyFrom))
 		return obs, &InfraError{Op: fmt.Sprintf("synchronise with %s %s", p.Name(), p.Version()),
 			Err: fmt.Errorf("%w\n%s's log since the request:\n%s", err, p.Name(), lastLines(strings.Join(obs.ProxyLog, "\n"), 20))}
 	}
-	obs.ProxyLog = p.Log().Lines(proxyFrom)[:proxyTo-proxyFrom]
+	obs.ProxyLog = withoutPushes(p.Log().Lines(proxyFrom)[:proxyTo-proxyFrom])
 	obs.Events = st.caseEvents(ctx, backendFrom, mark, c.Personality)
 	obs.Backend, obs.Reason, obs.SNI = classify(obs.Events)
 	for _, ev := range obs.Events {
@@ -336,17 +338,23 @@ func peerHost(addr string) string {
 	return addr
 }
 
-// sync sends a mark through the proxy and waits until it appears in the
-// proxy's log and the backend's; it returns the proxy's log index of the
-// mark and the backend's event of it.
+// sync sends a mark through the proxy, then the kind's pushes, and waits
+// until the mark appears in the proxy's log and the backend's; it returns
+// the proxy's log index of the mark and the backend's event of it.
 func (st *Stack) sync(ctx context.Context, p *Proxy, proxyFrom, backendFrom int) (int, backend.Event, error) {
 	token := fmt.Sprintf("%d-%d", time.Now().UnixNano(), st.marks.Add(1))
-	status, body, err := st.do(ctx, st.client, p.BaseURL()+MarkPath+token, http.MethodGet, "")
-	if err != nil {
-		return 0, backend.Event{}, fmt.Errorf("mark request: %w", err)
-	}
-	if status != http.StatusOK {
-		return 0, backend.Event{}, fmt.Errorf("mark request: status %d: %.200s", status, body)
+	for i, path := range append([]string{MarkPath + token}, p.Kind.Pushes...) {
+		what := "mark request"
+		if i > 0 {
+			what = fmt.Sprintf("push %d", i)
+		}
+		status, body, err := st.do(ctx, st.client, p.BaseURL()+path, http.MethodGet, "")
+		if err != nil {
+			return 0, backend.Event{}, fmt.Errorf("%s: %w", what, err)
+		}
+		if status != http.StatusOK {
+			return 0, backend.Event{}, fmt.Errorf("%s: status %d: %.200s", what, status, body)
+		}
 	}
 	wctx, cancel := context.WithTimeout(ctx, st.Timeouts.Sync)
 	defer cancel()
@@ -363,6 +371,18 @@ func (st *Stack) sync(ctx context.Context, p *Proxy, proxyFrom, backendFrom int)
 		}
 	}
 	return 0, backend.Event{}, errors.New("mark line is not a backend event")
+}
+
+// withoutPushes are the log lines but those of pushes, which a buffered log
+// writes in the next case's time.
+func withoutPushes(lines []string) []string {
+	kept := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if !strings.Contains(l, PushPath) {
+			kept = append(kept, l)
+		}
+	}
+	return kept
 }
 
 func (st *Stack) do(ctx context.Context, client *http.Client, url, method, host string) (int, string, error) {

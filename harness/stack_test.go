@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,35 @@ func TestAlertLines(t *testing.T) {
 	}
 	if got := AlertLines(lines[:1]); got != nil {
 		t.Errorf("AlertLines without alerts = %q, want nil", got)
+	}
+}
+
+// TestWithoutPushes pins that a case's log lines lose only the lines of
+// pushes, which a buffered log writes in the next case's time, in order.
+func TestWithoutPushes(t *testing.T) {
+	lines := []string{
+		"GET http://172.18.0.2:8000" + PushPath + "xxxx HTTP/1.1 host=127.0.0.1:8080 status=200 retries=0 ",
+		"GET https://www.xx.test/ HTTP/1.1 host=www.xx.test status=200 retries=0 ",
+		"[Dec  3 15:45:20.695] [ET_NET 1] DEBUG: <SSLNetVConnection.cc> (ssl-diag) SSL alert number 80",
+	}
+	if got, want := withoutPushes(lines), lines[1:]; !slices.Equal(got, want) {
+		t.Errorf("withoutPushes = %q, want %q", got, want)
+	}
+	if got := withoutPushes(nil); got == nil || len(got) != 0 {
+		t.Errorf("withoutPushes(nil) = %#v, want an empty list", got)
+	}
+}
+
+// TestKindPushes pins the contract of Kind.Pushes: every push path starts
+// with PushPath, so that its line is dropped from the cases' logs and the
+// configuration proxies it to the mark listener.
+func TestKindPushes(t *testing.T) {
+	for _, name := range KindNames() {
+		for _, path := range kinds[name].Pushes {
+			if !strings.HasPrefix(path, PushPath) {
+				t.Errorf("%s: push path %.40q does not start with %s", name, path, PushPath)
+			}
+		}
 	}
 }
 
