@@ -88,12 +88,12 @@ var trafficserverKind = Kind{
 
 // trafficserverPush is the path of a push whose access log entry takes more
 // than half of a 2048-byte log buffer and less than all of it. Two of them
-// never share a buffer, so the second does not fit beside the first, nor
-// the first beside the mark if that is the mark's buffer: the buffer with the
-// mark's line is full and written, after every earlier one, as soon as the
-// pushes are logged. Measured on 9.2.9 with logging.yaml.tmpl's format:
-// two entries share a buffer up to a path of 682 bytes, one entry takes a
-// path of up to 1555 (the longer are dropped, with a Note "Skipping the
-// current log entry"); this path has 1117. A case's line, without such a
-// path, is a few hundred bytes and always fits.
+// never share a buffer: if the first still fits beside the mark's line, the
+// second does not fit beside the first, so the buffer holding the mark's
+// line is full and written, after every earlier one, as soon as the pushes
+// are logged. Measured on 9.2.9 with logging.yaml.tmpl's format: two entries
+// share a buffer up to a path of 682 bytes, one entry takes a path of up to
+// 1555 (a longer one is dropped, with a Note "Skipping the current log
+// entry" at most once a minute); this path has 1117. A case's line, without
+// such a path, has 200 to 300 bytes.
 var trafficserverPush = PushPath + strings.Repeat("x", 1100)
