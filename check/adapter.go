@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -23,6 +24,9 @@ import (
 type adapter interface {
 	// kind is the proxy's process facts.
 	kind() harness.Kind
+	// claims reports whether config, a file or a folder, is this proxy's
+	// configuration, by its content (see ProxyKind).
+	claims(config string) bool
 	// load reads opts.Config into the runner and starts the report. A
 	// configuration the adapter's parser refuses is parseErr: the
 	// proxy's own test is then the verdict (unparsable).
@@ -59,7 +63,35 @@ type adapter interface {
 }
 
 // adapters are the proxies check runs, by name.
-var adapters = map[string]adapter{ProxyNginx: nginxAdapter{}, ProxyHAProxy: haproxyAdapter{}}
+var adapters = map[string]adapter{ProxyNginx: nginxAdapter{}, ProxyHAProxy: haproxyAdapter{}, ProxyGoProxy: goproxyAdapter{}}
+
+// claimOrder are the adapters that tell their configurations by content,
+// in the order asked; nginx takes every other configuration.
+var claimOrder = []string{ProxyHAProxy, ProxyGoProxy}
+
+// ProxyKind is the proxy a configuration is for: proxy when it names one,
+// else the first adapter of claimOrder that claims config, else nginx. An
+// unknown proxy is a *UsageError.
+func ProxyKind(proxy, config string) (string, error) {
+	if proxy != "" {
+		if _, ok := adapters[proxy]; !ok {
+			return "", usagef("unknown proxy kind %q: check runs %s configurations", proxy, adapterNames())
+		}
+		return proxy, nil
+	}
+	for _, name := range claimOrder {
+		if adapters[name].claims(config) {
+			return name, nil
+		}
+	}
+	return ProxyNginx, nil
+}
+
+// adapterNames are the proxies check runs, "goproxy, haproxy or nginx".
+func adapterNames() string {
+	names := slices.Sorted(maps.Keys(adapters))
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // check runs a configuration with its adapter: the one code path of every
 // proxy.
@@ -143,22 +175,21 @@ func missing(err error) bool {
 }
 
 // testName is the kind's configuration test as reports name it: "nginx
-// -t", "haproxy -c".
+// -t", "haproxy -c", "sniproof proxy --test".
 func testName(k harness.Kind) string {
 	cmd := k.TestCmd("")
-	return strings.Join(cmd[:min(2, len(cmd))], " ")
+	words := strings.Fields(strings.TrimPrefix(strings.Join(cmd, " "), "/"))
+	if words[0] == "sniproof" {
+		return strings.Join(words[:min(3, len(words))], " ")
+	}
+	return strings.Join(words[:min(2, len(words))], " ")
 }
 
 // kindOf is the harness.Kind of a proxy check has an adapter for.
 func kindOf(proxy string) (harness.Kind, error) {
 	a, ok := adapters[proxy]
 	if !ok {
-		names := make([]string, 0, len(adapters))
-		for n := range adapters {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		return harness.Kind{}, usagef("check has no adapter for %q: --proxy takes %s", proxy, strings.Join(names, " or "))
+		return harness.Kind{}, usagef("check has no adapter for %q: --proxy takes %s", proxy, adapterNames())
 	}
 	return a.kind(), nil
 }

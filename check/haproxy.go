@@ -18,35 +18,22 @@ import (
 const (
 	ProxyNginx   = "nginx"
 	ProxyHAProxy = "haproxy"
+	ProxyGoProxy = "goproxy"
 )
 
 // DefaultHAProxyDir is where HAProxy reads its configuration in Debian's
 // and haproxy.org's images, and so where check puts an haproxy.cfg.
 const DefaultHAProxyDir = "/etc/haproxy"
 
-// ProxyKind is the proxy a configuration is for: proxy when it names one
-// (nginx or haproxy), else haproxy for a file (or a folder holding
-// haproxy.cfg) that looks like an HAProxy configuration, else nginx.
-// An unknown proxy is a *UsageError.
-func ProxyKind(proxy, config string) (string, error) {
-	switch proxy {
-	case ProxyNginx, ProxyHAProxy:
-		return proxy, nil
-	case "":
-	default:
-		return "", usagef("unknown proxy kind %q: check runs nginx or haproxy configurations", proxy)
-	}
+// claims reports whether config is an HAProxy configuration: a file, or
+// a folder's haproxy.cfg, whose first keyword is a section keyword.
+func (haproxyAdapter) claims(config string) bool {
 	file := config
 	if st, err := os.Stat(config); err == nil && st.IsDir() {
 		file = filepath.Join(config, "haproxy.cfg")
-		if _, err := os.Stat(file); err != nil {
-			return ProxyNginx, nil
-		}
 	}
-	if data, err := os.ReadFile(file); err == nil && lint.LooksLikeHAProxy(data) {
-		return ProxyHAProxy, nil
-	}
-	return ProxyNginx, nil
+	data, err := os.ReadFile(file)
+	return err == nil && lint.LooksLikeHAProxy(data)
 }
 
 // haPlan is what check derives from an HAProxy configuration: the

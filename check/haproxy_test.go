@@ -163,12 +163,14 @@ func TestProxyKind(t *testing.T) {
 		{"", "../fixtures/check/sample", ProxyNginx},
 		{"", "../fixtures/check/sample/nginx.conf", ProxyNginx},
 		{"nginx", filepath.Join(dir, "haproxy.cfg"), ProxyNginx},
+		{"", "../fixtures/check/goproxy/goproxy.json", ProxyGoProxy},
+		{"", "../fixtures/check/goproxy", ProxyGoProxy},
 	} {
 		if got, err := ProxyKind(tc.proxy, tc.config); err != nil || got != tc.want {
 			t.Errorf("ProxyKind(%q, %s) = %s, %v; want %s", tc.proxy, tc.config, got, err, tc.want)
 		}
 	}
-	if _, err := ProxyKind("envoy", dir); err == nil || err.Error() != `unknown proxy kind "envoy": check runs nginx or haproxy configurations` {
+	if _, err := ProxyKind("envoy", dir); err == nil || err.Error() != `unknown proxy kind "envoy": check runs goproxy, haproxy or nginx configurations` {
 		t.Errorf("unknown proxy: %v", err)
 	}
 }

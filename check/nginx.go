@@ -22,6 +22,9 @@ var nginxKind = mustKind(ProxyNginx)
 
 func (nginxAdapter) kind() harness.Kind { return nginxKind }
 
+// claims every configuration no other adapter claims.
+func (nginxAdapter) claims(string) bool { return true }
+
 // nginxTest is nginx's configuration test of main, with the error log on
 // stderr that every run of check adds.
 func nginxTest(main string) []string {

@@ -109,6 +109,8 @@ type job struct {
 	port int        // the container port to send to
 	// ha is the HAProxy backend the request goes to, when known.
 	ha *haBackend
+	// gp is the Go proxy's route the request goes to, when known.
+	gp *gpRoute
 	// targets are the upstream endpoints the request reaches, when known:
 	// its events are those at their addresses.
 	targets []Target

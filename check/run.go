@@ -176,6 +176,8 @@ type runner struct {
 	plan    *Plan
 	// ha is the plan of an HAProxy configuration (plan is nil then).
 	ha *haPlan
+	// gp is the plan of a Go proxy configuration.
+	gp *gpPlan
 	// up are the upstreams the backend impersonates: plan's or ha's.
 	up       *Upstreams
 	progress io.Writer
@@ -221,9 +223,12 @@ func (r *runner) image(ctx context.Context, k harness.Kind) (string, error) {
 		}
 		return img, nil
 	}
+	if k.Image == "" {
+		return r.sess.Images.Binary(ctx)
+	}
 	release := r.opts.Release
 	if release == "" {
-		release = DefaultRelease
+		release = k.Releases[0]
 	}
 	recipe, err := harness.LoadRecipe(k.Image, release)
 	if err != nil {
@@ -232,8 +237,6 @@ func (r *runner) image(ctx context.Context, k harness.Kind) (string, error) {
 	return r.sess.Images.Debian(ctx, recipe)
 }
 
-// DefaultRelease is the Debian release of the image check runs by default.
-const DefaultRelease = "bookworm"
 
 // pullTimeout bounds the pull of an image named with --image.
 const pullTimeout = 2 * time.Minute

@@ -131,9 +131,17 @@ func (s *Session) RunNginxHost(ctx context.Context, img string, extra []*testcon
 // (for a proxy such as HAProxy that has no idle mode), on networks and
 // with options as RunNginxHost.
 func (s *Session) RunIdleHost(ctx context.Context, img string, extra []*testcontainers.DockerNetwork, opts ...testcontainers.ContainerCustomizer) (*ProxyHost, error) {
+	return s.RunHostWith(ctx, img, []string{"sleep", "infinity"}, extra, opts...)
+}
+
+// RunHostWith starts image img as a ProxyHost whose first process is
+// idle, e.g. a proxy that waits for its configuration to be copied in (an
+// image without a shell has no sleep), on networks and with options as
+// RunNginxHost.
+func (s *Session) RunHostWith(ctx context.Context, img string, idle []string, extra []*testcontainers.DockerNetwork, opts ...testcontainers.ContainerCustomizer) (*ProxyHost, error) {
 	return s.runProxyHost(ctx, img, extra, opts,
-		testcontainers.WithEntrypoint("sleep"),
-		testcontainers.WithCmd("infinity"))
+		testcontainers.WithEntrypoint(idle[0]),
+		testcontainers.WithCmd(idle[1:]...))
 }
 
 func (s *Session) runProxyHost(ctx context.Context, img string, extra []*testcontainers.DockerNetwork, caller []testcontainers.ContainerCustomizer, idle ...testcontainers.ContainerCustomizer) (*ProxyHost, error) {

@@ -11,5 +11,6 @@ var goproxyKind = Kind{
 	Cmd:        []string{"proxy", "--config", "/etc/sniproof/goproxy.json"},
 	VersionCmd: []string{"/sniproof", "version"},
 	VersionRE:  regexp.MustCompile(`go(\d+\.\d+(?:\.\d+)?)`),
+	TestCmd:    func(path string) []string { return []string{"/sniproof", "proxy", "--test", "--config", path} },
 	Mark:       func(token string) string { return "path=" + MarkPath + token + " " },
 }

@@ -343,3 +343,20 @@ func (st *Stack) StartProxies(ctx context.Context, ks []Kind, cases map[string][
 	wg.Wait()
 	return out
 }
+
+// Standalone renders each of kind k's cases in a configuration of its own,
+// as the proxies suite tests a case the proxy must refuse, by case id: the
+// configurations lint's agreement tests judge, with backendIP standing for
+// the backend's address.
+func Standalone(k Kind, release, backendIP string, cases []fixtures.Case) (map[string]string, error) {
+	ps, err := fixtures.Personalities()
+	if err != nil {
+		return nil, err
+	}
+	st := &Stack{Personalities: map[string]fixtures.Personality{}, BackendIP: backendIP}
+	for _, p := range ps {
+		st.Personalities[p.Name] = p
+	}
+	pl, err := st.plan(k, release, cases)
+	return pl.standalone, err
+}

@@ -28,7 +28,7 @@ type dialect interface {
 
 // dialects are the languages lint reads, the one claiming every file
 // last.
-var dialects = []dialect{haproxyDialect{}, nginxDialect{}}
+var dialects = []dialect{haproxyDialect{}, goproxyDialect{}, nginxDialect{}}
 
 // Options are how Lint reads and judges the files.
 type Options struct {

@@ -124,11 +124,12 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return parseConfig(path, data)
+	return ParseConfig(path, data)
 }
 
-// parseConfig decodes and validates data, read from the file name.
-func parseConfig(name string, data []byte) (*Config, error) {
+// ParseConfig decodes and validates data, read from the file name, as
+// LoadConfig does.
+func ParseConfig(name string, data []byte) (*Config, error) {
 	cfg, err := decodeConfig(name, data)
 	if err != nil {
 		return nil, err

@@ -150,7 +150,7 @@ func TestNewReadsFiles(t *testing.T) {
 // when it names no file to read. The seeds are in testdata/fuzz.
 func FuzzLoadConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := parseConfig("fuzz.json", data)
+		cfg, err := ParseConfig("fuzz.json", data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.json") {
 				t.Fatalf("error does not name the file: %v", err)

@@ -114,7 +114,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	expect := fs.String("expect", "", "expectations `FILE.yaml`: the requests to send and what each must get")
 	image := fs.String("image", "", "the proxy's `IMAGE` to run (default: the project's image of the proxy for --release)")
 	proxy := fs.String("proxy", "", "the `proxy` CONFIG is for: nginx or haproxy (default: told from CONFIG)")
-	release := fs.String("release", check.DefaultRelease, "the Debian `release` of the project's image: bookworm (nginx 1.22, HAProxy 2.6) or trixie (nginx 1.26, HAProxy 3.0)")
+	release := fs.String("release", "", "the Debian `release` of the project's image: bookworm (nginx 1.22, HAProxy 2.6; the default), trixie (nginx 1.26, HAProxy 3.0), forky (nginx 1.30, HAProxy 3.2) or experimental (HAProxy 3.4); the Go proxy has one, bundled")
 	baseline := fs.String("baseline", "", "a previous check's JSON `report` (--out or --json) to compare with: every behaviour change is listed")
 	asJSON := fs.Bool("json", false, "print the report as JSON (the format --baseline reads)")
 	out := fs.String("out", "", "also write the JSON report to `FILE`, e.g. for a later --baseline")

@@ -20,7 +20,7 @@ const (
 
 // lintReads is what sniproof lint reads, said after a file that is none of
 // it.
-const lintReads = "lint reads nginx configurations (an nginx.conf, site files) and haproxy.cfg files"
+const lintReads = "lint reads nginx configurations (an nginx.conf, site files), haproxy.cfg files and the Go proxy's JSON (sniproof proxy --config)"
 
 const lintUsage = `usage: sniproof lint [--format text|sarif] FILE...
 
@@ -52,6 +52,9 @@ defaults section and its own) included. HAProxy 3.3 changed what a server
 line without sni sends (the request's Host, sni-auto): lint judges for
 HAProxy 2.6 to 3.2 unless --version or --release names the version, and
 reads .if version_atleast(...) blocks as that version does.
+
+A FILE that is a JSON object with "routes" is the bundled Go proxy's
+configuration (sniproof proxy --config), checked with the GOP rules.
 
 Each rule is shown by cases of the conformance matrix (their ids below).
 
