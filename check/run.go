@@ -237,7 +237,6 @@ func (r *runner) image(ctx context.Context, k harness.Kind) (string, error) {
 	return r.sess.Images.Debian(ctx, recipe)
 }
 
-
 // pullTimeout bounds the pull of an image named with --image.
 const pullTimeout = 2 * time.Minute
 
