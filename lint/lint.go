@@ -1,7 +1,8 @@
-// Package lint checks nginx configurations statically for the pitfalls
-// that make nginx send no SNI, or the wrong one, to an HTTPS upstream: the
-// shapes REFERENCE.md's nginx section lists and fixtures/nginx/cases.yaml
-// runs. Each Finding has the file and line, the rule, a message and the fix.
+// Package lint checks proxy configurations statically for the pitfalls
+// that make a proxy send no SNI, or the wrong one, to an HTTPS upstream:
+// one dialect per proxy (nginx, HAProxy, the bundled Go proxy), each rule
+// grounded in the cases of fixtures/PROXY/cases.yaml that show it. Each
+// Finding has the file and line, the rule, a message and the fix.
 //
 // Configurations are read with gonginx and include directives are followed;
 // directives are looked up the way nginx inherits them (location, then

@@ -5,8 +5,8 @@ import (
 	"strconv"
 )
 
-// Fix is the configuration that makes one proxy send a name as SNI, from
-// REFERENCE.md's table of what each proxy sends by default.
+// Fix is the configuration that makes one proxy send a name as SNI, as
+// the matrix's cases show it (docs/PROXY.md names each proxy's knob).
 type Fix struct {
 	// Proxy is the proxy's name, e.g. "nginx".
 	Proxy string `json:"proxy"`
