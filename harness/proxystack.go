@@ -128,8 +128,9 @@ type plan struct {
 }
 
 // plan renders the configuration of kind k serving cases. Cases that the
-// proxy must refuse (expect.config_error) are rendered alone, never into
-// the shared configuration.
+// proxy must refuse (expect.config_error, for the release's version series
+// when the kind keeps one: see refuses) are rendered alone, never into the
+// shared configuration.
 func (st *Stack) plan(k Kind, release string, cases []fixtures.Case) (plan, error) {
 	pl := plan{standalone: map[string]string{}, streamPorts: map[string]int{}}
 	tmpl, err := fixtures.Template(k.Name + "/" + k.Name + ".conf.tmpl")
@@ -173,7 +174,7 @@ func (st *Stack) plan(k Kind, release string, cases []fixtures.Case) (plan, erro
 			return pl, err
 		}
 		pl.standalone[c.ID] = string(one)
-		if c.Expect.ConfigError == "" {
+		if !refuses(k, release, c) {
 			shared = append(shared, rc)
 		}
 	}
@@ -191,6 +192,18 @@ func (st *Stack) plan(k Kind, release string, cases []fixtures.Case) (plan, erro
 		}
 	}
 	return pl, nil
+}
+
+// refuses reports whether the proxy of kind k from release must refuse
+// case c's configuration: c's expectation for the release's version series
+// (Kind.Series) when the kind keeps one, else its base expectation, has a
+// config_error. So a directive that only newer versions know is a
+// config_error override for the older ones and a request on the newer.
+func refuses(k Kind, release string, c fixtures.Case) bool {
+	if series, ok := k.Series[release]; ok {
+		return c.For(series).ConfigError != ""
+	}
+	return c.Expect.ConfigError != ""
 }
 
 // serverNames are the distinct host names of a case's requests.
