@@ -466,6 +466,37 @@ func TestStrictHost(t *testing.T) {
 	}
 }
 
+// TestStrictHostDefault: a lenient strict listener takes a ClientHello
+// without SNI as addressed to its first name, as Apache httpd 2.4.64 and
+// later do: that name and names it does not serve get 200, another of its
+// names 421. With an SNI it is as strict as ever.
+func TestStrictHostDefault(t *testing.T) {
+	h := start(t, Listener{Name: "strictdefault", Names: []string{name, "other.example.test"}, Lenient: true, StrictHost: true})
+	for _, tt := range []struct {
+		sni, host string
+		want      int
+	}{
+		{"", name, 200},
+		{"", "WWW.example.test:8443", 200},
+		{"", "unknown.example.test", 200},
+		{"", "192.0.2.1:443", 200},
+		{"", "other.example.test", 421},
+		{"", "Other.Example.Test:443", 421},
+		{name, "other.example.test", 421},
+		{"other.example.test", name, 421},
+		{"other.example.test", "other.example.test", 200},
+	} {
+		tc, err := h.handshake(t, "strictdefault", clientConfig(tt.sni))
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, seen := get(t, tc, tt.host)
+		if status != tt.want || seen.Status != tt.want || seen.SNI != tt.sni {
+			t.Errorf("SNI %q, Host %q: %d %+v, want %d", tt.sni, tt.host, status, seen, tt.want)
+		}
+	}
+}
+
 func TestMinVersion(t *testing.T) {
 	h := start(t, Listener{Name: "tls13", Names: []string{name}, MinVersion: "1.3"})
 	cfg := clientConfig(name)

@@ -77,6 +77,9 @@ type Listener struct {
 	HangAll bool `json:"hang_all"`
 	// StrictHost answers 421 Misdirected Request when the request's Host,
 	// port stripped, differs from the SNI (compared case-insensitively).
+	// With Lenient, a connection without SNI is taken as addressed to the
+	// first of Names (a default virtual host): only a Host that is another
+	// of Names gets 421, as from Apache httpd 2.4.64 on (see misdirected).
 	StrictHost bool `json:"strict_host"`
 	// MinVersion and MaxVersion bound the TLS versions: "", "1.2" or "1.3".
 	// "" leaves the crypto/tls default.

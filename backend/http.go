@@ -45,7 +45,7 @@ func (s *Server) requestHandler(l *listener) http.Handler {
 			seen.TLSVersion = tls.VersionName(r.TLS.Version)
 			seen.ALPN = r.TLS.NegotiatedProtocol
 			seen.Resumed = r.TLS.DidResume
-			if l.cfg.StrictHost && !strings.EqualFold(hostOnly(r.Host), seen.SNI) {
+			if misdirected(l.cfg, r.Host, seen.SNI) {
 				seen.Status = http.StatusMisdirectedRequest
 			}
 		}
@@ -78,6 +78,31 @@ func (s *Server) requestHandler(l *listener) http.Handler {
 		}
 		writeJSON(w, seen.Status, seen)
 	})
+}
+
+// misdirected reports whether a StrictHost listener answers 421 to a request
+// with this Host on a connection with this SNI. With an SNI the Host must
+// name it. Without one, a Lenient listener (which served the handshake with
+// its default certificate) takes the request as addressed to its first name,
+// the default virtual host of Apache httpd, and refuses only a Host that is
+// another of its names: httpd 2.4.64 and later answer 421 (AH02032) when a
+// Host maps to a virtual host other than the one the handshake chose
+// (modules/ssl/ssl_engine_kernel.c, ssl_hook_ReadReq()). A Host it does not
+// serve falls to that default and is answered.
+func misdirected(cfg Listener, host, sni string) bool {
+	if !cfg.StrictHost {
+		return false
+	}
+	host = hostOnly(host)
+	if sni != "" || !cfg.Lenient || len(cfg.Names) == 0 {
+		return !strings.EqualFold(host, sni)
+	}
+	for _, n := range cfg.Names[1:] {
+		if strings.EqualFold(host, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // hostOnly is a Host header without its port or IPv6 brackets.
