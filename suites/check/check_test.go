@@ -263,10 +263,12 @@ func baselineEdit(ctx context.Context, rec *report.Record, first *check.Report, 
 		}
 	}
 	Expect(found).To(BeTrue(), "no location of the report is the one %q names", ed.Change)
-	if !slices.Equal(rep.Changes, []string{ed.Change}) {
-		rec.Differences = []string{fmt.Sprintf("changes %q want %q", rep.Changes, ed.Change)}
+	// The one change, followed by the location's new cause and its fix.
+	want := ed.Change + "; now " + check.CauseNoSNI + ": "
+	if len(rep.Changes) != 1 || !strings.HasPrefix(rep.Changes[0], want) || !strings.Contains(rep.Changes[0], "; fix: ") {
+		rec.Differences = []string{fmt.Sprintf("changes %q want one starting %q, with its fix", rep.Changes, want)}
 	}
-	Expect(rep.Changes).To(Equal([]string{ed.Change}))
+	Expect(rep.Changes).To(HaveExactElements(And(HavePrefix(want), ContainSubstring("; fix: "))))
 	Expect(rep.ExitCode()).To(Equal(check.ExitFail), "a change: exit 1")
 }
 
