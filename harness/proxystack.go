@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
 	"text/template"
 
 	"github.com/testcontainers/testcontainers-go"
+	tcexec "github.com/testcontainers/testcontainers-go/exec"
 	"github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/sniproof/sniproof/fixtures"
@@ -39,6 +41,7 @@ type Proxy struct {
 	Standalone map[string]string
 
 	version   string
+	packages  []string
 	url       string
 	endpoints map[string]endpoint
 }
@@ -53,6 +56,32 @@ func (p *Proxy) Name() string { return p.Kind.Name }
 
 // Version is the version the proxy reports, e.g. "1.22.1".
 func (p *Proxy) Version() string { return p.version }
+
+// Packages are the recipe's packages as dpkg reports them in the running
+// image, "NAME VERSION" (haproxy 3.2.26-1); none for the binary image.
+func (p *Proxy) Packages() []string { return p.packages }
+
+// debianPackages asks dpkg in the container for the versions of the
+// recipe's packages.
+func (p *Proxy) debianPackages(ctx context.Context) ([]string, error) {
+	if p.Kind.Image == "" {
+		return nil, nil
+	}
+	r, err := LoadRecipe(p.Kind.Image, p.Release)
+	if err != nil {
+		return nil, err
+	}
+	cmd := append([]string{"dpkg-query", "-W", "-f=${Package} ${Version}\n"}, r.packageNames()...)
+	code, out, err := p.Container.Exec(ctx, cmd, tcexec.Multiplexed())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", strings.Join(cmd, " "), err)
+	}
+	data, _ := io.ReadAll(out)
+	if code != 0 {
+		return nil, fmt.Errorf("%s: exit %d: %s", strings.Join(cmd, " "), code, data)
+	}
+	return strings.Split(strings.TrimSpace(string(data)), "\n"), nil
+}
 
 // BaseURL is where the host reaches the proxy's HTTP case port.
 func (p *Proxy) BaseURL() string { return p.url }
@@ -297,6 +326,9 @@ func (p *Proxy) resolve(ctx context.Context, cases []fixtures.Case, streamPorts 
 	}
 	if msg := p.Kind.CheckSeries(p.Release, p.version); msg != "" {
 		return errors.New(msg)
+	}
+	if p.packages, err = p.debianPackages(ctx); err != nil {
+		return err
 	}
 	if p.url, err = p.Container.URL(ctx, CasePort); err != nil {
 		return err

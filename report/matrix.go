@@ -204,7 +204,7 @@ func Markdown(d Document) string {
 			if row.First {
 				proxy = row.Profile.Proxy
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |", proxy, row.Profile.VersionText(), row.Profile.Release, row.Profile.Counts())
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |", proxy, row.Profile.VersionText(), row.Profile.ReleaseText(), row.Profile.Counts())
 			writeMarkdownCells(&b, row.Cells)
 		}
 		for _, u := range d.Unsupported {

@@ -460,3 +460,15 @@ func TestChangeWhy(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseText: a version's release is named with its image's
+// packages, as dpkg reports them.
+func TestReleaseText(t *testing.T) {
+	p := report.Profile{Release: "forky", Packages: []string{"haproxy 3.2.26-1"}}
+	if got := p.ReleaseText(); got != "forky (haproxy 3.2.26-1)" {
+		t.Errorf("ReleaseText() = %q", got)
+	}
+	if got := (report.Profile{Release: "bundled"}).ReleaseText(); got != "bundled" {
+		t.Errorf("ReleaseText() = %q, want bundled", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -101,7 +102,7 @@ func TestMergeShards(t *testing.T) {
 	if merged.Summary != whole.Summary {
 		t.Errorf("Summary = %+v, want %+v", merged.Summary, whole.Summary)
 	}
-	if !slices.Equal(merged.Profiles, whole.Profiles) {
+	if !reflect.DeepEqual(merged.Profiles, whole.Profiles) {
 		t.Errorf("Profiles:\n got %+v\nwant %+v", merged.Profiles, whole.Profiles)
 	}
 	if merged.ExitCode() != whole.ExitCode() || merged.ExitCode() != report.ExitFail {

@@ -54,13 +54,16 @@ const (
 // Record is one case on one proxy version: what was expected, what was
 // observed, the verdict and the evidence.
 type Record struct {
-	ID       string               `json:"id"`
-	Name     string               `json:"name"`
-	Suite    string               `json:"suite"`
-	Proxy    string               `json:"proxy"`
-	Version  string               `json:"version"`
-	Release  string               `json:"release"`
-	Image    string               `json:"image"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Suite   string `json:"suite"`
+	Proxy   string `json:"proxy"`
+	Version string `json:"version"`
+	Release string `json:"release"`
+	Image   string `json:"image"`
+	// Packages are the Debian packages of the proxy in the image, "NAME
+	// VERSION" (haproxy 3.2.26-1), as dpkg reports them in the container.
+	Packages []string             `json:"packages,omitempty"`
 	Expected fixtures.Expect      `json:"expected"`
 	Observed *harness.Observation `json:"observed,omitempty"`
 	Verdict  string               `json:"verdict"`
@@ -128,13 +131,15 @@ type Document struct {
 // Profile is one proxy version (or client version) of one suite and how it
 // fared. A proxy version has one profile per suite that ran it.
 type Profile struct {
-	Suite      string  `json:"suite"`
-	Proxy      string  `json:"proxy"`
-	Version    string  `json:"version"`
-	Release    string  `json:"release"`
-	Image      string  `json:"image"`
-	Result     string  `json:"result"`
-	Statistics Summary `json:"statistics"`
+	Suite   string `json:"suite"`
+	Proxy   string `json:"proxy"`
+	Version string `json:"version"`
+	Release string `json:"release"`
+	Image   string `json:"image"`
+	// Packages are the image's packages of the proxy, "NAME VERSION".
+	Packages   []string `json:"packages,omitempty"`
+	Result     string   `json:"result"`
+	Statistics Summary  `json:"statistics"`
 }
 
 // Summary counts verdicts.
@@ -275,11 +280,14 @@ func (d *Document) finish() {
 		key := r.Suite + "\x00" + r.Proxy + "\x00" + r.Version
 		p, ok := byProfile[key]
 		if !ok {
-			p = &Profile{Suite: r.Suite, Proxy: r.Proxy, Version: r.Version, Release: r.Release, Image: r.Image}
+			p = &Profile{Suite: r.Suite, Proxy: r.Proxy, Version: r.Version, Release: r.Release, Image: r.Image, Packages: r.Packages}
 			byProfile[key] = p
 		}
 		if p.Image == "" {
 			p.Release, p.Image = r.Release, r.Image
+		}
+		if p.Packages == nil {
+			p.Packages = r.Packages
 		}
 		p.Statistics.add(r.Verdict)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -331,7 +332,7 @@ func TestProfiles(t *testing.T) {
 		{Suite: "proxies", Proxy: "nginx", Version: "1.26.3", Release: "trixie", Image: "sniproof/nginx:trixie", Result: Partial, Statistics: Summary{Passed: 1, Failed: 1}},
 		{Suite: "check", Proxy: "nginx", Version: "1.22.1-1~deb12u1", Result: Success, Statistics: Summary{Passed: 1}},
 	}
-	if !slices.Equal(doc.Profiles, want) {
+	if !reflect.DeepEqual(doc.Profiles, want) {
 		t.Errorf("Profiles:\n got %+v\nwant %+v", doc.Profiles, want)
 	}
 	var sum Summary
@@ -470,7 +471,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if got.Summary != doc.Summary || len(got.Records) != 2 || !slices.Equal(got.Shards, doc.Shards) || !slices.Equal(got.Profiles, doc.Profiles) || got.Date != doc.Date {
+	if got.Summary != doc.Summary || len(got.Records) != 2 || !slices.Equal(got.Shards, doc.Shards) || !reflect.DeepEqual(got.Profiles, doc.Profiles) || got.Date != doc.Date {
 		t.Errorf("Load = %+v, want %+v", got, doc)
 	}
 

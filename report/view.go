@@ -190,6 +190,15 @@ func (c Cell) Name() string {
 	return name
 }
 
+// ReleaseText is the profile's release with the image's packages of the
+// proxy, "forky (haproxy 3.2.26-1)", as reports name a version's image.
+func (p Profile) ReleaseText() string {
+	if len(p.Packages) == 0 {
+		return p.Release
+	}
+	return p.Release + " (" + strings.Join(p.Packages, ", ") + ")"
+}
+
 // Upgrade is what changes from one version of a proxy to the next: the
 // cases whose verdict, status or SNI differ.
 type Upgrade struct {

@@ -39,7 +39,7 @@ var _ = Describe("proxy", func() {
 							p := s.Proxy
 							want := c.For(p.Version()).Expand(stack.BackendIP)
 							rec := &report.Record{
-								ID: c.ID, Name: c.Name, Suite: "proxies", Proxy: p.Name(), Version: p.Version(), Release: rel, Image: p.Image,
+								ID: c.ID, Name: c.Name, Suite: "proxies", Proxy: p.Name(), Version: p.Version(), Release: rel, Image: p.Image, Packages: p.Packages(),
 								Expected: want,
 								Evidence: report.Evidence{
 									Reason:    c.Reason,
