@@ -482,7 +482,8 @@ func netJoin(host, port string) string {
 // request's; the wait is for Docker's log stream to deliver them: for an
 // answered request until the backend's request event of its connection,
 // else, unless nginx answered by itself (a status below 500), until the
-// first event or nginx error line; then until both logs are quiet for
+// first event or nginx error line; then, unless the upstream answered and
+// one backend holds every upstream, until both logs are quiet for
 // Waits.Quiet. Each wait is bounded by Waits.Event.
 func (r *runner) settle(ctx context.Context, backendFrom []int, nginxFrom int, status int, seen *backend.Seen) []backend.Event {
 	w := r.opts.Waits
@@ -503,6 +504,13 @@ func (r *runner) settle(ctx context.Context, backendFrom []int, nginxFrom int, s
 	}
 	for !arrived() && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(tick)
+	}
+	// The upstream answered, and one backend holds every upstream: its
+	// log is in the order its events happened, so the request's event
+	// comes after every attempt the proxy made before it. Nothing is left
+	// to wait for.
+	if seen != nil && len(r.backends) == 1 && arrived() {
+		return r.backendEvents(backendFrom)
 	}
 	deadline = time.Now().Add(w.Event)
 	nb, nn := slices.Clone(r.backendMarks()), r.proxy.Log.Len()
