@@ -236,8 +236,10 @@ func keep(v string) bool {
 
 // Copy returns a deep copy of v in which every string is redacted (Text),
 // and every value under a map key that is a credential-bearing name (a
-// header map's "Authorization") is redacted whole. Unexported fields are
-// copied as they are.
+// header map's "Authorization") is redacted whole. Unexported fields, and
+// fields tagged redact:"-" (facts no configuration wrote, such as the
+// "passwd 1:4.17.4-2" of an image's package list), are copied as they
+// are.
 func Copy[T any](v T) T {
 	return clone(reflect.ValueOf(&v).Elem(), false).Interface().(T)
 }
@@ -275,7 +277,7 @@ func clone(v reflect.Value, secret bool) reflect.Value {
 	case reflect.Struct:
 		out.Set(v)
 		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
+			if f := v.Type().Field(i); f.IsExported() && f.Tag.Get("redact") != "-" {
 				out.Field(i).Set(clone(v.Field(i), false))
 			}
 		}

@@ -141,3 +141,16 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+// TestCopyKeepsTagged: a field tagged redact:"-" is copied as it is, any
+// other string redacted.
+func TestCopyKeepsTagged(t *testing.T) {
+	type rec struct {
+		Packages []string `redact:"-"`
+		Config   string
+	}
+	got := redact.Copy(rec{Packages: []string{"passwd 1:4.17.4-2"}, Config: "passwd 1:4.17.4-2"})
+	if got.Packages[0] != "passwd 1:4.17.4-2" || got.Config == "passwd 1:4.17.4-2" {
+		t.Errorf("Copy = %+v: want Packages kept and Config redacted", got)
+	}
+}

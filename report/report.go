@@ -62,8 +62,9 @@ type Record struct {
 	Release string `json:"release"`
 	Image   string `json:"image"`
 	// Packages are the Debian packages of the proxy in the image, "NAME
-	// VERSION" (haproxy 3.2.26-1), as dpkg reports them in the container.
-	Packages []string             `json:"packages,omitempty"`
+	// VERSION" (haproxy 3.2.26-1), as dpkg reports them in the container:
+	// not redacted, as no configuration wrote them (passwd is a package).
+	Packages []string             `json:"packages,omitempty" redact:"-"`
 	Expected fixtures.Expect      `json:"expected"`
 	Observed *harness.Observation `json:"observed,omitempty"`
 	Verdict  string               `json:"verdict"`
@@ -137,7 +138,7 @@ type Profile struct {
 	Release string `json:"release"`
 	Image   string `json:"image"`
 	// Packages are the image's packages of the proxy, "NAME VERSION".
-	Packages   []string `json:"packages,omitempty"`
+	Packages   []string `json:"packages,omitempty" redact:"-"`
 	Result     string   `json:"result"`
 	Statistics Summary  `json:"statistics"`
 }
