@@ -178,7 +178,7 @@ func TestNothing(t *testing.T) {
 		for _, f := range tt.files {
 			paths = append(paths, at(f))
 		}
-		res, _, err := Paths(paths...)
+		res, _, err := Lint(Options{}, paths...)
 		if err != nil {
 			t.Fatal(err)
 		}

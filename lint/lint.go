@@ -248,12 +248,6 @@ func WriteText(w io.Writer, findings []Finding) error {
 	return nil
 }
 
-// FilesIn lints configurations as Lint does, nginx ones as nginx reads
-// them in production from confDir (Options.ConfDir).
-func FilesIn(confDir string, paths ...string) (*Result, []string, error) {
-	return Lint(Options{ConfDir: confDir}, paths...)
-}
-
 // sortFindings sorts findings by file, line and rule.
 func sortFindings(findings []Finding) {
 	slices.SortStableFunc(findings, func(a, b Finding) int {
@@ -263,12 +257,6 @@ func sortFindings(findings []Finding) {
 
 // debianConfDir is the folder Debian's nginx reads its configuration from.
 const debianConfDir = "/etc/nginx"
-
-// Paths lints paths as sniproof lint does without --conf-dir or
-// --version: as Lint does with no Options.
-func Paths(paths ...string) (*Result, []string, error) {
-	return Lint(Options{}, paths...)
-}
 
 // isDebianCopy reports whether file is the main file of a copy of a tree
 // nginx reads from /etc/nginx: it is named nginx.conf, is not in

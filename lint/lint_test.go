@@ -347,7 +347,7 @@ func TestFilesIn(t *testing.T) {
 	if _, err := Files(main); err == nil || !strings.Contains(err.Error(), "include /etc/nginx/") {
 		t.Skipf("this machine provides the sample's absolute includes (%v)", err)
 	}
-	res, notes, err := FilesIn("/etc/nginx", main)
+	res, notes, err := Lint(Options{ConfDir: "/etc/nginx"}, main)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +377,7 @@ func TestFilesIn(t *testing.T) {
 // provide: a folder it lacks, a file outside /etc/nginx.
 func TestPathsDebianCopy(t *testing.T) {
 	const main = "testdata/debian/nginx.conf"
-	res, notes, err := Paths(main)
+	res, notes, err := Lint(Options{}, main)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +399,7 @@ func TestPathsDebianCopy(t *testing.T) {
 	}
 
 	// With other files: each is linted as Files lints it.
-	res, notes, err = Paths(main, "testdata/host.conf")
+	res, notes, err = Lint(Options{}, main, "testdata/host.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +480,7 @@ func FuzzPaths(f *testing.F) {
 			}
 		}
 		main := filepath.Join(dir, "nginx.conf")
-		res, notes, err := Paths(main)
+		res, notes, err := Lint(Options{}, main)
 		if err != nil {
 			var ce *ConfigError
 			if !errors.As(err, &ce) {
