@@ -70,12 +70,13 @@ type disagreement struct {
 // reason of their own. A case listed here is held to exactly the recorded
 // disagreement, so that one that comes to agree fails until it is removed.
 var disagreements = map[string]disagreement{
-	"common/host-header-sni":                     clientHost,
-	"nginx/name/http-host-with-port":             clientHost,
-	"nginx/lifetime/session-reuse-tls12":         clientHost,
-	"nginx/lifetime/session-reuse-tls13":         clientHost,
-	"nginx/lifetime/keepalive-reuses-connection": clientHost,
-	"nginx/lifetime/no-keepalive-new-connection": clientHost,
+	"common/host-header-sni":                           clientHost,
+	"nginx/name/http-host-with-port":                   clientHost,
+	"nginx/lifetime/session-reuse-tls12":               clientHost,
+	"nginx/lifetime/session-reuse-tls13":               clientHost,
+	"nginx/lifetime/keepalive-reuses-connection":       clientHost,
+	"nginx/lifetime/no-keepalive-new-connection":       clientHost,
+	"nginx/lifetime/keepalive-shared-across-locations": clientHost,
 }
 
 // clientHost is the disagreement of a proxy_ssl_name taken from the
