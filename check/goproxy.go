@@ -199,21 +199,30 @@ func (r *runner) goproxyCert(files map[string][]byte, cert, key string) error {
 		files[abs(cert)], files[abs(key)] = certData, keyData
 		return nil
 	}
-	leaf, err := r.ca.Leaf("localhost")
+	c, k, err := r.leafPEM("localhost")
 	if err != nil {
-		return &harness.InfraError{Op: "make a throwaway certificate", Err: err}
+		return err
 	}
-	k, err := leaf.KeyPEM()
-	if err != nil {
-		return &harness.InfraError{Op: "make a throwaway certificate", Err: err}
-	}
-	files[abs(cert)], files[abs(key)] = leaf.ChainPEM(), k
+	files[abs(cert)], files[abs(key)] = c, k
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the certificate %s and key %s are missing: check made a throwaway certificate and key there", cert, key))
 	return nil
 }
 
 // gpAt is the file:line:column of the proxy's messages.
 var gpAt = regexp.MustCompile(`(\S+):(\d+):\d+: `)
+
+// leafPEM is a certificate for names from the run's CA, with its chain,
+// and its key, PEM: the stand-in for a certificate the run lacks.
+func (r *runner) leafPEM(names ...string) (cert, key []byte, err error) {
+	leaf, err := r.ca.Leaf(names...)
+	if err == nil {
+		key, err = leaf.KeyPEM()
+	}
+	if err != nil {
+		return nil, nil, &harness.InfraError{Op: "make a throwaway certificate", Err: err}
+	}
+	return leaf.ChainPEM(), key, nil
+}
 
 // gpReject records the proxy's refusal of the configuration, with the
 // operator's file and line where the proxy names one.

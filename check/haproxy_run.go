@@ -222,11 +222,7 @@ func (r *runner) haFiles(ctx context.Context, main []byte) error {
 			if code, _, err := r.proxy.Run(ctx, "test", "-e", f.path); err == nil && code == 0 {
 				continue
 			}
-			leaf, err := r.ca.Leaf("localhost")
-			if err != nil {
-				return err
-			}
-			key, err := leaf.KeyPEM()
+			cert, key, err := r.leafPEM("localhost")
 			if err != nil {
 				return err
 			}
@@ -234,7 +230,7 @@ func (r *runner) haFiles(ctx context.Context, main []byte) error {
 			if strings.HasSuffix(target, "/") {
 				target += "sniproof-throwaway.pem"
 			}
-			files[target] = append(leaf.ChainPEM(), key...)
+			files[target] = append(cert, key...)
 			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("crt %s (%s) is missing: check made a throwaway certificate and key there", f.path, from))
 		}
 	}

@@ -763,18 +763,14 @@ func (r *runner) throwaway(p string) (map[string][]byte, string, bool, error) {
 	if len(names) == 0 {
 		names = []string{"localhost"}
 	}
-	leaf, err := r.ca.Leaf(names...)
-	if err != nil {
-		return nil, "", false, err
-	}
-	key, err := leaf.KeyPEM()
+	cert, key, err := r.leafPEM(names...)
 	if err != nil {
 		return nil, "", false, err
 	}
 	certPath, keyPath := t.ContainerPath(certNode.Arg(0)), t.ContainerPath(keyNode.Arg(0))
-	files := map[string][]byte{certPath: leaf.ChainPEM(), keyPath: key}
+	files := map[string][]byte{certPath: cert, keyPath: key}
 	if certPath == keyPath {
-		files[certPath] = append(leaf.ChainPEM(), key...)
+		files[certPath] = append(cert, key...)
 	}
 	note := fmt.Sprintf("%s %s (%s) is missing: check made a throwaway certificate for %s there, and its key at %s",
 		certNode.Name, certNode.Arg(0), certNode.Pos(), strings.Join(names, ", "), keyPath)

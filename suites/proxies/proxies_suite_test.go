@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"sync"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -96,7 +97,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 			started[key] = s
 			var ahead []fixtures.Case
 			for _, c := range tables[k.Name] {
-				if willRun(k.Name, rel, c) {
+				if willRun()(k.Name, rel, c) {
 					ahead = append(ahead, c)
 				}
 			}
@@ -116,25 +117,39 @@ var concurrentCases = 4 * runtime.NumCPU()
 // run, as Ginkgo decides it: its labels (the kind's, the release's and the
 // case's) match the label filter, and its text the focus and skip
 // patterns. A spec it misses still runs: it asks for its case itself.
-func willRun(kind, rel string, c fixtures.Case) bool {
+// The filter and patterns are read once, on the first call (the flags
+// are parsed by then).
+var willRun = sync.OnceValue(func() func(kind, rel string, c fixtures.Case) bool {
 	conf, _ := GinkgoConfiguration()
+	match := func([]string) bool { return true }
 	if f := conf.LabelFilter; f != "" {
-		match, err := types.ParseLabelFilter(f)
-		if err == nil && !match(append([]string{kind, rel}, c.Labels...)) {
-			return false
+		if m, err := types.ParseLabelFilter(f); err == nil {
+			match = m
 		}
 	}
-	text := "proxy " + kind + " from " + rel + " " + c.ID + ": " + c.Name
-	matches := func(patterns []string) bool {
+	compile := func(patterns []string) []*regexp.Regexp {
+		var out []*regexp.Regexp
 		for _, p := range patterns {
-			if re, err := regexp.Compile(p); err == nil && re.MatchString(text) {
+			if re, err := regexp.Compile(p); err == nil {
+				out = append(out, re)
+			}
+		}
+		return out
+	}
+	focus, skip := compile(conf.FocusStrings), compile(conf.SkipStrings)
+	matches := func(res []*regexp.Regexp, text string) bool {
+		for _, re := range res {
+			if re.MatchString(text) {
 				return true
 			}
 		}
 		return false
 	}
-	return (len(conf.FocusStrings) == 0 || matches(conf.FocusStrings)) && !matches(conf.SkipStrings)
-}
+	return func(kind, rel string, c fixtures.Case) bool {
+		text := "proxy " + kind + " from " + rel + " " + c.ID + ": " + c.Name
+		return match(append([]string{kind, rel}, c.Labels...)) && (len(focus) == 0 || matches(focus, text)) && !matches(skip, text)
+	}
+})
 
 // reach says how to reach each kept proxy.
 func reach() []string {
