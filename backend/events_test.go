@@ -73,3 +73,21 @@ func TestPendingByPeer(t *testing.T) {
 		t.Errorf("peer A's mark counts %v pending, want strict: 1", got)
 	}
 }
+
+// TestPendingBeforeAccept: a connection the kernel has completed counts
+// pending at once, before the accept loop would have taken it, so that a
+// proxy that opens a connection and answers its client at once (Apache
+// without SSLProxyEngine) has it counted at the mark that follows.
+func TestPendingBeforeAccept(t *testing.T) {
+	h := start(t, Listener{Name: "strict", Names: []string{"www.xx.test"}})
+	for i := 1; i <= 200; i++ {
+		c, err := net.Dial("tcp", h.Addr("strict").String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if got := h.pendingHandshakes(c.LocalAddr().String())["strict"]; got != i {
+			t.Fatalf("after connection %d, %d pending", i, got)
+		}
+	}
+}

@@ -68,7 +68,11 @@ type listener struct {
 	tls   *tls.Config     // nil for a plain listener
 	http  *http.Server
 	ln    net.Listener // set by Start
+	sock  *socket      // ln's socket for accept, set by Start
 	queue *connQueue   // connections ready for http, set by Start
+	// acceptMu is held while a connection is taken from the kernel and
+	// counted pending, and while a mark drains the queue (see accept).
+	acceptMu sync.Mutex
 	// pending counts, by the peer's address without its port, the TLS
 	// connections whose ClientHello or handshake has no final event yet.
 	pendingMu sync.Mutex
@@ -165,6 +169,7 @@ func (s *Server) Start() error {
 			_ = c.Close()
 		}
 	}
+	var socks []*socket
 	for _, l := range s.listeners {
 		ln, err := listen(l.cfg.Addr)
 		if err != nil {
@@ -172,6 +177,13 @@ func (s *Server) Start() error {
 			return fmt.Errorf("bind listener %q: %w", l.cfg.Name, err)
 		}
 		bound = append(bound, ln)
+		sock, err := openSocket(ln)
+		if err != nil {
+			release()
+			return fmt.Errorf("bind listener %q: %w", l.cfg.Name, err)
+		}
+		opened = append(opened, sock)
+		socks = append(socks, sock)
 	}
 	type dnsBound struct {
 		pc net.PacketConn
@@ -205,7 +217,8 @@ func (s *Server) Start() error {
 		s.serveDNS(s.dns[i], d.pc, d.ln)
 	}
 	for i, l := range s.listeners {
-		l.ln = bound[i]
+		l.ln, l.sock = bound[i], socks[i]
+		s.closers = append(s.closers, l.sock)
 		l.queue = newConnQueue(l.ln.Addr())
 		s.background(func() { s.acceptLoop(l) })
 		s.background(func() { _ = l.http.Serve(l.queue) })
@@ -334,7 +347,7 @@ func (s *Server) Close() error {
 func (s *Server) acceptLoop(l *listener) {
 	var delay time.Duration
 	for {
-		raw, err := l.ln.Accept()
+		c, err := s.accept(l)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -348,22 +361,31 @@ func (s *Server) acceptLoop(l *listener) {
 			continue
 		}
 		delay = 0
-		c := s.track(raw)
-		if c == nil {
-			continue
+		if c != nil {
+			s.background(func() { s.serveConn(l, c) })
 		}
-		s.background(func() { s.serveConn(l, c) })
 	}
 }
 
-// serveConn decides what to do with a new connection on l.
+// adopt tracks a connection just taken from l's socket and, on a TLS
+// listener, counts it pending; nil when the server is closed.
+func (s *Server) adopt(l *listener, raw net.Conn) *trackedConn {
+	c := s.track(raw)
+	if c != nil && l.tls != nil {
+		l.addPending(c.RemoteAddr().String(), 1)
+	}
+	return c
+}
+
+// serveConn decides what to do with a new connection on l, which adopt
+// counted pending if l is a TLS listener.
+
 func (s *Server) serveConn(l *listener, c *trackedConn) {
 	if l.tls == nil {
 		l.queue.deliver(c)
 		return
 	}
 	ev := Event{Listener: l.cfg.Name, Conn: c.id, Remote: c.RemoteAddr().String(), Local: c.LocalAddr().String()}
-	l.addPending(ev.Remote, 1)
 	hello, data, err := readClientHello(c)
 	if err != nil {
 		ev.Kind, ev.Reason = KindFailed, err.Error()
@@ -458,11 +480,16 @@ func (s *Server) settle(l *listener, ev Event) {
 // peer at remote (host:port; its port is not compared) have no final
 // handshake event yet; listeners with none are left out. Peers are told
 // apart so that proxies running cases at the same time never count each
-// other's handshakes.
+// other's handshakes. Each TLS listener's socket is drained first, so
+// that a connection the kernel completed before the mark arrived counts
+// even if the accept loop has not taken it yet.
 func (s *Server) pendingHandshakes(remote string) map[string]int {
 	host := peerHost(remote)
 	var out map[string]int
 	for _, l := range s.listeners {
+		if l.tls != nil {
+			s.drain(l)
+		}
 		l.pendingMu.Lock()
 		n := l.pending[host]
 		l.pendingMu.Unlock()
