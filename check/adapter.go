@@ -62,16 +62,18 @@ type adapter interface {
 	describe(r *runner, j *job)
 }
 
-// adapters are the proxies check runs, by name.
-var adapters = map[string]adapter{ProxyNginx: nginxAdapter{}, ProxyHAProxy: haproxyAdapter{}, ProxyGoProxy: goproxyAdapter{}}
+// adapters make, by proxy name, the adapter of one check (an adapter may
+// keep what it read of the configuration); each proxy's adapter file
+// adds its own with register.
+var adapters = map[string]func() adapter{}
 
-// claimOrder are the adapters that tell their configurations by content,
-// in the order asked; nginx takes every other configuration.
-var claimOrder = []string{ProxyHAProxy, ProxyGoProxy}
+// register adds a proxy's adapter to check.
+func register(proxy string, newAdapter func() adapter) { adapters[proxy] = newAdapter }
 
 // ProxyKind is the proxy a configuration is for: proxy when it names one,
-// else the first adapter of claimOrder that claims config, else nginx. An
-// unknown proxy is a *UsageError.
+// else the first adapter, in the order of their names, that claims config
+// by its content, else nginx, whose configurations have no mark of their
+// own. An unknown proxy is a *UsageError.
 func ProxyKind(proxy, config string) (string, error) {
 	if proxy != "" {
 		if _, ok := adapters[proxy]; !ok {
@@ -79,8 +81,8 @@ func ProxyKind(proxy, config string) (string, error) {
 		}
 		return proxy, nil
 	}
-	for _, name := range claimOrder {
-		if adapters[name].claims(config) {
+	for _, name := range slices.Sorted(maps.Keys(adapters)) {
+		if name != ProxyNginx && adapters[name]().claims(config) {
 			return name, nil
 		}
 	}
@@ -187,11 +189,11 @@ func testName(k harness.Kind) string {
 
 // kindOf is the harness.Kind of a proxy check has an adapter for.
 func kindOf(proxy string) (harness.Kind, error) {
-	a, ok := adapters[proxy]
+	newAdapter, ok := adapters[proxy]
 	if !ok {
 		return harness.Kind{}, usagef("check has no adapter for %q: --proxy takes %s", proxy, adapterNames())
 	}
-	return a.kind(), nil
+	return newAdapter().kind(), nil
 }
 
 // releaseError checks a --release against the kind's releases.

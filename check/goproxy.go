@@ -26,6 +26,8 @@ import (
 // run's image: one request per route to an https:// upstream.
 type goproxyAdapter struct{}
 
+func init() { register(ProxyGoProxy, func() adapter { return goproxyAdapter{} }) }
+
 var goproxyKind = mustKind(ProxyGoProxy)
 
 func (goproxyAdapter) kind() harness.Kind { return goproxyKind }

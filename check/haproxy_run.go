@@ -28,6 +28,8 @@ import (
 // another name, or a folder holding haproxy.cfg.
 type haproxyAdapter struct{}
 
+func init() { register(ProxyHAProxy, func() adapter { return haproxyAdapter{} }) }
+
 var haproxyKind = mustKind(ProxyHAProxy)
 
 func (haproxyAdapter) kind() harness.Kind { return haproxyKind }

@@ -170,7 +170,7 @@ func TestProxyKind(t *testing.T) {
 			t.Errorf("ProxyKind(%q, %s) = %s, %v; want %s", tc.proxy, tc.config, got, err, tc.want)
 		}
 	}
-	if _, err := ProxyKind("envoy", dir); err == nil || err.Error() != `unknown proxy kind "envoy": check runs goproxy, haproxy or nginx configurations` {
+	if _, err := ProxyKind("envoy", dir); err == nil || err.Error() != `unknown proxy kind "envoy": check runs `+adapterNames()+` configurations` {
 		t.Errorf("unknown proxy: %v", err)
 	}
 }
@@ -303,5 +303,19 @@ func TestWorkDirOf(t *testing.T) {
 		if dir != tc.dir || !strings.Contains(note, tc.note) || !strings.HasSuffix(note, ": relative paths in the configuration resolve there") {
 			t.Errorf("%q: %s, %q; want %s, a note with %q", tc.out, dir, note, tc.dir, tc.note)
 		}
+	}
+}
+
+// TestAdapterNames: every adapter registers itself, and the usage errors
+// list them in order.
+func TestAdapterNames(t *testing.T) {
+	got := adapterNames()
+	for _, name := range []string{ProxyGoProxy, ProxyHAProxy, ProxyNginx} {
+		if !strings.Contains(got, name) {
+			t.Errorf("adapterNames() = %q, has no %s", got, name)
+		}
+	}
+	if !strings.HasPrefix(got, "goproxy, haproxy") || strings.Count(got, " or ") != 1 {
+		t.Errorf("adapterNames() = %q, want the names in order, the last after \"or\"", got)
 	}
 }

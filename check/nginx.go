@@ -18,6 +18,8 @@ import (
 // files it includes, or site files check wraps in a main file of its own.
 type nginxAdapter struct{}
 
+func init() { register(ProxyNginx, func() adapter { return nginxAdapter{} }) }
+
 var nginxKind = mustKind(ProxyNginx)
 
 func (nginxAdapter) kind() harness.Kind { return nginxKind }

@@ -108,7 +108,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := adapters[proxy]
+	a := adapters[proxy]()
 	if err := releaseError(a.kind(), opts.Release); err != nil {
 		return nil, err
 	}

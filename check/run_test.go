@@ -82,7 +82,7 @@ func TestBadInputBeforeDocker(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{Options{Config: "../fixtures/check/sample", Proxy: "envoy"}, `unknown proxy kind "envoy": check runs goproxy, haproxy or nginx configurations`},
+		{Options{Config: "../fixtures/check/sample", Proxy: "envoy"}, `unknown proxy kind "envoy": check runs `+adapterNames()+` configurations`},
 		{Options{Config: "../fixtures/check/haproxy", Release: "sid"}, `no project image of haproxy for Debian "sid": --release takes bookworm or trixie`},
 		{Options{Config: "../fixtures/check/sample", Expect: "../fixtures/check/missing.yaml"}, "cannot read"},
 	} {

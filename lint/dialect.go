@@ -4,6 +4,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // A dialect is one proxy's configuration language as lint reads it: how
@@ -26,9 +27,22 @@ type dialect interface {
 	none() string
 }
 
-// dialects are the languages lint reads, the one claiming every file
-// last.
-var dialects = []dialect{haproxyDialect{}, goproxyDialect{}, nginxDialect{}}
+// dialects are the languages lint reads, in the order of their names but
+// nginx's, which claims every file, last; each dialect's file adds its own
+// with registerDialect.
+var dialects []dialect
+
+// registerDialect adds a proxy's dialect to lint.
+func registerDialect(d dialect) {
+	dialects = append(dialects, d)
+	last := func(d dialect) bool { return d.name() == "nginx" }
+	slices.SortFunc(dialects, func(a, b dialect) int {
+		if last(a) != last(b) {
+			return map[bool]int{true: 1, false: -1}[last(a)]
+		}
+		return strings.Compare(a.name(), b.name())
+	})
+}
 
 // Options are how Lint reads and judges the files.
 type Options struct {

@@ -17,6 +17,8 @@ import (
 // proxy --config): a JSON object with routes.
 type goproxyDialect struct{}
 
+func init() { registerDialect(goproxyDialect{}) }
+
 func (goproxyDialect) name() string { return "goproxy" }
 
 func (goproxyDialect) claims(data []byte) bool { return LooksLikeGoProxy(data) }

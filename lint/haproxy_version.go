@@ -11,6 +11,8 @@ import (
 // keyword is a section keyword.
 type haproxyDialect struct{}
 
+func init() { registerDialect(haproxyDialect{}) }
+
 func (haproxyDialect) name() string { return "haproxy" }
 
 func (haproxyDialect) claims(data []byte) bool { return LooksLikeHAProxy(data) }

@@ -11,6 +11,8 @@ import (
 // dialect claims.
 type nginxDialect struct{}
 
+func init() { registerDialect(nginxDialect{}) }
+
 func (nginxDialect) name() string { return "nginx" }
 
 func (nginxDialect) claims([]byte) bool { return true }
