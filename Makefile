@@ -13,14 +13,26 @@ MATRIX   = proxies,clients
 SELFTEST = check,reliability
 SELECT   = --labels '$(LABELS)' --focus '$(FOCUS)' --shard '$(SHARD)'
 
-.PHONY: test unit vet conformance selftest bench soak fuzz check report-check images sweep bin/sniproof
+.PHONY: test test-images gochecks unit vet conformance selftest bench soak fuzz check report-check images sweep bin/sniproof
 
-## test: vet, unit tests, a bounded fuzz of every parser of untrusted input,
-## then one run of the conformance matrix and the self-tests, whose reports
-## are then checked in headless Chromium as make report-check does; ends
-## with the one line "conformance: N passed, N failed, N skipped" of them all.
-test: vet unit fuzz bin/sniproof
+## test: vet, unit tests and a bounded fuzz of every parser of untrusted
+## input, while the preflight and the images the run uses are built beside
+## them (test-images), then one run of the conformance matrix and the
+## self-tests, whose reports are then checked in headless Chromium as make
+## report-check does; ends with the one line "conformance: N passed, N
+## failed, N skipped" of them all.
+test: bin/sniproof
+	@$(MAKE) --no-print-directory -j2 test-images gochecks
 	$(SNIPROOF) conformance --suites $(MATRIX),$(SELFTEST) --report-check $(SELECT)
+
+# gochecks: vet, the unit tests and the fuzz, one after the other.
+gochecks:
+	@$(MAKE) --no-print-directory vet && $(MAKE) --no-print-directory unit && $(MAKE) --no-print-directory fuzz
+
+## test-images: the preflight (which installs what a fresh machine lacks,
+## as root) and the images make test's suites use that are missing.
+test-images: bin/sniproof
+	$(SNIPROOF) conformance --images-only --suites $(MATRIX),$(SELFTEST) --report-check $(SELECT)
 
 ## unit: unit tests; no Docker needed.
 unit:
@@ -84,9 +96,10 @@ bin/sniproof:
 bench: bin/sniproof
 	$(SNIPROOF) bench --runs 3
 
-## images: build every image that is missing.
+## images: the preflight, then every image that is missing, as many at a
+## time as there are cores.
 images: bin/sniproof
-	$(SNIPROOF) images
+	$(SNIPROOF) conformance --images-only --suites all
 
 ## sweep: remove the containers and networks of every sniproof session.
 sweep: bin/sniproof

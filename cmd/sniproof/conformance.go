@@ -37,6 +37,7 @@ type conformanceRun struct {
 	reports                  string // absolute
 	quiet, naive             bool
 	reportCheck              bool
+	imagesOnly               bool
 	browser                  string
 	timeout                  time.Duration
 	root                     string
@@ -67,6 +68,7 @@ func parseConformance(args []string, stdout, stderr io.Writer) (*conformanceRun,
 	fs.DurationVar(&r.timeout, "suite-timeout", suiteTimeout, "abort the suites after this `duration`, cleaning up")
 	fs.BoolVar(&r.reportCheck, "report-check", false, "then check index.html in headless Chromium, as sniproof report check does")
 	fs.StringVar(&r.browser, "chromium", "chromium", "the Chromium `binary` of --report-check")
+	fs.BoolVar(&r.imagesOnly, "images-only", false, "stop after the preflight and the images the selected suites use (make test builds them while the unit tests run)")
 	if code := parse(fs, args); code >= 0 {
 		return nil, code
 	}
@@ -111,6 +113,13 @@ func (r *conformanceRun) run() int {
 		return r.fail(report.ExitInfra, err)
 	}
 	defer cli.Close()
+	if r.imagesOnly {
+		r.session = newSessionID()
+		if err := r.buildImages(ctx, cli, recipes); err != nil {
+			return r.fail(report.ExitInfra, err)
+		}
+		return exitOK
+	}
 	if err := os.RemoveAll(filepath.Join(r.reports, "suites")); err != nil {
 		return r.fail(report.ExitInfra, fmt.Errorf("clear old records: %w", err))
 	}
