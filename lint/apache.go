@@ -507,9 +507,12 @@ func (c *ApacheConfig) Findings() []Finding {
 		out = append(out, Finding{Rule: rule, Severity: sev, File: at.File, Line: at.Line, Message: msg, Fix: fix})
 	}
 	for _, r := range c.Routes {
-		who := fmt.Sprintf("%s %s (%s)", r.VHost.Label(), r.Label(), r.URL)
+		who := fmt.Sprintf("%s %s", r.VHost.Label(), r.Label())
 		for _, t := range r.Targets {
 			up := t.URL.String()
+			if t.At != r.Node {
+				up += fmt.Sprintf(" (BalancerMember of %s at %s)", r.URL, t.At.Pos())
+			}
 			host := t.URL.Hostname()
 			ip := IsIP(host) || strings.Contains(host, ":")
 			if !t.Engine() {

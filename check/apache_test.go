@@ -1,0 +1,106 @@
+package check
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sniproof/sniproof/backend"
+	"github.com/sniproof/sniproof/fixtures"
+	"github.com/sniproof/sniproof/harness"
+	"github.com/sniproof/sniproof/lint"
+)
+
+// TestApacheSiteFile: a lone site file's routes, the requests check makes
+// up for them (ServerName, port, a path the route serves), the main
+// configuration that includes it, and the route a request takes.
+func TestApacheSiteFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "shop.conf")
+	site := `<VirtualHost *:8080>
+    ServerName shop.example
+    SSLProxyEngine on
+    RewriteEngine on
+    RewriteRule ^/img/v[0-9]+/(.*)$ https://img.internal/$1 [P]
+    ProxyPass /api/ https://10.0.0.5:8443/
+    <Location /search/>
+        ProxyPreserveHost On
+        ProxyPass https://search.internal/
+    </Location>
+</VirtualHost>
+`
+	if err := os.WriteFile(file, []byte(site), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &runner{opts: Options{Config: file}, adapter: &apacheAdapter{}}
+	a := r.adapter.(*apacheAdapter)
+	if !a.claims(file) {
+		t.Fatal("the site file is not claimed")
+	}
+	if perr, err := a.load(r); perr != nil || err != nil {
+		t.Fatal(perr, err)
+	}
+	a.plan(r)
+	var got []string
+	for _, j := range a.jobs(r, nil) {
+		got = append(got, j.loc.Location+" "+j.loc.Request.String()+" "+j.targets[0].String())
+	}
+	want := []string{
+		"RewriteRule ^/img/v[0-9]+/(.*)$ GET http://shop.example:8080/img/v0/ img.internal:443",
+		"ProxyPass /api/ GET http://shop.example:8080/api/ 10.0.0.5:8443",
+		"location /search/ GET http://shop.example:8080/search/ search.internal:443",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("jobs\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(r.up.IPs) != 1 || r.up.IPs[0].String() != "10.0.0.5" || !slices.Equal(r.up.Hosts, []string{"img.internal", "search.internal"}) {
+		t.Errorf("upstreams %+v, want the IP 10.0.0.5 and the hosts img.internal, search.internal", r.up)
+	}
+	main := string(a.wrapper(r))
+	for _, line := range []string{"Listen 8080\n", "Include /etc/apache2/sites-enabled/shop.conf\n", "LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so"} {
+		if !strings.Contains(main, line) {
+			t.Errorf("the main configuration has no %q:\n%s", line, main)
+		}
+	}
+	for _, tc := range []struct {
+		host, path, want string
+	}{
+		{"SHOP.example:8080", "/search/q", "location /search/"},
+		{"other.example", "/api/x", "ProxyPass /api/"},
+		{"shop.example", "/img/v2/a.png", "RewriteRule ^/img/v[0-9]+/(.*)$"},
+	} {
+		if rt := a.routeFor(tc.host, 8080, tc.path); rt == nil || rt.Label() != tc.want {
+			t.Errorf("routeFor(%s, %s) = %v, want %s", tc.host, tc.path, rt, tc.want)
+		}
+	}
+}
+
+// TestDiagnoseApache: each observation's cause and Apache's own fix line.
+func TestDiagnoseApache(t *testing.T) {
+	cfg, err := lint.ParseApache("s.conf", []byte("<VirtualHost *:80>\nProxyPass /a/ https://10.0.0.5:8443/\n<Location /b/>\nSSLProxyEngine on\nProxyPreserveHost On\nProxyPass https://b.internal/\n</Location>\n</VirtualHost>\n<VirtualHost *:81>\nSSLProxyEngine on\nProxyPass / https://10.0.0.6/\n</VirtualHost>\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sni := func(s string) *string { return &s }
+	for _, tc := range []struct {
+		route      int
+		obs        harness.Observation
+		cause, fix string
+	}{
+		{0, harness.Observation{Backend: fixtures.BackendFailed, Reason: "read client hello after 0 bytes", Status: 500}, CauseHandshake, "SSLProxyEngine on"},
+		{1, harness.Observation{Backend: fixtures.BackendRefused, Reason: backend.ReasonUnknownSNI, SNI: sni("www.example"), Status: 500}, CauseWrongName, "ProxyPreserveHost Off"},
+		{2, harness.Observation{Backend: fixtures.BackendRefused, Reason: backend.ReasonMissingSNI, SNI: sni(""), Status: 500}, CauseNoSNI, "ProxyPass / https://<the upstream's host name>/"},
+		{2, harness.Observation{Backend: fixtures.BackendServed, SNI: sni(""), Status: 500}, CauseVerify, "ProxyPass / https://<the upstream's host name>/"},
+		{1, harness.Observation{Backend: fixtures.BackendServed, SNI: sni("www.example"), Status: 200}, "", ""},
+	} {
+		d := diagnoseApache(cfg.Routes[tc.route], &tc.obs)
+		if d.Cause != tc.cause || d.Fix != tc.fix || d.Works != (tc.cause == "") {
+			t.Errorf("route %d, %+v: %+v, want cause %q fix %q", tc.route, tc.obs, d, tc.cause, tc.fix)
+		}
+	}
+	if u, _ := url.Parse("https://[::1]:8443/"); !apacheTarget(lint.ApacheTarget{URL: u}).IP {
+		t.Error("an IPv6 literal is an IP target")
+	}
+}
