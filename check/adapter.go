@@ -177,8 +177,12 @@ func missing(err error) bool {
 }
 
 // testName is the kind's configuration test as reports name it: "nginx
-// -t", "haproxy -c", "sniproof proxy --test".
+// -t", "haproxy -c", "sniproof proxy --test"; the proxy's name for a kind
+// without one (nghttpx), whose start is the test.
 func testName(k harness.Kind) string {
+	if k.TestCmd == nil {
+		return k.Name
+	}
 	cmd := k.TestCmd("")
 	words := strings.Fields(strings.TrimPrefix(strings.Join(cmd, " "), "/"))
 	if words[0] == "sniproof" {

@@ -1,0 +1,66 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/sniproof/sniproof/lint"
+)
+
+// TestNghttpxRoutes: the sample's patterns of tls backends, with their
+// targets (an include's backend among them), the request made up for
+// each, and the route nghttpx gives a request.
+func TestNghttpxRoutes(t *testing.T) {
+	cfg, err := lint.ParseNghttpxFile("../fixtures/check/nghttpx/nghttpx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &nghttpxAdapter{cfg: cfg, dir: "../fixtures/check/nghttpx", file: "../fixtures/check/nghttpx/nghttpx.conf"}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{"10.47.3.30": "it clashes"}}
+	a.plan(r)
+	var got []string
+	for _, j := range a.jobs(r, nil) {
+		got = append(got, fmt.Sprintf("%s %s %v %s", j.loc.Location, j.loc.At, j.targets, j.loc.Request))
+		if j.loc.Location == "backend admin.example.com/" && j.loc.Outcome != NotChecked {
+			t.Errorf("%s: an upstream the backend cannot take is not checked", j.loc.Location)
+		}
+	}
+	want := []string{
+		"backend shop.example.com/ nghttpx.conf:16 [www.shop-cdn.example:443] GET http://shop.example.com/",
+		"backend shop.example.com/api/ nghttpx.conf:20 [10.47.3.11:8443 10.47.3.12:8443] GET http://shop.example.com/api/",
+		"backend admin.example.com/ nghttpx.conf:24 [10.47.3.30:9443] GET http://admin.example.com/",
+		"backend *.tenants.example.com/ nghttpx.conf:27 [10.47.3.40:443] GET http://www.tenants.example.com/",
+		"backend /billing/ conf.d/billing.conf:2 [billing.internal.example:443] GET http://localhost/billing/",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("jobs\n%q\nwant\n%q", got, want)
+	}
+	if !slices.Contains(r.up.Names, "admin.internal.example") {
+		t.Errorf("names %q: the sni= name is served", r.up.Names)
+	}
+	for _, tc := range []struct{ host, path, want string }{
+		{"shop.example.com", "/api/v1", "shop.example.com/api/"},
+		{"SHOP.example.com:80", "/cart", "shop.example.com/"},
+		{"a.tenants.example.com", "/", "*.tenants.example.com/"},
+		{"admin.example.com", "/billing/x", "admin.example.com/"},
+		{"other.example", "/billing/x", "/billing/"},
+		{"other.example", "/", ""},
+	} {
+		rt := a.route(tc.host, tc.path)
+		if got := ""; rt != nil {
+			got = rt.pattern
+			if got != tc.want {
+				t.Errorf("route(%s, %s) = %q, want %q", tc.host, tc.path, got, tc.want)
+			}
+		} else if tc.want != "" {
+			t.Errorf("route(%s, %s) = none, want %q", tc.host, tc.path, tc.want)
+		}
+	}
+	if port, scheme := a.frontend(); port != 80 || scheme != "http" {
+		t.Errorf("frontend %d %s, want 80 http", port, scheme)
+	}
+	if p, err := ProxyKind("", "../fixtures/check/nghttpx"); err != nil || p != ProxyNghttpx {
+		t.Errorf("ProxyKind of the sample's folder: %s %v", p, err)
+	}
+}
