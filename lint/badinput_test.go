@@ -114,7 +114,6 @@ func TestNotConfig(t *testing.T) {
 		{"config.yaml", "apiVersion: v1\nkind: ConfigMap\ndata:\n  nginx.conf: |\n    http {}\n", ":1: YAML (a Kubernetes ConfigMap), not an nginx configuration"},
 		{"values.yaml", "# values\nserver:\n  listen: 80\n", ":2: YAML, not an nginx configuration"},
 		{"config.json", "{\n  \"server\": {\"listen\": 80}\n}\n", ":1: JSON, not an nginx configuration"},
-		{"Caddyfile", "example.com {\n\treverse_proxy https://backend.internal\n}\n", ":1: a Caddyfile, not an nginx configuration"},
 		{"sniproof.conf", "\x7fELF\x02\x01\x01\x00\x00", ":1: binary data (an ELF executable), not an nginx configuration"},
 		{"nul.conf", "http {\n}\n\x00\x01", ":3: binary data (it holds NUL bytes), not an nginx configuration"},
 		{"utf16.conf", "\xff\xfeh\x00t\x00", ":1: UTF-16 text (save it as UTF-8), not an nginx configuration"},
