@@ -186,8 +186,10 @@ func (a *nghttpxAdapter) launch(ctx context.Context, r *runner) error {
 		files[o.Value] = r.ca.CertPEM()
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (cacert= at %s:%d), so that nghttpx trusts the backend's certificate", o.Value, a.rel(o.File), o.Line))
 	} else {
-		files["/etc/ssl/certs/ca-certificates.crt"] = r.ca.CertPEM()
-		r.rep.Notes = append(r.rep.Notes, "the run's CA was written at /etc/ssl/certs/ca-certificates.crt, the system store nghttpx verifies against without cacert=, so that it trusts the backend's certificate as production trusts the upstreams'")
+		for _, f := range systemStores {
+			files[f] = r.ca.CertPEM()
+		}
+		r.rep.Notes = append(r.rep.Notes, "the run's CA was written in the system store ("+strings.Join(systemStores, " and ")+"), which nghttpx verifies against without cacert=, so that it trusts the backend's certificate as production trusts the upstreams'")
 	}
 	if slices.ContainsFunc(a.frontends(), func(f lint.NgFrontend) bool { return f.TLS }) {
 		if err := a.frontendCert(r, files); err != nil {
@@ -229,6 +231,12 @@ func (a *nghttpxAdapter) launch(ctx context.Context, r *runner) error {
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("nghttpx runs your configuration unchanged (nghttpx --conf=%s, its error log on stderr, which check reads)", nghttpxMain))
 	return nil
 }
+
+// systemStores are the system's CA bundle as Debian installs it and
+// OpenSSL's default file (/usr/lib/ssl/cert.pem, a link to it in
+// production, absent from the images): a proxy verifying against the
+// system store trusts the run's CA there.
+var systemStores = []string{"/etc/ssl/certs/ca-certificates.crt", "/usr/lib/ssl/cert.pem"}
 
 // frontendCert puts the operator's certificate and key (by their path
 // under the configuration's folder) where private-key-file= and

@@ -1,0 +1,67 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/sniproof/sniproof/harness"
+	"github.com/sniproof/sniproof/lint"
+)
+
+// TestSquidPeers: the sample's tls cache_peers (an included one among
+// them), the request made up for each from its cache_peer_access rules,
+// the peer Squid gives a request, and which build check runs.
+func TestSquidPeers(t *testing.T) {
+	cfg, err := lint.ParseSquidFile("../fixtures/check/squid/squid.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &squidAdapter{k: squidOpenSSLKind, cfg: cfg, dir: "../fixtures/check/squid", file: "../fixtures/check/squid/squid.conf"}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{}}
+	a.plan(r)
+	var got []string
+	for _, j := range a.jobs(r, nil) {
+		got = append(got, fmt.Sprintf("%s %s %v %s %s", j.loc.Location, j.loc.At, j.targets, j.loc.Request, j.loc.Outcome))
+	}
+	want := []string{
+		"cache_peer api squid.conf:20 [10.47.4.11:8443] GET http://shop.example.com/api/ ",
+		"cache_peer admin squid.conf:26 [10.47.4.30:9443] GET http://admin.example.com/ ",
+		"cache_peer billing conf.d/billing.conf:3 [billing.internal.example:443] GET http://shop.example.com/billing/ ",
+		"cache_peer storefront squid.conf:34 [www.shop-cdn.example:443] GET http://shop.example.com/ ",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("jobs\n%q\nwant\n%q", got, want)
+	}
+	for _, tc := range []struct{ host, path, want string }{
+		{"shop.example.com", "/api/v2/cart", "api"},
+		{"SHOP.example.com:80", "/cart", "storefront"},
+		{"admin.example.com", "/billing/", "admin"},
+		{"other.example", "/billing/x", "billing"},
+		{"other.example", "/", ""},
+	} {
+		p, name := a.route(tc.host, tc.path), ""
+		if p != nil {
+			name = p.Name
+		}
+		if name != tc.want {
+			t.Errorf("route(%s, %s) = %q, want %q", tc.host, tc.path, name, tc.want)
+		}
+	}
+	for _, f := range r.rep.Lint {
+		if f.Rule == "SQD001" {
+			t.Errorf("the OpenSSL build's report has SQD001: %s", f.Message)
+		}
+	}
+	if p, err := ProxyKind("", "../fixtures/check/squid"); err != nil || p != ProxySquidOpenSSL {
+		t.Errorf("ProxyKind of the sample's folder: %s %v, want the OpenSSL build", p, err)
+	}
+	d := diagnoseSquid(a.peers[0], true, &harness.Observation{Backend: "refused", Reason: "missing-sni", Status: 503})
+	if d.Cause != CauseNoSNI || d.Fix != "apt-get install squid-openssl (the OpenSSL build sends tls-domain= as SNI, which this peer, an IP address, then needs)" {
+		t.Errorf("GnuTLS diagnosis %+v", d)
+	}
+	d = diagnoseSquid(a.peers[0], false, &harness.Observation{Backend: "refused", Reason: "missing-sni", Status: 503})
+	if d.Cause != CauseNoSNI || d.Fix != lint.SquidFix(a.peers[0].SquidPeer, "<the upstream's host name>") {
+		t.Errorf("OpenSSL diagnosis %+v", d)
+	}
+}
