@@ -209,7 +209,7 @@ func (a *nghttpxAdapter) launch(ctx context.Context, r *runner) error {
 	ports := a.ports(r)
 	deadline := time.Now().Add(r.opts.Waits.Start)
 	for {
-		code, out, err := r.proxy.Run(ctx, "sh", "-c", "kill -0 "+pid+" 2>/dev/null || exit 3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
+		code, out, err := r.proxy.Run(ctx, "sh", "-c", running(pid)+" || exit 3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
 		if err != nil {
 			return &harness.InfraError{Op: "wait for nghttpx", Err: err}
 		}
@@ -230,6 +230,12 @@ func (a *nghttpxAdapter) launch(ctx context.Context, r *runner) error {
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("nghttpx runs your configuration unchanged (nghttpx --conf=%s, its error log on stderr, which check reads)", nghttpxMain))
 	return nil
+}
+
+// running is a shell test that process pid runs: it exists and is no
+// zombie (the idle host's first process reaps none).
+func running(pid string) string {
+	return "kill -0 " + pid + " 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' /proc/" + pid + "/status"
 }
 
 // systemStores are the system's CA bundle as Debian installs it and
@@ -274,6 +280,29 @@ func (a *nghttpxAdapter) frontendCert(r *runner, files map[string][]byte) error 
 // ngAtLine is where nghttpx's messages name a line of a file.
 var ngAtLine = regexp.MustCompile(`(/\S+?):? (?:at )?line (\d+)`)
 
+// ngOptionError is nghttpx's refusal of an option's value, "ERROR
+// (shrpx_config.cc:N) OPTION: WORD: why", which names no line.
+var ngOptionError = regexp.MustCompile(`ERROR \(shrpx_config\.cc:\d+\) ([a-z0-9-]+): ([^:\s]*)`)
+
+// optionAt is the file:line of the first line setting option whose value
+// holds word, "" when none does.
+func (a *nghttpxAdapter) optionAt(option, word string) string {
+	var lines []lint.NgOption
+	for _, f := range a.cfg.Frontends {
+		lines = append(lines, f.NgOption)
+	}
+	for _, b := range a.cfg.Backends {
+		lines = append(lines, b.NgOption)
+	}
+	lines = append(lines, a.cfg.Options...)
+	for _, o := range lines {
+		if o.Name == option && strings.Contains(o.Value, word) {
+			return fmt.Sprintf("%s:%d", a.rel(o.File), o.Line)
+		}
+	}
+	return ""
+}
+
 // reject records nghttpx's refusal, with the operator's file and line
 // where its message names one.
 func (a *nghttpxAdapter) reject(r *runner, code int, out string) {
@@ -282,6 +311,9 @@ func (a *nghttpxAdapter) reject(r *runner, code int, out string) {
 		if i := slices.Index(a.cfg.Paths, m[1]); i >= 0 {
 			ct.At = a.rel(a.cfg.Files[i]) + ":" + m[2]
 		}
+	}
+	if m := ngOptionError.FindStringSubmatch(out); m != nil && a.cfg != nil && ct.At == "" {
+		ct.At = a.optionAt(m[1], m[2])
 	}
 	r.rep.Rejected = ct
 }

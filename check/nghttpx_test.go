@@ -64,3 +64,24 @@ func TestNghttpxRoutes(t *testing.T) {
 		t.Errorf("ProxyKind of the sample's folder: %s %v", p, err)
 	}
 }
+
+// TestNghttpxReject: nghttpx's refusals point at the operator's line,
+// whether its message names the line or only the option and the word.
+func TestNghttpxReject(t *testing.T) {
+	cfg, err := lint.ParseNghttpxFile("../fixtures/check/nghttpx/nghttpx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &nghttpxAdapter{cfg: cfg, dir: "../fixtures/check/nghttpx", file: "../fixtures/check/nghttpx/nghttpx.conf"}
+	for _, tc := range []struct{ out, at string }{
+		{"ERROR (shrpx_config.cc:4248) Bad configuration format in /etc/nghttpx/conf.d/billing.conf at line 2", "conf.d/billing.conf:2"},
+		{"ERROR (shrpx_config.cc:1156) backend: 10.47.3.30: unknown keyword", "nghttpx.conf:24"},
+		{"FATAL (shrpx.cc:3668) Failed to load configuration", ""},
+	} {
+		r := &runner{rep: &Report{}}
+		a.reject(r, 1, tc.out)
+		if r.rep.Rejected.At != tc.at {
+			t.Errorf("%q: at %q, want %q", tc.out, r.rep.Rejected.At, tc.at)
+		}
+	}
+}

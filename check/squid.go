@@ -232,7 +232,7 @@ func (a *squidAdapter) launch(ctx context.Context, r *runner) error {
 	ports := a.ports(r)
 	deadline := time.Now().Add(r.opts.Waits.Start)
 	for {
-		code, out, err := r.proxy.Run(ctx, "sh", "-c", "kill -0 "+pid+" 2>/dev/null || exit 3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
+		code, out, err := r.proxy.Run(ctx, "sh", "-c", running(pid)+" || exit 3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
 		if err != nil {
 			return &harness.InfraError{Op: "wait for squid", Err: err}
 		}
@@ -287,7 +287,7 @@ func (a *squidAdapter) portCert(r *runner, files map[string][]byte, p lint.Squid
 }
 
 // sqAtLine is where Squid's messages name a line of a file.
-var sqAtLine = regexp.MustCompile(`(/\S+?)(?: line |:)(\d+)`)
+var sqAtLine = regexp.MustCompile(`(/[^\s(]+?)(?:\((\d+)\)| line (\d+))`)
 
 // reject records Squid's refusal, with the operator's file and line where
 // its message names one.
@@ -298,7 +298,7 @@ func (a *squidAdapter) reject(r *runner, code int, out string) {
 			break
 		}
 		if i := slices.Index(a.cfg.Paths, m[1]); i >= 0 {
-			ct.At = a.rel(a.cfg.Files[i]) + ":" + m[2]
+			ct.At = a.rel(a.cfg.Files[i]) + ":" + m[2] + m[3]
 			break
 		}
 	}

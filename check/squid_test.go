@@ -65,3 +65,24 @@ func TestSquidPeers(t *testing.T) {
 		t.Errorf("OpenSSL diagnosis %+v", d)
 	}
 }
+
+// TestSquidReject: Squid's refusals point at the operator's line, in
+// both of its forms.
+func TestSquidReject(t *testing.T) {
+	cfg, err := lint.ParseSquidFile("../fixtures/check/squid/squid.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &squidAdapter{k: squidOpenSSLKind, cfg: cfg, dir: "../fixtures/check/squid", file: "../fixtures/check/squid/squid.conf"}
+	for _, tc := range []struct{ out, at string }{
+		{"2026/12/03 19:12:54| /etc/squid/squid.conf(3): unrecognized: 'bogus_directive'", "squid.conf:3"},
+		{"FATAL: Bungled /etc/squid/conf.d/billing.conf line 3: cache_peer ...", "conf.d/billing.conf:3"},
+		{"FATAL: something else", ""},
+	} {
+		r := &runner{rep: &Report{}}
+		a.reject(r, 1, tc.out)
+		if r.rep.Rejected.At != tc.at {
+			t.Errorf("%q: at %q, want %q", tc.out, r.rep.Rejected.At, tc.at)
+		}
+	}
+}
