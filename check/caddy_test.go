@@ -41,11 +41,12 @@ func caddySample(t *testing.T) (*caddyAdapter, *runner) {
 
 // TestCaddyJobs: one request per TLS route of caddy adapt's JSON, in its
 // order, with the Caddyfile's line, the route's first host (a wildcard's
-// www) and its path matcher's prefix; an IP the backend cannot take is
+// www), its path matcher's prefix and its site's scheme and port (HTTPS
+// for a host name without http://); an IP the backend cannot take is
 // not checked; an expectations entry goes to the route Caddy picks.
 func TestCaddyJobs(t *testing.T) {
 	a, r := caddySample(t)
-	if got, want := a.ports(r), []int{80, 8080}; !slices.Equal(got, want) {
+	if got, want := a.ports(r), []int{80, 8080, 443}; !slices.Equal(got, want) {
 		t.Errorf("ports %v, want %v", got, want)
 	}
 	var got []string
@@ -53,18 +54,19 @@ func TestCaddyJobs(t *testing.T) {
 		got = append(got, j.loc.Location+" "+j.loc.At+" "+j.loc.Request.String()+" "+j.loc.NotChecked)
 	}
 	want := []string{
-		"route admin.example.com:80 * Caddyfile:42 GET http://admin.example.com/ ",
-		"route shop.example.com:80 /search/* Caddyfile:25 GET http://shop.example.com/search/ the upstream 10.61.7.12:9443 cannot be impersonated: it clashes",
-		"route shop.example.com:80 /api/* Caddyfile:21 GET http://shop.example.com/api/ ",
-		"route shop.example.com:80 * Caddyfile:34 GET http://shop.example.com/ ",
-		"route *.tenants.example.com:80 * Caddyfile:52 GET http://www.tenants.example.com/ ",
-		"route status.example.com:8080 * Caddyfile:60 GET http://status.example.com:8080/ ",
+		"route partners.example.com:443 * Caddyfile:73 GET https://partners.example.com/ ",
+		"route admin.example.com:80 * Caddyfile:44 GET http://admin.example.com/ ",
+		"route shop.example.com:80 /search/* Caddyfile:27 GET http://shop.example.com/search/ the upstream 10.61.7.12:9443 cannot be impersonated: it clashes",
+		"route shop.example.com:80 /api/* Caddyfile:23 GET http://shop.example.com/api/ ",
+		"route shop.example.com:80 * Caddyfile:36 GET http://shop.example.com/ ",
+		"route *.tenants.example.com:80 * Caddyfile:54 GET http://www.tenants.example.com/ ",
+		"route status.example.com:8080 * Caddyfile:62 GET http://status.example.com:8080/ ",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("jobs\n%q\nwant\n%q", got, want)
 	}
 	jobs := a.jobs(r, []Entry{{Request: Request{Host: "shop.example.com", Port: 80, Path: "/api/v2/orders"}}, {Request: Request{Host: "nobody.example", Port: 80, Path: "/"}}})
-	if jobs[0].loc.Location != "route shop.example.com:80 /api/*" || jobs[1].loc.Location != "no route" || len(jobs) != 2+5 {
+	if jobs[0].loc.Location != "route shop.example.com:80 /api/*" || jobs[1].loc.Location != "no route" || len(jobs) != 2+6 {
 		t.Errorf("entry jobs: %q, %q and %d more", jobs[0].loc.Location, jobs[1].loc.Location, len(jobs)-2)
 	}
 }
@@ -73,7 +75,7 @@ func TestCaddyJobs(t *testing.T) {
 // Caddyfile or the JSON.
 func TestCaddyDiagnose(t *testing.T) {
 	a, _ := caddySample(t)
-	ip, tenants := a.adapted[2], a.adapted[4]
+	ip, tenants := a.adapted[3], a.adapted[5]
 	empty, other := "", "www.tenants.example.com"
 	noSNI := &harness.Observation{Backend: fixtures.BackendRefused, Reason: backend.ReasonMissingSNI, SNI: &empty, Status: 502}
 	d := diagnoseCaddy(ip, noSNI, "2.6.2", false)
