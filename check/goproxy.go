@@ -24,13 +24,16 @@ import (
 // goproxyAdapter checks the bundled Go proxy's configurations, its JSON
 // (sniproof proxy --config), run unchanged by the sniproof binary of the
 // run's image: one request per route to an https:// upstream.
-type goproxyAdapter struct{}
+type goproxyAdapter struct {
+	// p is what load read of the configuration.
+	p *gpPlan
+}
 
-func init() { register(ProxyGoProxy, func() adapter { return goproxyAdapter{} }) }
+func init() { register(ProxyGoProxy, func() adapter { return &goproxyAdapter{} }) }
 
 var goproxyKind = mustKind(ProxyGoProxy)
 
-func (goproxyAdapter) kind() harness.Kind { return goproxyKind }
+func (a *goproxyAdapter) kind() harness.Kind { return goproxyKind }
 
 // goproxyFile is the configuration file CONFIG names: itself, or a
 // folder's goproxy.json.
@@ -41,7 +44,7 @@ func goproxyFile(config string) string {
 	return config
 }
 
-func (goproxyAdapter) claims(config string) bool {
+func (a *goproxyAdapter) claims(config string) bool {
 	data, err := os.ReadFile(goproxyFile(config))
 	return err == nil && lint.LooksLikeGoProxy(data)
 }
@@ -64,7 +67,7 @@ type gpRoute struct {
 	targets []Target
 }
 
-func (goproxyAdapter) load(r *runner) (error, error) {
+func (a *goproxyAdapter) load(r *runner) (error, error) {
 	file := goproxyFile(r.opts.Config)
 	if err := readable(file); err != nil {
 		return nil, err
@@ -75,17 +78,17 @@ func (goproxyAdapter) load(r *runner) (error, error) {
 	if err != nil {
 		return nil, usagef("cannot read the configuration %s: %v", file, cause(err))
 	}
-	r.gp = &gpPlan{file: file, main: main, data: data}
+	a.p = &gpPlan{file: file, main: main, data: data}
 	cfg, perr := lint.ParseGoProxy(filepath.Base(file), data)
 	if perr != nil {
 		return perr, nil
 	}
-	r.gp.cfg = cfg
+	a.p.cfg = cfg
 	return nil, nil
 }
 
-func (goproxyAdapter) plan(r *runner) {
-	p := r.gp
+func (a *goproxyAdapter) plan(r *runner) {
+	p := a.p
 	up := newCollector()
 	for _, rt := range p.cfg.Routes {
 		u, err := url.Parse(rt.Upstream)
@@ -125,13 +128,13 @@ func (goproxyAdapter) plan(r *runner) {
 }
 
 // host starts the run's sniproof image waiting for the configuration.
-func (goproxyAdapter) host(ctx context.Context, r *runner, networks []*testcontainers.DockerNetwork, opts []testcontainers.ContainerCustomizer) (*harness.ProxyHost, error) {
-	return r.sess.RunHostWith(ctx, r.rep.Image, []string{"/sniproof", "proxy", "--await", "--config", r.gp.main}, networks, opts...)
+func (a *goproxyAdapter) host(ctx context.Context, r *runner, networks []*testcontainers.DockerNetwork, opts []testcontainers.ContainerCustomizer) (*harness.ProxyHost, error) {
+	return r.sess.RunHostWith(ctx, r.rep.Image, []string{"/sniproof", "proxy", "--await", "--config", a.p.main}, networks, opts...)
 }
 
-func (goproxyAdapter) ports(r *runner) []int {
+func (a *goproxyAdapter) ports(r *runner) []int {
 	var ports []int
-	for _, a := range []string{r.gp.cfg.Config.HTTP, r.gp.cfg.Config.HTTPS} {
+	for _, a := range []string{a.p.cfg.Config.HTTP, a.p.cfg.Config.HTTPS} {
 		if _, p, err := net.SplitHostPort(a); err == nil {
 			if n, err := strconv.Atoi(p); err == nil && n > 0 {
 				ports = append(ports, n)
@@ -145,8 +148,8 @@ func (goproxyAdapter) ports(r *runner) []int {
 // route's verify bundle, a throwaway certificate at each missing frontend
 // certificate), tests a copy of the configuration with sniproof proxy
 // --test, and puts it where the waiting proxy serves it.
-func (goproxyAdapter) launch(ctx context.Context, r *runner) error {
-	p := r.gp
+func (a *goproxyAdapter) launch(ctx context.Context, r *runner) error {
+	p := a.p
 	files := map[string][]byte{}
 	abs := func(name string) string { return path.Join("/", name) }
 	for _, rt := range p.cfg.Config.Routes {
@@ -156,7 +159,7 @@ func (goproxyAdapter) launch(ctx context.Context, r *runner) error {
 		}
 	}
 	for _, c := range p.cfg.Config.Certificates {
-		if err := r.goproxyCert(files, c.Cert, c.Key); err != nil {
+		if err := a.cert(r, files, c.Cert, c.Key); err != nil {
 			return err
 		}
 	}
@@ -170,7 +173,7 @@ func (goproxyAdapter) launch(ctx context.Context, r *runner) error {
 		return &harness.InfraError{Op: testName(goproxyKind), Err: err}
 	}
 	if code != 0 {
-		r.gpReject(code, out)
+		a.reject(r, code, out)
 		return nil
 	}
 	from := r.proxy.Log.Len()
@@ -183,20 +186,20 @@ func (goproxyAdapter) launch(ctx context.Context, r *runner) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		r.gpReject(1, "sniproof proxy --test accepted the configuration, but the proxy did not start:\n"+strings.Join(r.proxy.Log.Lines(from), "\n"))
+		a.reject(r, 1, "sniproof proxy --test accepted the configuration, but the proxy did not start:\n"+strings.Join(r.proxy.Log.Lines(from), "\n"))
 		return nil
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the Go proxy runs your configuration unchanged (sniproof proxy --config %s); check reads its log on stderr", p.main))
 	return nil
 }
 
-// goproxyCert puts a throwaway certificate and key where a frontend
+// cert puts a throwaway certificate and key where a frontend
 // certificate the run lacks is named; the operator's folder provides the
 // others, by their path relative to its own.
-func (r *runner) goproxyCert(files map[string][]byte, cert, key string) error {
+func (a *goproxyAdapter) cert(r *runner, files map[string][]byte, cert, key string) error {
 	abs := func(name string) string { return path.Join("/", name) }
-	certData, cerr := os.ReadFile(filepath.Join(filepath.Dir(r.gp.file), cert))
-	keyData, kerr := os.ReadFile(filepath.Join(filepath.Dir(r.gp.file), key))
+	certData, cerr := os.ReadFile(filepath.Join(filepath.Dir(a.p.file), cert))
+	keyData, kerr := os.ReadFile(filepath.Join(filepath.Dir(a.p.file), key))
 	if cerr == nil && kerr == nil {
 		files[abs(cert)], files[abs(key)] = certData, keyData
 		return nil
@@ -226,10 +229,10 @@ func (r *runner) leafPEM(names ...string) (cert, key []byte, err error) {
 	return leaf.ChainPEM(), key, nil
 }
 
-// gpReject records the proxy's refusal of the configuration, with the
+// reject records the proxy's refusal of the configuration, with the
 // operator's file and line where the proxy names one.
-func (r *runner) gpReject(code int, out string) {
-	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(strings.ReplaceAll(out, r.gp.main+".test", r.gp.cfg.File))}
+func (a *goproxyAdapter) reject(r *runner, code int, out string) {
+	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(strings.ReplaceAll(out, a.p.main+".test", a.p.cfg.File))}
 	if m := gpAt.FindStringSubmatch(ct.Output); m != nil {
 		ct.At = m[1] + ":" + m[2]
 	}
@@ -238,7 +241,7 @@ func (r *runner) gpReject(code int, out string) {
 
 // unparsable reports the proxy's own refusal: the Go proxy's parser is
 // the one check read the configuration with.
-func (goproxyAdapter) unparsable(_ context.Context, r *runner, perr error) (*Report, error) {
+func (a *goproxyAdapter) unparsable(_ context.Context, r *runner, perr error) (*Report, error) {
 	ct := &ConfigTest{Exit: 64, Output: "sniproof proxy: " + perr.Error()}
 	var ce *lint.ConfigError
 	if errors.As(perr, &ce) && ce.Line > 0 {
@@ -252,16 +255,16 @@ func (goproxyAdapter) unparsable(_ context.Context, r *runner, perr error) (*Rep
 // jobs are one request per route to an https:// upstream: its host (or
 // any host for "*") and path on the first frontend, or an expectations
 // entry's requests, routed as the proxy routes them.
-func (goproxyAdapter) jobs(r *runner, entries []Entry) []job {
+func (a *goproxyAdapter) jobs(r *runner, entries []Entry) []job {
 	var out []job
-	port, scheme := r.gpFrontend()
+	port, scheme := a.frontend(r)
 	if entries == nil {
-		for _, g := range r.gp.routes {
+		for _, g := range a.p.routes {
 			host := g.Host
 			if host == "*" {
 				host = "localhost"
 			}
-			j := r.gpJob(g)
+			j := a.job(g)
 			req := Request{Scheme: scheme, Host: host, Port: port, Path: cmpPath(g.Path), Method: "GET"}
 			j.loc.Request, j.loc.Key, j.port = &req, req.String(), port
 			out = append(out, j)
@@ -277,21 +280,21 @@ func (goproxyAdapter) jobs(r *runner, entries []Entry) []job {
 		if req.Scheme == "" {
 			req.Scheme = scheme
 		}
-		g := r.gpRoute(req.Host, req.Path)
+		g := a.route(req.Host, req.Path)
 		var j job
 		if g == nil {
 			j.loc = Location{Location: "no route", At: e.Source}
 			j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, fmt.Sprintf("no route to an https:// upstream serves %s%s", req.Host, req.Path)
 		} else {
-			j = r.gpJob(g)
+			j = a.job(g)
 			covered[g] = true
 		}
 		j.loc.Request, j.loc.Expect, j.loc.ExpectSource, j.loc.Key, j.port = &req, &exp, e.Source, req.String(), req.Port
 		out = append(out, j)
 	}
-	for _, g := range r.gp.routes {
+	for _, g := range a.p.routes {
 		if !covered[g] {
-			j := r.gpJob(g)
+			j := a.job(g)
 			j.loc.Outcome, j.loc.Verdict, j.loc.Key = NotChecked, VerdictSkip, j.loc.Place
 			j.loc.NotChecked = "no entry of the expectations file requests it"
 			out = append(out, j)
@@ -300,11 +303,11 @@ func (goproxyAdapter) jobs(r *runner, entries []Entry) []job {
 	return out
 }
 
-// gpFrontend is the port and scheme requests use: the HTTP frontend's,
+// frontend is the port and scheme requests use: the HTTP frontend's,
 // else the HTTPS one's.
-func (r *runner) gpFrontend() (int, string) {
-	ports := goproxyAdapter{}.ports(r)
-	if r.gp.cfg.Config.HTTP != "" && len(ports) > 0 {
+func (a *goproxyAdapter) frontend(r *runner) (int, string) {
+	ports := a.ports(r)
+	if a.p.cfg.Config.HTTP != "" && len(ports) > 0 {
 		return ports[0], "http"
 	}
 	if len(ports) > 0 {
@@ -313,20 +316,20 @@ func (r *runner) gpFrontend() (int, string) {
 	return 0, "http"
 }
 
-// gpRoute is the route the proxy serves host and path with: the longest
+// route is the route the proxy serves host and path with: the longest
 // path prefix among the host's routes, else among "*"'s; nil when that
 // route has no https:// upstream.
-func (r *runner) gpRoute(host, p string) *gpRoute {
+func (a *goproxyAdapter) route(host, p string) *gpRoute {
 	host, _ = lint.SplitHost(host)
 	for _, want := range []string{strings.ToLower(host), "*"} {
 		var best *lint.GoRoute
-		for i, rt := range r.gp.cfg.Routes {
+		for i, rt := range a.p.cfg.Routes {
 			if strings.ToLower(rt.Host) == want && strings.HasPrefix(cmpPath(p), cmpPath(rt.Path)) && (best == nil || len(cmpPath(rt.Path)) > len(cmpPath(best.Path))) {
-				best = &r.gp.cfg.Routes[i]
+				best = &a.p.cfg.Routes[i]
 			}
 		}
 		if best != nil {
-			for _, g := range r.gp.routes {
+			for _, g := range a.p.routes {
 				if g.Index == best.Index {
 					return g
 				}
@@ -337,12 +340,12 @@ func (r *runner) gpRoute(host, p string) *gpRoute {
 	return nil
 }
 
-// gpJob is the job of route g.
-func (r *runner) gpJob(g *gpRoute) job {
+// job is the job of route g.
+func (a *goproxyAdapter) job(g *gpRoute) job {
 	name := "route " + g.Host + cmpPath(g.Path)
-	at := fmt.Sprintf("%s:%d", r.gp.cfg.File, g.Line)
-	return job{targets: g.targets, gp: g, loc: Location{Location: name, At: at, Pass: "upstream " + g.Upstream, PassAt: at,
-		Place: fmt.Sprintf("%s %s", r.gp.cfg.File, name)}}
+	at := fmt.Sprintf("%s:%d", a.p.cfg.File, g.Line)
+	return job{targets: g.targets, via: g, loc: Location{Location: name, At: at, Pass: "upstream " + g.Upstream, PassAt: at,
+		Place: fmt.Sprintf("%s %s", a.p.cfg.File, name)}}
 }
 
 // cmpPath is a route path, "/" for none.
@@ -354,12 +357,13 @@ func cmpPath(p string) string {
 }
 
 // own keeps every event: the Go proxy makes no connection of its own.
-func (goproxyAdapter) own(_ *runner, _ *job, events []backend.Event, _ bool) []backend.Event {
+func (a *goproxyAdapter) own(_ *runner, _ *job, events []backend.Event, _ bool) []backend.Event {
 	return events
 }
 
-func (goproxyAdapter) diagnose(_ *runner, j *job, obs *harness.Observation) diagnosis {
-	return diagnoseGo(j.gp, obs)
+func (a *goproxyAdapter) diagnose(_ *runner, j *job, obs *harness.Observation) diagnosis {
+	g, _ := j.via.(*gpRoute)
+	return diagnoseGo(g, obs)
 }
 
 // diagnoseGo explains an observation of route g's request.
@@ -439,17 +443,18 @@ func goHost(g *gpRoute) string {
 	return strings.TrimPrefix(g.HostHeader, "value:")
 }
 
-func (goproxyAdapter) describe(r *runner, j *job) {
-	if j.gp == nil {
+func (a *goproxyAdapter) describe(r *runner, j *job) {
+	g, ok := j.via.(*gpRoute)
+	if !ok {
 		return
 	}
-	for _, f := range r.gp.cfg.Findings() {
-		if f.Line == j.gp.Line {
+	for _, f := range a.p.cfg.Findings() {
+		if f.Line == g.Line {
 			j.loc.Lint = append(j.loc.Lint, finding(f))
 		}
 	}
-	lines := strings.Split(string(r.gp.data), "\n")
-	if j.gp.Line > 0 && j.gp.Line <= len(lines) {
-		j.loc.Config = strings.TrimSpace(lines[j.gp.Line-1]) + "\n"
+	lines := strings.Split(string(a.p.data), "\n")
+	if g.Line > 0 && g.Line <= len(lines) {
+		j.loc.Config = strings.TrimSpace(lines[g.Line-1]) + "\n"
 	}
 }

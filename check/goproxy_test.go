@@ -19,10 +19,11 @@ func TestGoProxyRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &runner{rep: &Report{}, gp: &gpPlan{cfg: cfg, data: data}}
-	goproxyAdapter{}.plan(r)
+	a := &goproxyAdapter{p: &gpPlan{cfg: cfg, data: data}}
+	r := &runner{rep: &Report{}}
+	a.plan(r)
 	var got []string
-	for _, g := range r.gp.routes {
+	for _, g := range a.p.routes {
 		for _, tg := range g.targets {
 			got = append(got, g.Host+cmpPath(g.Path)+" "+tg.String())
 		}
@@ -43,12 +44,12 @@ func TestGoProxyRoutes(t *testing.T) {
 		{"other.example", "/x", "*/"},
 		{"admin.example.com", "/search/", "admin.example.com/"},
 	} {
-		g := r.gpRoute(tc.host, tc.path)
+		g := a.route(tc.host, tc.path)
 		if g == nil || g.Host+cmpPath(g.Path) != tc.want {
-			t.Errorf("gpRoute(%s, %s) = %v, want %s", tc.host, tc.path, g, tc.want)
+			t.Errorf("route(%s, %s) = %v, want %s", tc.host, tc.path, g, tc.want)
 		}
 	}
-	if port, scheme := r.gpFrontend(); port != 8080 || scheme != "http" {
+	if port, scheme := a.frontend(r); port != 8080 || scheme != "http" {
 		t.Errorf("frontend %d %s, want 8080 http", port, scheme)
 	}
 }

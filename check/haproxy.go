@@ -27,7 +27,7 @@ const DefaultHAProxyDir = "/etc/haproxy"
 
 // claims reports whether config is an HAProxy configuration: a file, or
 // a folder's haproxy.cfg, whose first keyword is a section keyword.
-func (haproxyAdapter) claims(config string) bool {
+func (a *haproxyAdapter) claims(config string) bool {
 	file := config
 	if st, err := os.Stat(config); err == nil && st.IsDir() {
 		file = filepath.Join(config, "haproxy.cfg")

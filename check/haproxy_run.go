@@ -26,15 +26,18 @@ import (
 
 // haproxyAdapter checks HAProxy configurations: one file, haproxy.cfg or
 // another name, or a folder holding haproxy.cfg.
-type haproxyAdapter struct{}
+type haproxyAdapter struct {
+	// p is what load read of the configuration.
+	p *haPlan
+}
 
-func init() { register(ProxyHAProxy, func() adapter { return haproxyAdapter{} }) }
+func init() { register(ProxyHAProxy, func() adapter { return &haproxyAdapter{} }) }
 
 var haproxyKind = mustKind(ProxyHAProxy)
 
-func (haproxyAdapter) kind() harness.Kind { return haproxyKind }
+func (a *haproxyAdapter) kind() harness.Kind { return haproxyKind }
 
-func (haproxyAdapter) load(r *runner) (error, error) {
+func (a *haproxyAdapter) load(r *runner) (error, error) {
 	file, err := haproxyFile(r.opts.Config)
 	if err != nil {
 		return nil, err
@@ -54,41 +57,41 @@ func (haproxyAdapter) load(r *runner) (error, error) {
 	}
 	cfg, parseErr := lint.ParseHAProxy(filepath.Base(file), data)
 	if parseErr != nil {
-		r.ha = &haPlan{host: file, main: main, data: data}
+		a.p = &haPlan{host: file, main: main, data: data}
 		return parseErr, nil
 	}
-	r.ha = newHAPlan(cfg, file, main)
-	r.ha.data = data
+	a.p = newHAPlan(cfg, file, main)
+	a.p.data = data
 	return nil, nil
 }
 
-func (haproxyAdapter) plan(r *runner) {
-	r.up = &r.ha.Upstreams
-	r.rep.Notes = append(r.rep.Notes, r.ha.notes...)
+func (a *haproxyAdapter) plan(r *runner) {
+	r.up = &a.p.Upstreams
+	r.rep.Notes = append(r.rep.Notes, a.p.notes...)
 }
 
-// judgeHA judges the configuration with lint's rules for the version the
+// judge judges the configuration with lint's rules for the version the
 // image runs, which sni-auto (3.3) changes, its conditional blocks read
 // as that version reads them.
-func (r *runner) judgeHA() {
-	cfg := r.ha.cfg
+func (a *haproxyAdapter) judge(r *runner) {
+	cfg := a.p.cfg
 	if c, err := lint.ParseHAProxyFor(cfg.File, cfg.Text, r.rep.Version); err == nil {
 		cfg = c
 	}
-	r.ha.findings = cfg.Findings()
-	for _, f := range r.ha.findings {
+	a.p.findings = cfg.Findings()
+	for _, f := range a.p.findings {
 		r.rep.Lint = append(r.rep.Lint, finding(f))
 	}
 }
 
 // host runs sleep, as HAProxy has no idle mode.
-func (haproxyAdapter) host(ctx context.Context, r *runner, networks []*testcontainers.DockerNetwork, opts []testcontainers.ContainerCustomizer) (*harness.ProxyHost, error) {
+func (a *haproxyAdapter) host(ctx context.Context, r *runner, networks []*testcontainers.DockerNetwork, opts []testcontainers.ContainerCustomizer) (*harness.ProxyHost, error) {
 	return r.sess.RunIdleHost(ctx, r.rep.Image, networks, opts...)
 }
 
-func (haproxyAdapter) ports(r *runner) []int {
+func (a *haproxyAdapter) ports(r *runner) []int {
 	var listen []int
-	for _, f := range r.ha.frontends {
+	for _, f := range a.p.frontends {
 		for _, b := range f.binds {
 			if b.Reachable && !slices.Contains(listen, b.Port) {
 				listen = append(listen, b.Port)
@@ -101,38 +104,39 @@ func (haproxyAdapter) ports(r *runner) []int {
 // launch copies the configuration with the files it names where HAProxy
 // opens them, runs haproxy -c and then haproxy -db, in HAProxy's working
 // directory.
-func (a haproxyAdapter) launch(ctx context.Context, r *runner) error {
-	r.judgeHA()
+func (a *haproxyAdapter) launch(ctx context.Context, r *runner) error {
+	a.judge(r)
 	var err error
-	if r.ha.workDir, err = r.haWorkDir(ctx); err != nil {
+	if a.p.workDir, err = a.workingDir(r, ctx); err != nil {
 		return err
 	}
-	if err := r.haFiles(ctx, r.ha.data); err != nil {
+	if err := a.copyFiles(r, ctx, a.p.data); err != nil {
 		return err
 	}
-	if err := r.haTest(ctx); err != nil || r.rep.Rejected != nil {
+	if err := a.test(r, ctx); err != nil || r.rep.Rejected != nil {
 		return err
 	}
-	return r.haLaunch(ctx, a.ports(r))
+	return a.start(r, ctx, a.ports(r))
 }
 
-func (haproxyAdapter) unparsable(ctx context.Context, r *runner, perr error) (*Report, error) {
-	return r.haUnparsable(ctx, r.ha.data, perr)
+func (a *haproxyAdapter) unparsable(ctx context.Context, r *runner, perr error) (*Report, error) {
+	return a.testUnparsable(r, ctx, a.p.data, perr)
 }
 
-func (haproxyAdapter) jobs(r *runner, entries []Entry) []job { return r.haJobs(entries) }
+func (a *haproxyAdapter) jobs(r *runner, entries []Entry) []job { return a.allJobs(r, entries) }
 
 // own drops every event of a request its backend did not serve when
 // HAProxy holds all the backend's servers DOWN: it sent the request to no
 // server, so what reached their addresses was health checks, whose SNI is
 // the checks' own and whose timing no verdict may depend on.
-func (haproxyAdapter) own(r *runner, j *job, events []backend.Event, answered bool) []backend.Event {
-	if answered || j.ha == nil {
+func (a *haproxyAdapter) own(r *runner, j *job, events []backend.Event, answered bool) []backend.Event {
+	b, _ := j.via.(*haBackend)
+	if answered || b == nil {
 		return events
 	}
 	log := r.proxy.Log.Lines(0)
-	for _, s := range j.ha.servers {
-		if !serverDown(log, j.ha.sec.Name, s.Name) {
+	for _, s := range b.servers {
+		if !serverDown(log, b.sec.Name, s.Name) {
 			return events
 		}
 	}
@@ -152,14 +156,15 @@ func serverDown(log []string, backendName, server string) bool {
 	return down
 }
 
-func (haproxyAdapter) diagnose(r *runner, j *job, obs *harness.Observation) diagnosis {
-	return diagnoseHA(j.ha, obs, r.proxy.Log.Lines(0), r.rep.Version)
+func (a *haproxyAdapter) diagnose(r *runner, j *job, obs *harness.Observation) diagnosis {
+	b, _ := j.via.(*haBackend)
+	return diagnoseHA(b, obs, r.proxy.Log.Lines(0), r.rep.Version)
 }
 
-func (haproxyAdapter) describe(r *runner, j *job) {
-	if j.ha != nil {
-		j.loc.Lint = r.haLint(j.ha.sec, r.ha.frontendLabelled(j.loc.Server))
-		j.loc.Config = r.haText(j.ha.sec)
+func (a *haproxyAdapter) describe(r *runner, j *job) {
+	if b, ok := j.via.(*haBackend); ok {
+		j.loc.Lint = a.lintAt(b.sec, a.p.frontendLabelled(j.loc.Server))
+		j.loc.Config = a.text(b.sec)
 	}
 }
 
@@ -183,13 +188,13 @@ func haproxyFile(named string) (string, error) {
 	return file, readable(file)
 }
 
-// haFiles copies the configuration into the container, with the files it
+// copyFiles copies the configuration into the container, with the files it
 // names that its folder holds, each where HAProxy opens it (see
 // haPlan.files); the run's CA goes at every server ca-file (and at a
 // missing bind ca-file), a throwaway certificate and key at every missing
 // crt, and the folders HAProxy needs at start are made.
-func (r *runner) haFiles(ctx context.Context, main []byte) error {
-	p := r.ha
+func (a *haproxyAdapter) copyFiles(r *runner, ctx context.Context, main []byte) error {
+	p := a.p
 	files := map[string][]byte{p.main: main}
 	for _, f := range p.files() {
 		if _, done := files[f.path]; done {
@@ -258,10 +263,10 @@ const haUnitScript = `for u in /etc/systemd/system/haproxy.service /lib/systemd/
 done
 pwd`
 
-// haWorkDir is the working directory HAProxy's service gives it in the
+// workingDir is the working directory HAProxy's service gives it in the
 // image (see workDirOf), which haproxy -c and haproxy -db run in; a note
 // says which.
-func (r *runner) haWorkDir(ctx context.Context) (string, error) {
+func (a *haproxyAdapter) workingDir(r *runner, ctx context.Context) (string, error) {
 	code, out, err := r.proxy.Run(ctx, "sh", "-c", haUnitScript)
 	if err != nil || code != 0 {
 		return "", &harness.InfraError{Op: "find haproxy's working directory", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
@@ -299,9 +304,9 @@ func workDirOf(out string) (dir, note string) {
 	return dir, fmt.Sprintf("haproxy runs with working directory %s as the image's haproxy.service (%s) gives it under systemd: relative paths in the configuration resolve there", dir, unit)
 }
 
-// haRun runs cmd in the HAProxy container with working directory dir, as
+// exec runs cmd in the HAProxy container with working directory dir, as
 // ProxyHost.Run runs it in the image's.
-func (r *runner) haRun(ctx context.Context, dir string, cmd ...string) (int, string, error) {
+func (a *haproxyAdapter) exec(r *runner, ctx context.Context, dir string, cmd ...string) (int, string, error) {
 	code, out, err := r.proxy.Exec(ctx, cmd, tcexec.Multiplexed(), tcexec.WithWorkingDir(dir))
 	if err != nil {
 		return 0, "", fmt.Errorf("%s: %w", strings.Join(cmd, " "), err)
@@ -313,21 +318,21 @@ func (r *runner) haRun(ctx context.Context, dir string, cmd ...string) (int, str
 // haFileLine is the [FILE:LINE] of HAProxy's messages.
 var haFileLine = regexp.MustCompile(`\[(/[^\]:]+):(\d+)\]`)
 
-// haTest runs haproxy -c in HAProxy's working directory; a configuration
+// test runs haproxy -c in HAProxy's working directory; a configuration
 // it refuses sets Rejected.
-func (r *runner) haTest(ctx context.Context) error {
-	code, out, err := r.haRun(ctx, r.ha.workDir, haproxyKind.TestCmd(r.ha.main)...)
+func (a *haproxyAdapter) test(r *runner, ctx context.Context) error {
+	code, out, err := a.exec(r, ctx, a.p.workDir, haproxyKind.TestCmd(a.p.main)...)
 	if err != nil {
 		return &harness.InfraError{Op: "haproxy -c", Err: err}
 	}
 	if code != 0 {
-		r.haReject(code, out)
+		a.reject(r, code, out)
 	}
 	return nil
 }
 
-// haReject records HAProxy's refusal, with the operator's file and line.
-func (r *runner) haReject(code int, out string) {
+// reject records HAProxy's refusal, with the operator's file and line.
+func (a *haproxyAdapter) reject(r *runner, code int, out string) {
 	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(out)}
 	for _, m := range haFileLine.FindAllStringSubmatch(out, -1) {
 		if rel, ok := strings.CutPrefix(m[1], path.Dir(r.rep.Main)+"/"); ok {
@@ -338,39 +343,39 @@ func (r *runner) haReject(code int, out string) {
 	r.rep.Rejected = ct
 }
 
-// haUnparsable handles a configuration check cannot parse: haproxy -c
+// testUnparsable handles a configuration check cannot parse: haproxy -c
 // runs on it, and its message is the verdict.
-func (r *runner) haUnparsable(ctx context.Context, data []byte, perr error) (*Report, error) {
+func (a *haproxyAdapter) testUnparsable(r *runner, ctx context.Context, data []byte, perr error) (*Report, error) {
 	if err := r.startHost(ctx, nil); err != nil {
 		return nil, err
 	}
 	if err := r.proxy.CopyFiles(ctx, map[string][]byte{r.rep.Main: data}); err != nil {
 		return nil, &harness.InfraError{Op: "copy the configuration into haproxy", Err: err}
 	}
-	dir, err := r.haWorkDir(ctx)
+	dir, err := a.workingDir(r, ctx)
 	if err != nil {
 		return nil, err
 	}
-	code, out, err := r.haRun(ctx, dir, haproxyKind.TestCmd(r.rep.Main)...)
+	code, out, err := a.exec(r, ctx, dir, haproxyKind.TestCmd(r.rep.Main)...)
 	if err != nil {
 		return nil, &harness.InfraError{Op: "haproxy -c", Err: err}
 	}
 	if code == 0 {
 		return nil, usagef("sniproof cannot parse the configuration: %v (haproxy -c accepts it)", perr)
 	}
-	r.haReject(code, out)
+	a.reject(r, code, out)
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("sniproof's parser stopped at %v; haproxy -c ran on the file", perr))
 	r.rep.summarise()
 	return r.rep, nil
 }
 
-// haLaunch starts HAProxy in the foreground with the configuration,
+// start starts HAProxy in the foreground with the configuration,
 // unchanged, in its working directory, its output on the container's, and
 // waits until it listens on every published port.
-func (r *runner) haLaunch(ctx context.Context, ports []int) error {
+func (a *haproxyAdapter) start(r *runner, ctx context.Context, ports []int) error {
 	from := r.proxy.Log.Len()
-	cmd := fmt.Sprintf("haproxy -db -f %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(r.ha.main))
-	code, out, err := r.haRun(ctx, r.ha.workDir, "sh", "-c", cmd)
+	cmd := fmt.Sprintf("haproxy -db -f %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(a.p.main))
+	code, out, err := a.exec(r, ctx, a.p.workDir, "sh", "-c", cmd)
 	if err != nil || code != 0 {
 		return &harness.InfraError{Op: "start haproxy", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
 	}
@@ -384,7 +389,7 @@ func (r *runner) haLaunch(ctx context.Context, ports []int) error {
 		if code == 3 {
 			time.Sleep(200 * time.Millisecond)
 			lines := strings.Join(r.proxy.Log.Lines(from), "\n")
-			r.haReject(1, strings.TrimSpace("haproxy -c accepted the configuration, but haproxy did not start:\n"+lines))
+			a.reject(r, 1, strings.TrimSpace("haproxy -c accepted the configuration, but haproxy did not start:\n"+lines))
 			return nil
 		}
 		listening := listeningPorts(out)
@@ -397,19 +402,19 @@ func (r *runner) haLaunch(ctx context.Context, ports []int) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("haproxy runs your configuration unchanged (haproxy -db -f %s); check reads its messages on stderr", r.ha.main))
-	if err := r.waitResolved(ctx, from); err != nil {
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("haproxy runs your configuration unchanged (haproxy -db -f %s); check reads its messages on stderr", a.p.main))
+	if err := a.waitResolved(r, ctx, from); err != nil {
 		return err
 	}
-	if r.ha.checks > 0 {
-		r.say("waiting %s for the first verdicts of %d servers' health checks", r.ha.checkWait, r.ha.checks)
+	if a.p.checks > 0 {
+		r.say("waiting %s for the first verdicts of %d servers' health checks", a.p.checkWait, a.p.checks)
 		select {
-		case <-time.After(r.ha.checkWait):
+		case <-time.After(a.p.checkWait):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%d servers have health checks: requests started %s after HAProxy, when a server whose checks fail is DOWN (a first check, fall-1 more inter apart, at most %s)",
-			r.ha.checks, r.ha.checkWait, maxCheckWait))
+			a.p.checks, a.p.checkWait, maxCheckWait))
 	}
 	return nil
 }
@@ -422,15 +427,15 @@ func (r *runner) haLaunch(ctx context.Context, ports []int) error {
 // resolution.
 // A server with no answer within the start wait is noted, and its
 // backend's requests go on.
-func (r *runner) waitResolved(ctx context.Context, from int) error {
-	if len(r.ha.unresolved) == 0 {
+func (a *haproxyAdapter) waitResolved(r *runner, ctx context.Context, from int) error {
+	if len(a.p.unresolved) == 0 {
 		return nil
 	}
-	r.say("waiting for %d servers' addresses from DNS", len(r.ha.unresolved))
+	r.say("waiting for %d servers' addresses from DNS", len(a.p.unresolved))
 	wctx, cancel := context.WithTimeout(ctx, r.opts.Waits.Start)
 	defer cancel()
 	var names []string
-	for _, s := range r.ha.unresolved {
+	for _, s := range a.p.unresolved {
 		name := s.Section.Name + "/" + s.Names()[0]
 		if _, err := r.proxy.Log.WaitFor(wctx, from, "Server "+name+" administratively READY thanks to valid DNS answer"); err != nil {
 			if ctx.Err() != nil {
@@ -468,22 +473,22 @@ func listeningPorts(procNet string) map[int]bool {
 	return out
 }
 
-// haJobs are the backends to report: with expectations, one per entry and
+// allJobs are the backends to report: with expectations, one per entry and
 // one, not checked, per TLS backend no entry requests; without, one per
 // TLS backend, with the request check makes up for it.
-func (r *runner) haJobs(entries []Entry) []job {
+func (a *haproxyAdapter) allJobs(r *runner, entries []Entry) []job {
 	var out []job
 	if entries == nil {
-		for _, b := range r.ha.backends {
-			j := r.haJob(b, nil)
-			f, req, why := r.ha.request(b)
+		for _, b := range a.p.backends {
+			j := a.job(b, nil)
+			f, req, why := a.p.request(b)
 			if why == "" {
-				why = r.haSkip(b)
+				why = a.skip(r, b)
 			}
 			if why != "" {
 				j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked, j.loc.Key = NotChecked, VerdictSkip, why, j.loc.Place
 			} else {
-				j = r.haJob(b, f)
+				j = a.job(b, f)
 				j.loc.Request, j.loc.Key, j.port = &req, req.String(), req.Port
 			}
 			out = append(out, j)
@@ -492,13 +497,15 @@ func (r *runner) haJobs(entries []Entry) []job {
 	}
 	covered := map[*haBackend]bool{}
 	for _, e := range entries {
-		j := r.haEntryJob(e)
-		covered[j.ha] = true
+		j := a.entryJob(r, e)
+		if b, ok := j.via.(*haBackend); ok {
+			covered[b] = true
+		}
 		out = append(out, j)
 	}
-	for _, b := range r.ha.backends {
+	for _, b := range a.p.backends {
 		if !covered[b] {
-			j := r.haJob(b, nil)
+			j := a.job(b, nil)
 			j.loc.Outcome, j.loc.Verdict, j.loc.Key = NotChecked, VerdictSkip, j.loc.Place
 			j.loc.NotChecked = "no entry of the expectations file requests it"
 			out = append(out, j)
@@ -507,21 +514,21 @@ func (r *runner) haJobs(entries []Entry) []job {
 	return out
 }
 
-// haJob is the job of backend b, reached through frontend f (nil when
+// job is the job of backend b, reached through frontend f (nil when
 // unknown).
-func (r *runner) haJob(b *haBackend, f *haFrontend) job {
-	j := job{ha: b, targets: b.targets}
+func (a *haproxyAdapter) job(b *haBackend, f *haFrontend) job {
+	j := job{via: b, targets: b.targets}
 	s := b.servers[0]
 	j.loc = Location{Location: b.sec.Label(), At: b.sec.Pos(), Pass: "server " + strings.Join(s.Line.Args, " "), PassAt: s.Line.Pos(),
-		Place: fmt.Sprintf("%s %s", r.ha.cfg.File, b.sec.Label())}
+		Place: fmt.Sprintf("%s %s", a.p.cfg.File, b.sec.Label())}
 	if f != nil {
 		j.loc.Server = f.sec.Label()
 	}
 	return j
 }
 
-// haSkip says why the backend cannot stand for one of b's servers, or "".
-func (r *runner) haSkip(b *haBackend) string {
+// skip says why the backend cannot stand for one of b's servers, or "".
+func (a *haproxyAdapter) skip(r *runner, b *haBackend) string {
 	if b.skip != "" {
 		return b.skip
 	}
@@ -533,13 +540,13 @@ func (r *runner) haSkip(b *haBackend) string {
 	return ""
 }
 
-// haEntryJob routes an expectations entry: its frontend by port, then its
+// entryJob routes an expectations entry: its frontend by port, then its
 // backend by HAProxy's rules, where check can evaluate them.
-func (r *runner) haEntryJob(e Entry) job {
+func (a *haproxyAdapter) entryJob(r *runner, e Entry) job {
 	req, exp := e.Request, e.Expect
-	f := r.ha.frontendFor(req.Port)
+	f := a.p.frontendFor(req.Port)
 	if req.Port == 0 {
-		for _, fr := range r.ha.frontends {
+		for _, fr := range a.p.frontends {
 			if l, ok := pickBind(fr); ok && (req.Scheme != "https" || l.SSL) {
 				f, req.Port = fr, l.Port
 				break
@@ -567,14 +574,14 @@ func (r *runner) haEntryJob(e Entry) job {
 		if ssl {
 			hr.sni = req.Host
 		}
-		sec, why := r.ha.route(f, hr)
-		if b := r.ha.backendFor(sec); b != nil {
-			j = r.haJob(b, f)
-			if skip := r.haSkip(b); skip != "" {
+		sec, why := a.p.route(f, hr)
+		if b := a.p.backendFor(sec); b != nil {
+			j = a.job(b, f)
+			if skip := a.skip(r, b); skip != "" {
 				j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, skip
 			}
 		} else {
-			j.loc = Location{Location: f.sec.Label(), At: f.sec.Pos(), Server: f.sec.Label(), Place: fmt.Sprintf("%s %s", r.ha.cfg.File, f.sec.Label())}
+			j.loc = Location{Location: f.sec.Label(), At: f.sec.Pos(), Server: f.sec.Label(), Place: fmt.Sprintf("%s %s", a.p.cfg.File, f.sec.Label())}
 			if why != "" {
 				r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s: check cannot tell which backend takes it (%s); it is sent and reported under the frontend", e.Request, why))
 			}
@@ -585,16 +592,16 @@ func (r *runner) haEntryJob(e Entry) job {
 	return j
 }
 
-// haLint are lint's findings on the lines in effect for a request to
+// lintAt are lint's findings on the lines in effect for a request to
 // backend sec through frontend f (nil when unknown): those of both
 // sections and of their defaults sections.
-func (r *runner) haLint(sec *lint.HASection, f *haFrontend) []Finding {
+func (a *haproxyAdapter) lintAt(sec *lint.HASection, f *haFrontend) []Finding {
 	secs := []*lint.HASection{sec, sec.Defaults}
 	if f != nil {
 		secs = append(secs, f.sec, f.sec.Defaults)
 	}
 	var out []Finding
-	for _, fd := range r.ha.findings {
+	for _, fd := range a.p.findings {
 		if slices.ContainsFunc(secs, func(s *lint.HASection) bool { return s != nil && fd.Line >= s.Line && fd.Line <= s.End }) {
 			out = append(out, finding(fd))
 		}
@@ -602,9 +609,9 @@ func (r *runner) haLint(sec *lint.HASection, f *haFrontend) []Finding {
 	return out
 }
 
-// haText is a section as written.
-func (r *runner) haText(sec *lint.HASection) string {
-	lines := strings.Split(string(r.ha.cfg.Text), "\n")
+// text is a section as written.
+func (a *haproxyAdapter) text(sec *lint.HASection) string {
+	lines := strings.Split(string(a.p.cfg.Text), "\n")
 	if sec.Line < 1 || sec.End > len(lines) {
 		return ""
 	}

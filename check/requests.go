@@ -107,10 +107,9 @@ type job struct {
 	pass *Pass
 	node *lint.Node // the location, or the stream server
 	port int        // the container port to send to
-	// ha is the HAProxy backend the request goes to, when known.
-	ha *haBackend
-	// gp is the Go proxy's route the request goes to, when known.
-	gp *gpRoute
+	// via is the adapter's own record of what the request goes through,
+	// when known: an HAProxy backend, a Go proxy route.
+	via any
 	// targets are the upstream endpoints the request reaches, when known:
 	// its events are those at their addresses.
 	targets []Target

@@ -174,11 +174,8 @@ type runner struct {
 	rep     *Report
 	cfg     *Config
 	plan    *Plan
-	// ha is the plan of an HAProxy configuration (plan is nil then).
-	ha *haPlan
-	// gp is the plan of a Go proxy configuration.
-	gp *gpPlan
-	// up are the upstreams the backend impersonates: plan's or ha's.
+	// up are the upstreams the backend impersonates, which the adapter's
+	// plan sets.
 	up       *Upstreams
 	progress io.Writer
 	sess     *harness.Session

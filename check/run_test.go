@@ -82,7 +82,7 @@ func TestBadInputBeforeDocker(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{Options{Config: "../fixtures/check/sample", Proxy: "envoy"}, `unknown proxy kind "envoy": check runs `+adapterNames()+` configurations`},
+		{Options{Config: "../fixtures/check/sample", Proxy: "envoy"}, `unknown proxy kind "envoy": check runs ` + adapterNames() + ` configurations`},
 		{Options{Config: "../fixtures/check/haproxy", Release: "sid"}, `no project image of haproxy for Debian "sid": --release takes bookworm or trixie`},
 		{Options{Config: "../fixtures/check/sample", Expect: "../fixtures/check/missing.yaml"}, "cannot read"},
 	} {
@@ -102,9 +102,10 @@ func TestHAProxyEntryRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &runner{ha: samplePlan(t), rep: &Report{}, skipIP: map[string]string{}}
+	a := &haproxyAdapter{p: samplePlan(t)}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{}}
 	var got []string
-	for _, j := range r.haJobs(es) {
+	for _, j := range a.allJobs(r, es) {
 		got = append(got, j.loc.Location+" "+j.loc.At+" "+j.loc.Request.String())
 	}
 	want := []string{
