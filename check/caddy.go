@@ -152,19 +152,50 @@ func (a *caddyAdapter) ports(*runner) []int {
 	return ports
 }
 
+// certFiles adds the certificate and key files the sites load: the
+// operator's, found by their name in the configuration's folder, else a
+// throwaway certificate for the site's hosts from the run's CA.
+func (a *caddyAdapter) certFiles(r *runner, files map[string][]byte) error {
+	for _, c := range a.parsed.Certs {
+		abs := func(name string) string { return path.Join("/", name) }
+		dir := filepath.Dir(a.file)
+		cert, cerr := os.ReadFile(filepath.Join(dir, filepath.Base(c.Cert)))
+		key, kerr := os.ReadFile(filepath.Join(dir, filepath.Base(c.Key)))
+		if cerr == nil && kerr == nil {
+			files[abs(c.Cert)], files[abs(c.Key)] = cert, key
+			continue
+		}
+		names := c.Hosts
+		if len(names) == 0 {
+			names = []string{"localhost"}
+		}
+		cert, key, err := r.leafPEM(names...)
+		if err != nil {
+			return err
+		}
+		files[abs(c.Cert)], files[abs(c.Key)] = cert, key
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the certificate %s and key %s are missing: check made a throwaway certificate for %s there", c.Cert, c.Key, strings.Join(names, ", ")))
+	}
+	return nil
+}
+
 // caddyStorage is where Caddy, run as root, keeps the certificates its
 // default ACME issuer got.
 const caddyStorage = "/root/.local/share/caddy/certificates/acme-v02.api.letsencrypt.org-directory"
 
 // siteCerts puts a certificate from the run's CA in Caddy's storage for
-// every host of an HTTPS route, as its ACME CA issued one in production,
+// every host of an HTTPS route whose site loads no certificate file, as
+// its ACME CA issued one in production,
 // so that Caddy serves it and asks no CA.
 func (a *caddyAdapter) siteCerts(ctx context.Context, r *runner) error {
 	files := map[string][]byte{}
-	var hosts []string
+	var hosts, loaded []string
+	for _, c := range a.parsed.Certs {
+		loaded = append(loaded, c.Hosts...)
+	}
 	for _, g := range a.adapted {
 		for _, h := range g.Hosts {
-			if !g.HTTPS || slices.Contains(hosts, h) {
+			if !g.HTTPS || slices.Contains(hosts, h) || slices.Contains(loaded, h) {
 				continue
 			}
 			hosts = append(hosts, h)
@@ -210,6 +241,9 @@ func (a *caddyAdapter) launch(ctx context.Context, r *runner) error {
 	for _, f := range named {
 		files[path.Join("/", f)] = r.ca.CertPEM()
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (a CA file a transport trusts), so that Caddy trusts the backend's certificate", path.Join("/", f)))
+	}
+	if err := a.certFiles(r, files); err != nil {
+		return err
 	}
 	if err := r.proxy.CopyFiles(ctx, files); err != nil {
 		return &harness.InfraError{Op: "copy the configuration into caddy", Err: err}

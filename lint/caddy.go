@@ -123,6 +123,17 @@ type CaddyConfig struct {
 	File   string
 	JSON   bool
 	Routes []CaddyRoute
+	// Certs are the certificate and key files the sites load.
+	Certs []CaddyCert
+}
+
+// CaddyCert is a certificate and key file pair a configuration loads (tls
+// CERT KEY, or apps.tls.certificates.load_files), with the hosts of its
+// site.
+type CaddyCert struct {
+	Cert, Key string
+	Hosts     []string
+	Line      int
 }
 
 // ParseCaddy parses a Caddyfile or Caddy's JSON; the error, a
@@ -352,6 +363,9 @@ func ParseCaddyJSON(file string, data []byte) (*CaddyConfig, error) {
 		return nil, &ConfigError{File: file, Line: 1, Msg: "Caddy's JSON is an object with \"apps\""}
 	}
 	c := &CaddyConfig{File: file, JSON: true}
+	for _, lf := range top.get("apps").get("tls").get("certificates").get("load_files").arr {
+		c.Certs = append(c.Certs, CaddyCert{Cert: lf.get("certificate").str, Key: lf.get("key").str, Hosts: lf.get("tags").strs(), Line: lf.line})
+	}
 	servers := top.get("apps").get("http").get("servers")
 	for _, srv := range servers.vals {
 		port, https := 443, false
@@ -578,7 +592,8 @@ type cfWalk struct {
 }
 
 // ParseCaddyfile reads the routes of a Caddyfile as caddy adapt makes
-// them: site blocks (or one site without braces), snippets and import,
+// them, and the certificates its sites load (tls CERT KEY): site blocks
+// (or one site without braces), snippets and import,
 // handle, handle_path and route blocks with path matchers, named path
 // matchers, and reverse_proxy with its upstreams, to lines, header_up
 // Host and transport http { tls, tls_server_name,
@@ -661,6 +676,14 @@ func (w *cfWalk) body(nodes []*cfNode, path string) error {
 			}
 		case strings.HasPrefix(d, "@"):
 			w.matcher(n)
+		case d == "tls" && len(n.args) == 3:
+			var hosts []string
+			for _, a := range w.addrs {
+				if a.host != "" {
+					hosts = append(hosts, a.host)
+				}
+			}
+			w.c.Certs = append(w.c.Certs, CaddyCert{Cert: n.word(1), Key: n.word(2), Hosts: hosts, Line: n.line})
 		case d == "handle" || d == "handle_path" || d == "route":
 			p := path
 			if m := n.word(1); m != "" {

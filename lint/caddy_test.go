@@ -132,3 +132,22 @@ func TestCaddyClaims(t *testing.T) {
 		t.Errorf("Files(Caddyfile): %v, %+v; want one CAD001", err, res)
 	}
 }
+
+// TestCaddyCerts: the certificate files a Caddyfile's sites (tls CERT
+// KEY) and Caddy's JSON (apps.tls.certificates.load_files) load.
+func TestCaddyCerts(t *testing.T) {
+	c, err := ParseCaddyfile("c", []byte("(t) {\n\ttls /etc/caddy/a.pem /etc/caddy/a.key\n}\na.example, b.example {\n\timport t\n\treverse_proxy https://u.internal\n}\nhttp://c.example {\n\ttls internal\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Certs) != 1 || c.Certs[0].Cert != "/etc/caddy/a.pem" || c.Certs[0].Key != "/etc/caddy/a.key" || !slices.Equal(c.Certs[0].Hosts, []string{"a.example", "b.example"}) || c.Certs[0].Line != 2 {
+		t.Errorf("Caddyfile certs %+v", c.Certs)
+	}
+	j, err := ParseCaddyJSON("j", []byte(`{"apps": {"tls": {"certificates": {"load_files": [{"certificate": "/x.pem", "key": "/x.key"}]}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Certs) != 1 || j.Certs[0].Cert != "/x.pem" || j.Certs[0].Key != "/x.key" {
+		t.Errorf("JSON certs %+v", j.Certs)
+	}
+}
