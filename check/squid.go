@@ -166,10 +166,16 @@ func (*squidAdapter) host(ctx context.Context, r *runner, networks []*testcontai
 	return r.sess.RunIdleHost(ctx, r.rep.Image, networks, opts...)
 }
 
+// squidReachable reports whether Docker's published port reaches port
+// p: it listens on every address.
+func squidReachable(p lint.SquidPort) bool {
+	return slices.Contains([]string{"", "0.0.0.0", "::"}, p.Host)
+}
+
 func (a *squidAdapter) ports(*runner) []int {
 	var ports []int
 	for _, p := range a.cfg.Ports {
-		if !slices.Contains(ports, p.Port) {
+		if squidReachable(p) && !slices.Contains(ports, p.Port) {
 			ports = append(ports, p.Port)
 		}
 	}
@@ -335,14 +341,28 @@ func (a *squidAdapter) unparsable(ctx context.Context, r *runner, perr error) (*
 // http_port's, else the first TLS one's.
 func (a *squidAdapter) frontend() (int, string) {
 	for _, p := range a.cfg.Ports {
-		if !p.TLS {
+		if !p.TLS && squidReachable(p) {
 			return p.Port, "http"
 		}
 	}
-	if len(a.cfg.Ports) > 0 {
-		return a.cfg.Ports[0].Port, "https"
+	for _, p := range a.cfg.Ports {
+		if squidReachable(p) {
+			return p.Port, "https"
+		}
 	}
 	return 0, "http"
+}
+
+// unreachable says why no request reaches Squid, "" when one does.
+func (a *squidAdapter) unreachable() string {
+	if port, _ := a.frontend(); port > 0 {
+		return ""
+	}
+	var at []string
+	for _, p := range a.cfg.Ports {
+		at = append(at, p.Text())
+	}
+	return "Squid listens on no address a published port reaches (" + strings.Join(at, ", ") + ": loopback or one address only)"
 }
 
 // acls are the values of the acl lines named name, with their type.
@@ -472,6 +492,9 @@ func (a *squidAdapter) job(r *runner, p *sqPeer) job {
 		a.byPlace = map[string]*sqPeer{}
 	}
 	a.byPlace[j.loc.Place] = p
+	if why := a.unreachable(); why != "" {
+		j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, why
+	}
 	if why := r.skipIP[p.target.Host]; p.target.IP && why != "" {
 		j.loc.Outcome, j.loc.Verdict = NotChecked, VerdictSkip
 		j.loc.NotChecked = fmt.Sprintf("the upstream %s cannot be impersonated: %s", p.target, why)

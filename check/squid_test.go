@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sniproof/sniproof/harness"
@@ -84,5 +85,24 @@ func TestSquidReject(t *testing.T) {
 		if r.rep.Rejected.At != tc.at {
 			t.Errorf("%q: at %q, want %q", tc.out, r.rep.Rejected.At, tc.at)
 		}
+	}
+}
+
+// TestSquidUnreachable: a squid.conf whose http_port listens on loopback
+// only has its peers not checked, with the port named.
+func TestSquidUnreachable(t *testing.T) {
+	cfg, err := lint.ParseSquid("squid.conf", []byte("http_port 127.0.0.1:3128 accel\ncache_peer api.internal.example parent 443 0 originserver tls name=api\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &squidAdapter{k: squidOpenSSLKind, cfg: cfg, dir: ".", file: "squid.conf"}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{}}
+	a.plan(r)
+	js := a.jobs(r, nil)
+	if len(js) != 1 || js[0].loc.Outcome != NotChecked || !strings.Contains(js[0].loc.NotChecked, "http_port 127.0.0.1:3128 accel") {
+		t.Errorf("jobs %+v", js)
+	}
+	if ports := a.ports(r); len(ports) != 0 {
+		t.Errorf("ports %v, want none published", ports)
 	}
 }
