@@ -424,7 +424,10 @@ var apacheAt = regexp.MustCompile(`on line (\d+) of (/\S+?):?\s`)
 // reject records Apache's refusal, with the operator's file and line.
 func (a *apacheAdapter) reject(r *runner, code int, out string) {
 	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(out)}
-	if m := apacheAt.FindStringSubmatch(out + " "); m != nil {
+	// The innermost file is the last named: "on line 91 of apache.conf:
+	// Syntax error on line 1 of sites-enabled/site.conf".
+	if all := apacheAt.FindAllStringSubmatch(out+" ", -1); all != nil {
+		m := all[len(all)-1]
 		file := m[2]
 		if a.root == "" && file == a.main {
 			file = filepath.Base(a.file)

@@ -104,3 +104,23 @@ func TestDiagnoseApache(t *testing.T) {
 		t.Error("an IPv6 literal is an IP target")
 	}
 }
+
+// TestApacheReject: apache2 -t's refusal points at the operator's file
+// and line, the innermost Apache names.
+func TestApacheReject(t *testing.T) {
+	for _, tc := range []struct {
+		a        *apacheAdapter
+		out, want string
+	}{
+		{&apacheAdapter{file: "/x/site.conf", main: "/etc/apache2/sites-enabled/site.conf"},
+			"apache2: Syntax error on line 91 of /etc/sniproof/apache.conf: Syntax error on line 1 of /etc/apache2/sites-enabled/site.conf: /etc/apache2/sites-enabled/site.conf:1: <VirtualHost> was not closed.", "site.conf:1"},
+		{&apacheAdapter{file: "/x/apache2.conf", root: "/x", main: "/etc/apache2/apache2.conf"},
+			"AH00526: Syntax error on line 8 of /etc/apache2/mods-enabled/ssl.conf:\nSSLPassPhraseDialog: file 'x' does not exist", "mods-enabled/ssl.conf:8"},
+	} {
+		r := &runner{rep: &Report{}}
+		tc.a.reject(r, 1, tc.out)
+		if r.rep.Rejected == nil || r.rep.Rejected.At != tc.want {
+			t.Errorf("%q: rejected %+v, want at %s", tc.out, r.rep.Rejected, tc.want)
+		}
+	}
+}
