@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,7 +87,7 @@ func (a *caddyAdapter) load(r *runner) (error, error) {
 		a.main = path.Join(path.Dir(caddyKind.ConfigPath), "caddy.json")
 	}
 	r.newReport(filepath.Dir(a.file), a.main)
-	cfg, perr := lint.ParseCaddy(filepath.Base(a.file), data)
+	cfg, perr := lint.ReadCaddy(a.file, data)
 	if perr != nil {
 		return perr, nil
 	}
@@ -112,9 +113,27 @@ func (a *caddyAdapter) plan(r *runner) {
 	a.Upstreams, notes = up.upstreams()
 	r.rep.Notes = append(r.rep.Notes, notes...)
 	r.up = &a.Upstreams
-	for _, f := range a.parsed.Findings() {
+	for _, f := range a.findings() {
 		r.rep.Lint = append(r.rep.Lint, finding(f))
 	}
+}
+
+// shown is a file of the configuration as the report names it: relative
+// to the configuration's folder.
+func (a *caddyAdapter) shown(file string) string {
+	if rel, err := filepath.Rel(filepath.Dir(a.file), file); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return file
+}
+
+// findings are lint's, with the files as the report names them.
+func (a *caddyAdapter) findings() []lint.Finding {
+	fs := a.parsed.Findings()
+	for i := range fs {
+		fs[i].File = a.shown(fs[i].File)
+	}
+	return fs
 }
 
 // caddyTargets are a TLS route's upstream endpoints; none for a dial
@@ -242,6 +261,17 @@ func (a *caddyAdapter) launch(ctx context.Context, r *runner) error {
 		files[path.Join("/", f)] = r.ca.CertPEM()
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (a CA file a transport trusts), so that Caddy trusts the backend's certificate", path.Join("/", f)))
 	}
+	for _, im := range a.parsed.Imports {
+		data, err := os.ReadFile(im.Local)
+		if err != nil {
+			return usagef("cannot read %s, which the configuration imports: %v", im.Local, cause(err))
+		}
+		at := im.Named
+		if !path.IsAbs(at) {
+			at = path.Join(path.Dir(a.main), at)
+		}
+		files[at] = data
+	}
 	if err := a.certFiles(r, files); err != nil {
 		return err
 	}
@@ -310,9 +340,9 @@ func (a *caddyAdapter) adapt(ctx context.Context, r *runner) error {
 // the line of the parsed route it matches, or why check does not request
 // it.
 func (a *caddyAdapter) routes(cfg *lint.CaddyConfig) {
-	lines := map[string][]int{}
+	lines := map[string][]lint.CaddyRoute{}
 	for _, p := range a.parsed.Routes {
-		lines[p.Key()] = append(lines[p.Key()], p.Line)
+		lines[p.Key()] = append(lines[p.Key()], p)
 	}
 	a.byPlace = map[string]*cdRoute{}
 	for _, rt := range cfg.Routes {
@@ -323,7 +353,7 @@ func (a *caddyAdapter) routes(cfg *lint.CaddyConfig) {
 		if !cfg.JSON || !a.parsed.JSON {
 			g.Line = 0
 			if l := lines[rt.Key()]; len(l) > 0 {
-				g.Line, lines[rt.Key()] = l[0], l[1:]
+				g.Line, g.File, lines[rt.Key()] = l[0].Line, l[0].File, l[1:]
 			}
 		}
 		switch {
@@ -386,7 +416,8 @@ func (a *caddyAdapter) start(ctx context.Context, r *runner) error {
 // reject records Caddy's refusal of the configuration, with the
 // operator's file and line where Caddy names one ("FILE:LINE").
 func (a *caddyAdapter) reject(r *runner, code int, out string) {
-	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(strings.ReplaceAll(out, a.main, filepath.Base(a.file)))}
+	out = strings.ReplaceAll(strings.ReplaceAll(out, a.main, filepath.Base(a.file)), path.Dir(a.main)+"/", "")
+	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(out)}
 	if i := strings.Index(ct.Output, filepath.Base(a.file)+":"); i >= 0 {
 		rest := ct.Output[i+len(filepath.Base(a.file))+1:]
 		n := 0
@@ -517,10 +548,11 @@ func (a *caddyAdapter) route(req Request) *cdRoute {
 
 // job is route g's job: its own request, or req.
 func (a *caddyAdapter) job(r *runner, g *cdRoute, req *Request) job {
-	at := fmt.Sprintf("%s:%d", a.parsed.File, g.Line)
+	file := a.shown(cmp.Or(g.File, a.parsed.File))
+	at := fmt.Sprintf("%s:%d", file, g.Line)
 	name := g.name()
 	j := job{targets: g.targets, loc: Location{Location: name, At: at, Pass: "reverse_proxy " + strings.Join(g.Dials, " "), PassAt: at,
-		Place: fmt.Sprintf("%s %s", a.parsed.File, name)}}
+		Place: fmt.Sprintf("%s %s", file, name)}}
 	a.byPlace[j.loc.Place] = g
 	rq := g.request()
 	if req != nil {
@@ -623,12 +655,16 @@ func (a *caddyAdapter) describe(_ *runner, j *job) {
 	if g == nil || g.Line == 0 {
 		return
 	}
-	for _, f := range a.parsed.Findings() {
-		if f.Line == g.Line {
+	for _, f := range a.findings() {
+		if f.Line == g.Line && f.File == a.shown(cmp.Or(g.File, a.parsed.File)) {
 			j.loc.Lint = append(j.loc.Lint, finding(f))
 		}
 	}
-	lines := strings.Split(string(a.data), "\n")
+	data := a.data
+	if g.File != "" {
+		data, _ = os.ReadFile(g.File)
+	}
+	lines := strings.Split(string(data), "\n")
 	if a.parsed.JSON || g.Line > len(lines) {
 		return
 	}
