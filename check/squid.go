@@ -559,8 +559,80 @@ func (*squidAdapter) own(_ *runner, _ *job, events []backend.Event, _ bool) []ba
 	return events
 }
 
-func (a *squidAdapter) diagnose(_ *runner, j *job, obs *harness.Observation) diagnosis {
-	return diagnoseSquid(a.byPlace[j.loc.Place], a.gnutls(), obs)
+func (a *squidAdapter) diagnose(r *runner, j *job, obs *harness.Observation) diagnosis {
+	p := a.byPlace[j.loc.Place]
+	if other, at := a.servedElsewhere(r, p, obs); at != "" {
+		return a.failedOver(p, other, at, obs)
+	}
+	return diagnoseSquid(p, a.gnutls(), obs)
+}
+
+// servedElsewhere is the peer (nil when no tls peer) whose address
+// served the request of peer p, and that address, when it is not p's:
+// Squid forwards a request to the next allowed peer when the connection
+// to one fails (forward_max_tries); "" when p served it, or when no
+// connection served it.
+func (a *squidAdapter) servedElsewhere(r *runner, p *sqPeer, obs *harness.Observation) (*sqPeer, string) {
+	own := r.destination(p.target)
+	if own == "" {
+		return nil, ""
+	}
+	for _, ev := range obs.Events {
+		if ev.Kind != backend.KindRequest || ev.Local == "" || ev.Local == own {
+			continue
+		}
+		for _, other := range a.peers {
+			if r.destination(other.target) == ev.Local {
+				return other, ev.Local
+			}
+		}
+		return nil, ev.Local
+	}
+	return nil, ""
+}
+
+// failedOver explains a request of peer p that another peer served: p's
+// connection failed, and the answer is another upstream's.
+func (a *squidAdapter) failedOver(p, other *sqPeer, at string, obs *harness.Observation) diagnosis {
+	who := "an address of no tls cache_peer (" + at + ")"
+	if other != nil {
+		who = fmt.Sprintf("cache_peer %s (%s)", other.Name, at)
+	}
+	d := diagnosis{Cause: CauseUnreachable}
+	d.Explanation = fmt.Sprintf("Squid did not reach the upstream through cache_peer %s: its connection failed, so Squid forwarded the request to the next peer its cache_peer_access rules allow, %s, which answered %s (the upstream saw %s); the client got another upstream's answer",
+		p.Name, who, statusText(obs.Status, obs.Error), sawText(obs.SNI))
+	if other != nil {
+		d.Fix = fmt.Sprintf("cache_peer_access %s deny %s (before its allow), so that the failure of cache_peer %s shows; then check again", other.Name, a.ownACLs(p, other), p.Name)
+	}
+	return d
+}
+
+// ownACLs are the acls of peer p's first cache_peer_access allow that
+// other's rules do not name: those that tell p's requests from other's,
+// or a placeholder.
+func (a *squidAdapter) ownACLs(p, other *sqPeer) string {
+	var others []string
+	for _, acc := range a.cfg.Access {
+		if acc.Peer == other.Name {
+			others = append(others, acc.ACLs...)
+		}
+	}
+	for _, acc := range a.cfg.Access {
+		if acc.Peer != p.Name || !acc.Allow {
+			continue
+		}
+		var own []string
+		for _, n := range acc.ACLs {
+			if !slices.Contains(others, n) {
+				own = append(own, n)
+			}
+		}
+		if len(own) > 0 {
+			return strings.Join(own, " ")
+		}
+		break
+	}
+	return "<an acl of cache_peer " + p.Name + "'s requests>"
 }
 
 // diagnoseSquid explains an observation of peer p's request, by the
