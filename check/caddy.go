@@ -503,14 +503,18 @@ func (a *caddyAdapter) jobs(r *runner, entries []Entry) []job {
 	covered := map[*cdRoute]bool{}
 	for _, e := range entries {
 		req, exp := e.Request, e.Expect
+		g := a.route(req)
 		if req.Scheme == "" {
 			req.Scheme = "http"
+			if g != nil && g.HTTPS {
+				req.Scheme = "https"
+			}
 		}
-		g := a.route(req)
 		var j job
 		if g == nil {
 			j.loc = Location{Location: "no route", At: e.Source}
 			j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, fmt.Sprintf("no route to a TLS upstream serves %s%s", req.Host, req.Path)
+			j.loc.Request, j.loc.Key, j.port = &req, req.String(), req.Port
 		} else {
 			j = a.job(r, g, &req)
 			covered[g] = true
@@ -536,7 +540,7 @@ func (a *caddyAdapter) route(req Request) *cdRoute {
 		if req.Port != 0 && req.Port != g.Port {
 			continue
 		}
-		if len(g.Hosts) > 0 && !slices.ContainsFunc(g.Hosts, func(h string) bool { return strings.EqualFold(h, host) }) {
+		if len(g.Hosts) > 0 && !slices.ContainsFunc(g.Hosts, func(h string) bool { return caddyHostMatch(h, host) }) {
 			continue
 		}
 		if p := strings.TrimSuffix(g.Path, "*"); strings.HasPrefix(req.Path, p) && !strings.HasPrefix(g.Path, "@") {
@@ -544,6 +548,21 @@ func (a *caddyAdapter) route(req Request) *cdRoute {
 		}
 	}
 	return nil
+}
+
+// caddyHostMatch reports whether a host matcher's pattern matches host,
+// as Caddy's does: label by label, a * standing for one label.
+func caddyHostMatch(pattern, host string) bool {
+	p, h := strings.Split(strings.ToLower(pattern), "."), strings.Split(strings.ToLower(host), ".")
+	if len(p) != len(h) {
+		return false
+	}
+	for i := range p {
+		if p[i] != "*" && p[i] != h[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // job is route g's job: its own request, or req.
