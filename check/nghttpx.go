@@ -568,7 +568,13 @@ func diagnoseNghttpx(rt *ngRoute, rewrite, insecure bool, obs *harness.Observati
 	case obs.Backend == fixtures.BackendRefused && obs.Reason == backend.ReasonMissingSNI:
 		d.Cause = CauseNoSNI
 		d.Explanation = fmt.Sprintf("nghttpx sent no SNI (the backend host %s is an IP address, which nghttpx never sends, and the line has no sni=), and the upstream refused the handshake%s", b.Host, alertOf(obs))
-		d.Fix = lint.NghttpxFix(b, "<the upstream's host name>")
+		var fixes []string
+		for _, g := range rt.backends {
+			if g.IP() && g.SNI == "" {
+				fixes = append(fixes, lint.NghttpxFix(g, "<the upstream's host name>"))
+			}
+		}
+		d.Fix = strings.Join(fixes, " and ")
 	case obs.Backend == fixtures.BackendRefused && obs.Reason == backend.ReasonUnknownSNI:
 		d.Cause = CauseWrongName
 		src := "the backend host"

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/lint"
 )
 
@@ -104,5 +105,22 @@ func TestNghttpxUnreachable(t *testing.T) {
 	}
 	if ports := a.ports(r); len(ports) != 0 {
 		t.Errorf("ports %v, want none published", ports)
+	}
+}
+
+// TestNghttpxGroupFix: the fix of a pattern's group names every backend
+// line without SNI, as nghttpx balances requests between them.
+func TestNghttpxGroupFix(t *testing.T) {
+	cfg, err := lint.ParseNghttpxFile("../fixtures/check/nghttpx/nghttpx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &nghttpxAdapter{cfg: cfg, dir: "../fixtures/check/nghttpx", file: "../fixtures/check/nghttpx/nghttpx.conf"}
+	a.plan(&runner{rep: &Report{}})
+	rt := a.route("shop.example.com", "/api/")
+	d := diagnoseNghttpx(rt, false, false, &harness.Observation{Backend: "refused", Reason: "missing-sni", Status: 502})
+	want := "backend=10.47.3.11,8443;shop.example.com/api/;tls;sni=<the upstream's host name> and backend=10.47.3.12,8443;shop.example.com/api/;tls;sni=<the upstream's host name>"
+	if d.Cause != CauseNoSNI || d.Fix != want {
+		t.Errorf("diagnosis %+v\nwant fix %s", d, want)
 	}
 }
