@@ -109,7 +109,7 @@ func TestDiagnoseApache(t *testing.T) {
 // and line, the innermost Apache names.
 func TestApacheReject(t *testing.T) {
 	for _, tc := range []struct {
-		a        *apacheAdapter
+		a         *apacheAdapter
 		out, want string
 	}{
 		{&apacheAdapter{file: "/x/site.conf", main: "/etc/apache2/sites-enabled/site.conf"},
@@ -122,5 +122,23 @@ func TestApacheReject(t *testing.T) {
 		if r.rep.Rejected == nil || r.rep.Rejected.At != tc.want {
 			t.Errorf("%q: rejected %+v, want at %s", tc.out, r.rep.Rejected, tc.want)
 		}
+	}
+}
+
+// TestApacheCertbotSite: a certbot-made site is served over HTTPS, its
+// SSLEngine on in certbot's options-ssl-apache.conf, which the run lacks.
+func TestApacheCertbotSite(t *testing.T) {
+	r := &runner{opts: Options{Config: "../fixtures/check/apache-site/shop-le-ssl.conf"}, adapter: &apacheAdapter{}}
+	a := r.adapter.(*apacheAdapter)
+	if perr, err := a.load(r); perr != nil || err != nil {
+		t.Fatal(perr, err)
+	}
+	a.plan(r)
+	jobs := a.jobs(r, nil)
+	if len(jobs) != 2 || jobs[0].loc.Request.String() != "GET https://shop.example.com/api/" || !slices.Equal(a.ports(r), []int{443}) {
+		t.Errorf("jobs %v, ports %v: want the two routes over HTTPS on 443", jobs, a.ports(r))
+	}
+	if len(a.cfg.Outside) != 1 || a.cfg.Outside[0].Path != "/etc/letsencrypt/options-ssl-apache.conf" {
+		t.Errorf("outside %+v, want certbot's options-ssl-apache.conf", a.cfg.Outside)
 	}
 }

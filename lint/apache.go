@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -224,6 +225,10 @@ func (r *ApacheRoute) Label() string {
 	return r.Node.Name + " " + r.Path
 }
 
+// CertbotOptions is the file certbot's Apache plugin includes in the
+// virtual hosts it makes, from /etc/letsencrypt; it sets SSLEngine on.
+const CertbotOptions = "options-ssl-apache.conf"
+
 // model derives the virtual hosts, balancers and routes.
 func (c *ApacheConfig) model() {
 	c.Balancers = map[string][]*ApacheNode{}
@@ -309,6 +314,8 @@ func (c *ApacheConfig) scope(v *ApacheVHost, ns []*ApacheNode) {
 			v.Aliases = append(v.Aliases, n.Args...)
 		case n.Is("SSLEngine"):
 			v.SSL = strings.EqualFold(n.Arg(0), "on")
+		case (n.Is("Include") || n.Is("IncludeOptional")) && path.Base(n.Arg(0)) == CertbotOptions:
+			v.SSL = true
 		case n.Is("RewriteEngine"):
 			v.rewrite = strings.EqualFold(n.Arg(0), "on")
 		default:
