@@ -628,9 +628,19 @@ func diagnoseApache(rt *lint.ApacheRoute, obs *harness.Observation) diagnosis {
 		if rt == nil {
 			return ""
 		}
-		return strings.TrimSpace(rt.Node.Name + " " + strings.Replace(strings.Join(rt.Node.Args, " "), t.URL.Host, "<the upstream's host name>"+apachePort(t), 1))
+		// The directive naming the upstream: the route's, or a
+		// BalancerMember.
+		return strings.TrimSpace(t.At.Name + " " + strings.Replace(strings.Join(t.At.Args, " "), t.URL.Host, "<the upstream's host name>"+apachePort(t), 1))
 	}
 	ip := rt != nil && apacheTarget(t).IP
+	if rt != nil {
+		for _, u := range rt.Targets {
+			if apacheTarget(u).IP {
+				t, ip = u, true
+				break
+			}
+		}
+	}
 	noEngine := rt != nil && !t.Engine()
 	switch {
 	case obs.Backend == fixtures.BackendServed:

@@ -142,3 +142,20 @@ func TestApacheCertbotSite(t *testing.T) {
 		t.Errorf("outside %+v, want certbot's options-ssl-apache.conf", a.cfg.Outside)
 	}
 }
+
+// TestDiagnoseApacheBalancer: the fix of an IP-literal BalancerMember is
+// its own line, with a host name.
+func TestDiagnoseApacheBalancer(t *testing.T) {
+	cfg, err := lint.ParseApache("b.conf", []byte("<Proxy balancer://pool>\nBalancerMember https://10.0.0.7:8443 route=1\n</Proxy>\n<VirtualHost *:80>\nSSLProxyEngine on\nProxyPass / balancer://pool/\n</VirtualHost>\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := ""
+	d := diagnoseApache(cfg.Routes[0], &harness.Observation{Backend: fixtures.BackendRefused, Reason: backend.ReasonMissingSNI, SNI: &empty, Status: 500})
+	if d.Cause != CauseNoSNI || d.Fix != "BalancerMember https://<the upstream's host name>:8443 route=1" {
+		t.Errorf("%+v, want no-sni and the BalancerMember line with a host name", d)
+	}
+	if f := cfg.Findings(); len(f) != 2 || f[0].Fix != d.Fix {
+		t.Errorf("findings %+v, want APA002 and APA004 with the same fix", f)
+	}
+}

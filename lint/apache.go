@@ -526,11 +526,11 @@ func (c *ApacheConfig) Findings() []Finding {
 				add("APA001", r.Node, fmt.Sprintf("%s proxies to %s without SSLProxyEngine on: Apache sends no ClientHello and answers 500 (AH01961)", who, up), "SSLProxyEngine on")
 			}
 			if ip && !r.Preserves() {
-				add("APA002", r.Node, fmt.Sprintf("%s proxies to %s, an IP address: Apache sends no SNI, and an upstream that routes by SNI refuses the handshake (500)", who, up),
-					fmt.Sprintf("%s %s (a host name instead of the IP)", r.Node.Name, strings.Replace(strings.Join(r.Node.Args, " "), t.URL.Host, nameUnknown+portOf(t.URL), 1)))
+				// A host name instead of the IP, in the directive naming it.
+				fix := fmt.Sprintf("%s %s", t.At.Name, strings.Replace(strings.Join(t.At.Args, " "), t.URL.Host, nameUnknown+portOf(t.URL), 1))
+				add("APA002", r.Node, fmt.Sprintf("%s proxies to %s, an IP address: Apache sends no SNI, and an upstream that routes by SNI refuses the handshake (500)", who, up), fix)
 				if t.CheckPeerName() {
-					add("APA004", r.Node, fmt.Sprintf("%s proxies to %s, an IP address, with SSLProxyCheckPeerName on: the certificate is checked against the IP, and Apache answers 500 (AH02411)", who, up),
-						"a host name instead of the IP in the URL")
+					add("APA004", r.Node, fmt.Sprintf("%s proxies to %s, an IP address, with SSLProxyCheckPeerName on: the certificate is checked against the IP, and Apache answers 500 (AH02411)", who, up), fix)
 				}
 			}
 			if r.Preserves() {
