@@ -85,7 +85,7 @@ func TestDiagnosePound(t *testing.T) {
 // line.
 func TestPoundReject(t *testing.T) {
 	for out, at := range map[string]string{
-		"pound: /etc/pound/pound.cfg:9.7-11: unrecognized keyword": "pound.cfg:9",
+		"pound: /etc/pound/pound.cfg:9.7-11: unrecognized keyword":    "pound.cfg:9",
 		"pound: /etc/pound/conf.d/a.cfg:1.10: unexpected end of file": "conf.d/a.cfg:1",
 	} {
 		r := &runner{rep: &Report{}}
