@@ -27,8 +27,9 @@ func (apacheDialect) none() string {
 
 // apacheMarks are directives, as operators capitalise them, that only
 // Apache's configurations begin a line with (nginx's end in ';' or '{',
-// HAProxy's are lower case).
-var apacheMarks = regexp.MustCompile(`^(</?(VirtualHost|IfModule|IfDefine|Location|LocationMatch|Directory|Proxy|Files)[\s>]|(ServerRoot|LoadModule|Listen|ProxyPass|ProxyPassMatch|ProxyPreserveHost|ServerName|ServerAlias|DocumentRoot|Include|IncludeOptional|SSLProxyEngine|SSLEngine|RewriteEngine|RewriteRule|DefaultRuntimeDir|PidFile|ErrorLog|Mutex)\s)`)
+// HAProxy's are lower case; Pound's capitalised keywords include
+// ServerName and Include, which are therefore no mark).
+var apacheMarks = regexp.MustCompile(`^(</?(VirtualHost|IfModule|IfDefine|Location|LocationMatch|Directory|Proxy|Files)[\s>]|(ServerRoot|LoadModule|Listen|ProxyPass|ProxyPassMatch|ProxyPreserveHost|IncludeOptional|SSLProxyEngine|SSLEngine|RewriteEngine|RewriteRule|DefaultRuntimeDir)\s)`)
 
 // LooksLikeApache reports whether data is an Apache configuration: a
 // line that opens an Apache section or starts with an Apache directive,
