@@ -1,0 +1,110 @@
+//go:build conformance
+
+package check_test
+
+import (
+	"fmt"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/sniproof/sniproof/check"
+	"github.com/sniproof/sniproof/fixtures"
+	"github.com/sniproof/sniproof/harness"
+)
+
+// The built-in stunnel cases: the service of every case of
+// fixtures/stunnel/cases.yaml without global options goes into one
+// stunnel.conf, each accepting on a port of its own, and sniproof check
+// runs it once in one stunnel. Each case is judged as the nginx cases are
+// (see builtin_test.go): lint's STN rules predict what check observes.
+
+func init() {
+	predicts[check.CauseNoSNI] = append(predicts[check.CauseNoSNI], "STN002")
+	predicts[check.CauseWrongName] = append(predicts[check.CauseWrongName], "STN001")
+	predictive = append(predictive, "STN001", "STN002")
+}
+
+// stBuiltinReproduce reruns the built-in stunnel cases' check.
+const stBuiltinReproduce = "make conformance LABELS=check FOCUS=check/builtin/stunnel/"
+
+// stBuiltinCases are stunnel's case table, one spec each.
+var stBuiltinCases, stBuiltinErr = fixtures.Cases("stunnel")
+
+// stShared is the shared stunnel.conf of the cases without global
+// options, and each case's location in it; excluded says why a case is
+// not in it.
+func stShared() (conf string, locations, excluded map[string]string, err error) {
+	k, err := harness.LookupKind("stunnel")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	rendered, err := harness.Standalone(k, k.Releases[0], builtinValues.BackendIP, stBuiltinCases)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	locations, excluded = map[string]string{}, map[string]string{}
+	var b strings.Builder
+	b.WriteString("foreground = yes\npid =\n")
+	for i, c := range stBuiltinCases {
+		if c.Global != "" {
+			excluded[c.ID] = fmt.Sprintf("its global options (%s) would apply to every other case", strings.Join(strings.Fields(c.Global), " "))
+			continue
+		}
+		at := strings.LastIndex(rendered[c.ID], "\n[case")
+		if at < 0 {
+			return "", nil, nil, fmt.Errorf("%s: no [case] section in %q", c.ID, rendered[c.ID])
+		}
+		name := fmt.Sprintf("case%d", i)
+		fmt.Fprintf(&b, "\n; %s\n[%s]\n", c.ID, name)
+		for _, l := range strings.Split(rendered[c.ID][at+1:], "\n")[1:] {
+			if strings.HasPrefix(strings.TrimSpace(l), "accept") {
+				l = fmt.Sprintf("accept = %d", 9100+i)
+			}
+			b.WriteString(l + "\n")
+		}
+		locations[c.ID] = "service [" + name + "]"
+	}
+	return b.String(), locations, excluded, nil
+}
+
+var _ = It("loads the built-in stunnel cases", Label("check", "stunnel"), func() {
+	Expect(stBuiltinErr).NotTo(HaveOccurred())
+	Expect(stBuiltinCases).NotTo(BeEmpty())
+})
+
+var _ = Describe("sniproof check and lint on the built-in stunnel cases", Label("check", "stunnel"), Ordered, ContinueOnFailure, func() {
+	var rep *check.Report
+	var locations, excluded map[string]string
+
+	BeforeAll(func(ctx SpecContext) {
+		Expect(stBuiltinErr).NotTo(HaveOccurred())
+		var conf string
+		var err error
+		conf, locations, excluded, err = stShared()
+		Expect(err).NotTo(HaveOccurred())
+		rep = checkShared(ctx, "stunnel.conf", []byte(conf))
+	}, NodeTimeout(harness.DefaultTimeouts.ContainerStart*5))
+
+	for _, c := range stBuiltinCases {
+		It(fmt.Sprintf("check/builtin/stunnel/%s: lint predicts what check observes", c.ID), func() {
+			rec := builtinRecord(c, "check/builtin/stunnel/"+c.ID, "stunnel", stBuiltinReproduce+c.ID, excluded[c.ID], rep)
+			l := namedLocation(rep, locations[c.ID])
+			Expect(l).NotTo(BeNil(), "check reports no %s for %s", locations[c.ID], c.ID)
+			// lint predicts a refused handshake: stunnel closes the
+			// client's connection (no status).
+			judgeCase(rec, rep, c, []check.Location{*l}, disagreement{}, 0)
+		})
+	}
+
+	It("check/builtin/stunnel/coverage: every service check reports belongs to a case", func() {
+		Expect(rep).NotTo(BeNil(), "the check of the built-in stunnel cases did not run")
+		Expect(rep.Locations).To(HaveLen(len(locations)))
+		for _, l := range rep.Locations {
+			Expect(l.Outcome).NotTo(Equal(check.NotChecked), "%s: %s", l.Location, l.NotChecked)
+		}
+		fmt.Fprintf(GinkgoWriter, "check/builtin/stunnel: %d of %d built-in stunnel cases checked in one stunnel, %d excluded from it\n",
+			len(locations), len(stBuiltinCases), len(excluded))
+	})
+})
