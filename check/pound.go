@@ -421,6 +421,12 @@ func (a *poundAdapter) job(r *runner, s *pdService, req *Request) job {
 	if req.Scheme == "" {
 		req.Scheme = map[bool]string{true: "https", false: "http"}[s.listener.HTTPS]
 	}
+	if req.Method == "" {
+		req.Method = "GET"
+	}
+	if req.Path == "" {
+		req.Path = "/"
+	}
 	j.loc.Request, j.loc.Key = req, req.String()
 	return j
 }

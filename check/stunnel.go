@@ -402,6 +402,12 @@ func (a *stunnelAdapter) job(r *runner, s *stService, req *Request) job {
 	if req.Scheme == "" {
 		req.Scheme = "http"
 	}
+	if req.Method == "" {
+		req.Method = "GET"
+	}
+	if req.Path == "" {
+		req.Path = "/"
+	}
 	j.loc.Request, j.loc.Key = req, req.String()
 	return j
 }

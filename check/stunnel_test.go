@@ -96,3 +96,19 @@ func TestDiagnoseStunnel(t *testing.T) {
 		}
 	}
 }
+
+// TestStunnelEntries: expectations entries go to the service of their
+// port; a port no service accepts on is reported, and a service no entry
+// requests is not checked.
+func TestStunnelEntries(t *testing.T) {
+	a, r := stunnelSample(t, "stunnel.conf", []byte("client = yes\n[a]\naccept = 9001\nconnect = a.internal:443\n[b]\naccept = 9002\nconnect = b.internal:443\n"))
+	jobs := a.jobs(r, []Entry{{Request: Request{Host: "x.example", Port: 9002, Path: "/health"}, Source: "e.yaml:1"}, {Request: Request{Port: 9999}, Source: "e.yaml:4"}})
+	var got []string
+	for _, j := range jobs {
+		got = append(got, j.loc.Location+" "+j.loc.Key+" "+string(j.loc.Outcome))
+	}
+	want := []string{"service [b] GET http://x.example:9002/health ", "no service  " + string(NotChecked), "service [a] stunnel.conf service [a] " + string(NotChecked)}
+	if !slices.Equal(got, want) {
+		t.Errorf("jobs\n%q\nwant\n%q", got, want)
+	}
+}
