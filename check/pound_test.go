@@ -26,9 +26,8 @@ func poundSample(t *testing.T, file string, data []byte) (*poundAdapter, *runner
 }
 
 // TestPoundServices: the sample's services with an HTTPS backend (not the
-// plain one), their requests by Host, targets and published port; a
-// folder is claimed by its pound.cfg, where Apache's adapter looks for an
-// apache2.conf.
+// plain one), their requests by Host, targets and published port; the
+// file and its folder are pound's.
 func TestPoundServices(t *testing.T) {
 	const file = "../fixtures/check/pound/pound.cfg"
 	data, err := os.ReadFile(file)
@@ -52,8 +51,10 @@ func TestPoundServices(t *testing.T) {
 	if p := a.ports(r); !slices.Equal(p, []int{8080}) {
 		t.Errorf("ports %v, want [8080]", p)
 	}
-	if k, err := ProxyKind("", "../fixtures/check/pound"); err != nil || k != ProxyPound {
-		t.Errorf("ProxyKind of the sample's folder: %q, %v; want pound", k, err)
+	for _, config := range []string{file, "../fixtures/check/pound"} {
+		if k, err := ProxyKind("", config); err != nil || k != ProxyPound {
+			t.Errorf("ProxyKind(%s): %q, %v; want pound", config, k, err)
+		}
 	}
 }
 
