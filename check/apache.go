@@ -151,19 +151,13 @@ func (a *apacheAdapter) ports(*runner) []int {
 	return ports
 }
 
-// apacheModules are the modules the main configuration of a lone site
-// file loads: Debian's defaults and those proxying needs.
-var apacheModules = []string{"mpm_event", "authz_core", "authz_host", "authn_core", "access_compat", "alias", "dir", "mime", "env", "setenvif",
-	"filter", "deflate", "reqtimeout", "negotiation", "status", "headers", "rewrite", "proxy", "proxy_http", "proxy_balancer", "slotmem_shm",
-	"lbmethod_byrequests", "socache_shmcb", "ssl", "remoteip", "expires"}
-
 // wrapper is the main configuration of a lone site file: what Debian's
 // apache2.conf, ports.conf and mods-enabled give it.
 func (a *apacheAdapter) wrapper(r *runner) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# sniproof check: the main configuration Debian's apache2.conf gives %s\nServerRoot %s\n", filepath.Base(a.file), apacheRoot)
 	b.WriteString("DefaultRuntimeDir ${APACHE_RUN_DIR}\nPidFile ${APACHE_PID_FILE}\nMutex file:${APACHE_LOCK_DIR} default\nUser ${APACHE_RUN_USER}\nGroup ${APACHE_RUN_GROUP}\nErrorLog /dev/stderr\nLogLevel warn ssl:info\n")
-	for _, m := range apacheModules {
+	for _, m := range lint.ApacheLoneModules {
 		fmt.Fprintf(&b, "<IfModule !%s_module>\n    LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n</IfModule>\n", m, m, m)
 	}
 	b.WriteString("# The image has no /etc/mime.types (Debian's media-types package).\nTypesConfig /dev/null\n")
@@ -313,7 +307,12 @@ func (a *apacheAdapter) files(ctx context.Context, r *runner) (map[string][]byte
 		return err == nil && code == 0
 	}
 	for _, o := range a.cfg.Outside {
-		if !o.Optional && !strings.ContainsAny(o.Path, "*?[") && !exists(o.Path) {
+		switch {
+		case o.Optional || strings.ContainsAny(o.Path, "*?[") || exists(o.Path):
+		case path.Base(o.Path) == lint.CertbotOptions:
+			files[o.Path] = fmt.Appendf(nil, "# sniproof check: a stand-in for certbot's %s, which the run lacks\nSSLEngine on\n", o.Path)
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("Include %s (%s), certbot's, is not in the run: check put a stand-in there with its SSLEngine on (name the real folder with --root %s=DIR)", o.Path, o.At.Pos(), path.Dir(o.Path)))
+		default:
 			files[o.Path] = fmt.Appendf(nil, "# sniproof check: an empty stand-in for %s, which the run lacks\n", o.Path)
 			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("Include %s (%s) is not in the run: check put an empty stand-in there (name the real folder with --root %s=DIR)", o.Path, o.At.Pos(), path.Dir(o.Path)))
 		}
@@ -424,7 +423,10 @@ var apacheAt = regexp.MustCompile(`on line (\d+) of (/\S+?):?\s`)
 // reject records Apache's refusal, with the operator's file and line.
 func (a *apacheAdapter) reject(r *runner, code int, out string) {
 	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(out)}
-	if m := apacheAt.FindStringSubmatch(out + " "); m != nil {
+	// The innermost file is the last named: "on line 91 of apache.conf:
+	// Syntax error on line 1 of sites-enabled/site.conf".
+	if all := apacheAt.FindAllStringSubmatch(out+" ", -1); all != nil {
+		m := all[len(all)-1]
 		file := m[2]
 		if a.root == "" && file == a.main {
 			file = filepath.Base(a.file)
@@ -626,9 +628,19 @@ func diagnoseApache(rt *lint.ApacheRoute, obs *harness.Observation) diagnosis {
 		if rt == nil {
 			return ""
 		}
-		return strings.TrimSpace(rt.Node.Name + " " + strings.Replace(strings.Join(rt.Node.Args, " "), t.URL.Host, "<the upstream's host name>"+apachePort(t), 1))
+		// The directive naming the upstream: the route's, or a
+		// BalancerMember.
+		return strings.TrimSpace(t.At.Name + " " + strings.Replace(strings.Join(t.At.Args, " "), t.URL.Host, "<the upstream's host name>"+apachePort(t), 1))
 	}
 	ip := rt != nil && apacheTarget(t).IP
+	if rt != nil {
+		for _, u := range rt.Targets {
+			if apacheTarget(u).IP {
+				t, ip = u, true
+				break
+			}
+		}
+	}
 	noEngine := rt != nil && !t.Engine()
 	switch {
 	case obs.Backend == fixtures.BackendServed:
@@ -673,11 +685,10 @@ func diagnoseApache(rt *lint.ApacheRoute, obs *harness.Observation) diagnosis {
 			d.Fix = "SSLProxyCACertificateFile <the CA bundle that issued the upstream's certificate>"
 		}
 	default:
-		if obs.Status > 0 && obs.Status < 500 {
-			d.Works = true
-			return d
-		}
 		d.Cause, d.Explanation = CauseUnreachable, "no ClientHello reached the upstream"
+		if obs.Status > 0 {
+			d.Explanation = fmt.Sprintf("Apache answered %s itself: no ClientHello reached the upstream", statusText(obs.Status, obs.Error))
+		}
 		if noEngine {
 			d.Explanation, d.Fix = "no ClientHello reached the upstream: SSLProxyEngine is not on (AH01961)", "SSLProxyEngine on"
 		}

@@ -104,3 +104,58 @@ func TestDiagnoseApache(t *testing.T) {
 		t.Error("an IPv6 literal is an IP target")
 	}
 }
+
+// TestApacheReject: apache2 -t's refusal points at the operator's file
+// and line, the innermost Apache names.
+func TestApacheReject(t *testing.T) {
+	for _, tc := range []struct {
+		a         *apacheAdapter
+		out, want string
+	}{
+		{&apacheAdapter{file: "/x/site.conf", main: "/etc/apache2/sites-enabled/site.conf"},
+			"apache2: Syntax error on line 91 of /etc/sniproof/apache.conf: Syntax error on line 1 of /etc/apache2/sites-enabled/site.conf: /etc/apache2/sites-enabled/site.conf:1: <VirtualHost> was not closed.", "site.conf:1"},
+		{&apacheAdapter{file: "/x/apache2.conf", root: "/x", main: "/etc/apache2/apache2.conf"},
+			"AH00526: Syntax error on line 8 of /etc/apache2/mods-enabled/ssl.conf:\nSSLPassPhraseDialog: file 'x' does not exist", "mods-enabled/ssl.conf:8"},
+	} {
+		r := &runner{rep: &Report{}}
+		tc.a.reject(r, 1, tc.out)
+		if r.rep.Rejected == nil || r.rep.Rejected.At != tc.want {
+			t.Errorf("%q: rejected %+v, want at %s", tc.out, r.rep.Rejected, tc.want)
+		}
+	}
+}
+
+// TestApacheCertbotSite: a certbot-made site is served over HTTPS, its
+// SSLEngine on in certbot's options-ssl-apache.conf, which the run lacks.
+func TestApacheCertbotSite(t *testing.T) {
+	r := &runner{opts: Options{Config: "../fixtures/check/apache-site/shop-le-ssl.conf"}, adapter: &apacheAdapter{}}
+	a := r.adapter.(*apacheAdapter)
+	if perr, err := a.load(r); perr != nil || err != nil {
+		t.Fatal(perr, err)
+	}
+	a.plan(r)
+	jobs := a.jobs(r, nil)
+	if len(jobs) != 2 || jobs[0].loc.Request.String() != "GET https://shop.example.com/api/" || !slices.Equal(a.ports(r), []int{443}) {
+		t.Errorf("jobs %v, ports %v: want the two routes over HTTPS on 443", jobs, a.ports(r))
+	}
+	if len(a.cfg.Outside) != 1 || a.cfg.Outside[0].Path != "/etc/letsencrypt/options-ssl-apache.conf" {
+		t.Errorf("outside %+v, want certbot's options-ssl-apache.conf", a.cfg.Outside)
+	}
+}
+
+// TestDiagnoseApacheBalancer: the fix of an IP-literal BalancerMember is
+// its own line, with a host name.
+func TestDiagnoseApacheBalancer(t *testing.T) {
+	cfg, err := lint.ParseApache("b.conf", []byte("<Proxy balancer://pool>\nBalancerMember https://10.0.0.7:8443 route=1\n</Proxy>\n<VirtualHost *:80>\nSSLProxyEngine on\nProxyPass / balancer://pool/\n</VirtualHost>\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := ""
+	d := diagnoseApache(cfg.Routes[0], &harness.Observation{Backend: fixtures.BackendRefused, Reason: backend.ReasonMissingSNI, SNI: &empty, Status: 500})
+	if d.Cause != CauseNoSNI || d.Fix != "BalancerMember https://<the upstream's host name>:8443 route=1" {
+		t.Errorf("%+v, want no-sni and the BalancerMember line with a host name", d)
+	}
+	if f := cfg.Findings(); len(f) != 2 || f[0].Fix != d.Fix {
+		t.Errorf("findings %+v, want APA002 and APA004 with the same fix", f)
+	}
+}

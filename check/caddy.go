@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,7 +87,7 @@ func (a *caddyAdapter) load(r *runner) (error, error) {
 		a.main = path.Join(path.Dir(caddyKind.ConfigPath), "caddy.json")
 	}
 	r.newReport(filepath.Dir(a.file), a.main)
-	cfg, perr := lint.ParseCaddy(filepath.Base(a.file), data)
+	cfg, perr := lint.ReadCaddy(a.file, data)
 	if perr != nil {
 		return perr, nil
 	}
@@ -112,9 +113,27 @@ func (a *caddyAdapter) plan(r *runner) {
 	a.Upstreams, notes = up.upstreams()
 	r.rep.Notes = append(r.rep.Notes, notes...)
 	r.up = &a.Upstreams
-	for _, f := range a.parsed.Findings() {
+	for _, f := range a.findings() {
 		r.rep.Lint = append(r.rep.Lint, finding(f))
 	}
+}
+
+// shown is a file of the configuration as the report names it: relative
+// to the configuration's folder.
+func (a *caddyAdapter) shown(file string) string {
+	if rel, err := filepath.Rel(filepath.Dir(a.file), file); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return file
+}
+
+// findings are lint's, with the files as the report names them.
+func (a *caddyAdapter) findings() []lint.Finding {
+	fs := a.parsed.Findings()
+	for i := range fs {
+		fs[i].File = a.shown(fs[i].File)
+	}
+	return fs
 }
 
 // caddyTargets are a TLS route's upstream endpoints; none for a dial
@@ -152,19 +171,50 @@ func (a *caddyAdapter) ports(*runner) []int {
 	return ports
 }
 
+// certFiles adds the certificate and key files the sites load: the
+// operator's, found by their name in the configuration's folder, else a
+// throwaway certificate for the site's hosts from the run's CA.
+func (a *caddyAdapter) certFiles(r *runner, files map[string][]byte) error {
+	for _, c := range a.parsed.Certs {
+		abs := func(name string) string { return path.Join("/", name) }
+		dir := filepath.Dir(a.file)
+		cert, cerr := os.ReadFile(filepath.Join(dir, filepath.Base(c.Cert)))
+		key, kerr := os.ReadFile(filepath.Join(dir, filepath.Base(c.Key)))
+		if cerr == nil && kerr == nil {
+			files[abs(c.Cert)], files[abs(c.Key)] = cert, key
+			continue
+		}
+		names := c.Hosts
+		if len(names) == 0 {
+			names = []string{"localhost"}
+		}
+		cert, key, err := r.leafPEM(names...)
+		if err != nil {
+			return err
+		}
+		files[abs(c.Cert)], files[abs(c.Key)] = cert, key
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the certificate %s and key %s are missing: check made a throwaway certificate for %s there", c.Cert, c.Key, strings.Join(names, ", ")))
+	}
+	return nil
+}
+
 // caddyStorage is where Caddy, run as root, keeps the certificates its
 // default ACME issuer got.
 const caddyStorage = "/root/.local/share/caddy/certificates/acme-v02.api.letsencrypt.org-directory"
 
 // siteCerts puts a certificate from the run's CA in Caddy's storage for
-// every host of an HTTPS route, as its ACME CA issued one in production,
+// every host of an HTTPS route whose site loads no certificate file, as
+// its ACME CA issued one in production,
 // so that Caddy serves it and asks no CA.
 func (a *caddyAdapter) siteCerts(ctx context.Context, r *runner) error {
 	files := map[string][]byte{}
-	var hosts []string
+	var hosts, loaded []string
+	for _, c := range a.parsed.Certs {
+		loaded = append(loaded, c.Hosts...)
+	}
 	for _, g := range a.adapted {
 		for _, h := range g.Hosts {
-			if !g.HTTPS || slices.Contains(hosts, h) {
+			if !g.HTTPS || slices.Contains(hosts, h) || slices.Contains(loaded, h) {
 				continue
 			}
 			hosts = append(hosts, h)
@@ -210,6 +260,20 @@ func (a *caddyAdapter) launch(ctx context.Context, r *runner) error {
 	for _, f := range named {
 		files[path.Join("/", f)] = r.ca.CertPEM()
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (a CA file a transport trusts), so that Caddy trusts the backend's certificate", path.Join("/", f)))
+	}
+	for _, im := range a.parsed.Imports {
+		data, err := os.ReadFile(im.Local)
+		if err != nil {
+			return usagef("cannot read %s, which the configuration imports: %v", im.Local, cause(err))
+		}
+		at := im.Named
+		if !path.IsAbs(at) {
+			at = path.Join(path.Dir(a.main), at)
+		}
+		files[at] = data
+	}
+	if err := a.certFiles(r, files); err != nil {
+		return err
 	}
 	if err := r.proxy.CopyFiles(ctx, files); err != nil {
 		return &harness.InfraError{Op: "copy the configuration into caddy", Err: err}
@@ -276,9 +340,9 @@ func (a *caddyAdapter) adapt(ctx context.Context, r *runner) error {
 // the line of the parsed route it matches, or why check does not request
 // it.
 func (a *caddyAdapter) routes(cfg *lint.CaddyConfig) {
-	lines := map[string][]int{}
+	lines := map[string][]lint.CaddyRoute{}
 	for _, p := range a.parsed.Routes {
-		lines[p.Key()] = append(lines[p.Key()], p.Line)
+		lines[p.Key()] = append(lines[p.Key()], p)
 	}
 	a.byPlace = map[string]*cdRoute{}
 	for _, rt := range cfg.Routes {
@@ -289,7 +353,7 @@ func (a *caddyAdapter) routes(cfg *lint.CaddyConfig) {
 		if !cfg.JSON || !a.parsed.JSON {
 			g.Line = 0
 			if l := lines[rt.Key()]; len(l) > 0 {
-				g.Line, lines[rt.Key()] = l[0], l[1:]
+				g.Line, g.File, lines[rt.Key()] = l[0].Line, l[0].File, l[1:]
 			}
 		}
 		switch {
@@ -352,7 +416,8 @@ func (a *caddyAdapter) start(ctx context.Context, r *runner) error {
 // reject records Caddy's refusal of the configuration, with the
 // operator's file and line where Caddy names one ("FILE:LINE").
 func (a *caddyAdapter) reject(r *runner, code int, out string) {
-	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(strings.ReplaceAll(out, a.main, filepath.Base(a.file)))}
+	out = strings.ReplaceAll(strings.ReplaceAll(out, a.main, filepath.Base(a.file)), path.Dir(a.main)+"/", "")
+	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(out)}
 	if i := strings.Index(ct.Output, filepath.Base(a.file)+":"); i >= 0 {
 		rest := ct.Output[i+len(filepath.Base(a.file))+1:]
 		n := 0
@@ -438,14 +503,18 @@ func (a *caddyAdapter) jobs(r *runner, entries []Entry) []job {
 	covered := map[*cdRoute]bool{}
 	for _, e := range entries {
 		req, exp := e.Request, e.Expect
+		g := a.route(req)
 		if req.Scheme == "" {
 			req.Scheme = "http"
+			if g != nil && g.HTTPS {
+				req.Scheme = "https"
+			}
 		}
-		g := a.route(req)
 		var j job
 		if g == nil {
 			j.loc = Location{Location: "no route", At: e.Source}
 			j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, fmt.Sprintf("no route to a TLS upstream serves %s%s", req.Host, req.Path)
+			j.loc.Request, j.loc.Key, j.port = &req, req.String(), req.Port
 		} else {
 			j = a.job(r, g, &req)
 			covered[g] = true
@@ -471,7 +540,7 @@ func (a *caddyAdapter) route(req Request) *cdRoute {
 		if req.Port != 0 && req.Port != g.Port {
 			continue
 		}
-		if len(g.Hosts) > 0 && !slices.ContainsFunc(g.Hosts, func(h string) bool { return strings.EqualFold(h, host) }) {
+		if len(g.Hosts) > 0 && !slices.ContainsFunc(g.Hosts, func(h string) bool { return caddyHostMatch(h, host) }) {
 			continue
 		}
 		if p := strings.TrimSuffix(g.Path, "*"); strings.HasPrefix(req.Path, p) && !strings.HasPrefix(g.Path, "@") {
@@ -481,12 +550,28 @@ func (a *caddyAdapter) route(req Request) *cdRoute {
 	return nil
 }
 
+// caddyHostMatch reports whether a host matcher's pattern matches host,
+// as Caddy's does: label by label, a * standing for one label.
+func caddyHostMatch(pattern, host string) bool {
+	p, h := strings.Split(strings.ToLower(pattern), "."), strings.Split(strings.ToLower(host), ".")
+	if len(p) != len(h) {
+		return false
+	}
+	for i := range p {
+		if p[i] != "*" && p[i] != h[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // job is route g's job: its own request, or req.
 func (a *caddyAdapter) job(r *runner, g *cdRoute, req *Request) job {
-	at := fmt.Sprintf("%s:%d", a.parsed.File, g.Line)
+	file := a.shown(cmp.Or(g.File, a.parsed.File))
+	at := fmt.Sprintf("%s:%d", file, g.Line)
 	name := g.name()
 	j := job{targets: g.targets, loc: Location{Location: name, At: at, Pass: "reverse_proxy " + strings.Join(g.Dials, " "), PassAt: at,
-		Place: fmt.Sprintf("%s %s", a.parsed.File, name)}}
+		Place: fmt.Sprintf("%s %s", file, name)}}
 	a.byPlace[j.loc.Place] = g
 	rq := g.request()
 	if req != nil {
@@ -589,12 +674,16 @@ func (a *caddyAdapter) describe(_ *runner, j *job) {
 	if g == nil || g.Line == 0 {
 		return
 	}
-	for _, f := range a.parsed.Findings() {
-		if f.Line == g.Line {
+	for _, f := range a.findings() {
+		if f.Line == g.Line && f.File == a.shown(cmp.Or(g.File, a.parsed.File)) {
 			j.loc.Lint = append(j.loc.Lint, finding(f))
 		}
 	}
-	lines := strings.Split(string(a.data), "\n")
+	data := a.data
+	if g.File != "" {
+		data, _ = os.ReadFile(g.File)
+	}
+	lines := strings.Split(string(data), "\n")
 	if a.parsed.JSON || g.Line > len(lines) {
 		return
 	}

@@ -65,9 +65,19 @@ func TestCaddyJobs(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("jobs\n%q\nwant\n%q", got, want)
 	}
-	jobs := a.jobs(r, []Entry{{Request: Request{Host: "shop.example.com", Port: 80, Path: "/api/v2/orders"}}, {Request: Request{Host: "nobody.example", Port: 80, Path: "/"}}})
-	if jobs[0].loc.Location != "route shop.example.com:80 /api/*" || jobs[1].loc.Location != "no route" || len(jobs) != 2+6 {
-		t.Errorf("entry jobs: %q, %q and %d more", jobs[0].loc.Location, jobs[1].loc.Location, len(jobs)-2)
+	jobs := a.jobs(r, []Entry{{Request: Request{Host: "shop.example.com", Port: 80, Path: "/api/v2/orders", Method: "GET"}}, {Request: Request{Host: "nobody.example", Port: 80, Path: "/", Method: "GET"}},
+		{Request: Request{Host: "acme.tenants.example.com", Path: "/", Method: "GET"}}, {Request: Request{Host: "partners.example.com", Path: "/x", Method: "GET"}}})
+	got = nil
+	for _, j := range jobs[:4] {
+		got = append(got, j.loc.Location+" "+j.loc.Request.String())
+		if j.loc.Location != "no route" && j.port != j.loc.Request.Port {
+			t.Errorf("%s: port %d, request's %d", j.loc.Location, j.port, j.loc.Request.Port)
+		}
+	}
+	want = []string{"route shop.example.com:80 /api/* GET http://shop.example.com/api/v2/orders", "no route GET http://nobody.example/",
+		"route *.tenants.example.com:80 * GET http://acme.tenants.example.com/", "route partners.example.com:443 * GET https://partners.example.com/x"}
+	if !slices.Equal(got, want) || len(jobs) != 4+4 {
+		t.Errorf("entry jobs\n%q\nwant\n%q\nand 4 not requested (got %d in all)", got, want, len(jobs))
 	}
 }
 

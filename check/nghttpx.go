@@ -157,15 +157,21 @@ func (*nghttpxAdapter) host(ctx context.Context, r *runner, networks []*testcont
 // TLS) when it names none.
 func (a *nghttpxAdapter) frontends() []lint.NgFrontend {
 	if len(a.cfg.Frontends) == 0 {
-		return []lint.NgFrontend{{Host: "*", Port: 3000, TLS: true}}
+		return []lint.NgFrontend{{NgOption: lint.NgOption{Value: "*,3000 (the default)"}, Host: "*", Port: 3000, TLS: true}}
 	}
 	return a.cfg.Frontends
+}
+
+// reachable reports whether Docker's published port reaches frontend f:
+// it listens on every address, not loopback or a unix socket.
+func reachable(f lint.NgFrontend) bool {
+	return f.Unix == "" && f.Port > 0 && slices.Contains([]string{"*", "0.0.0.0", "::"}, f.Host)
 }
 
 func (a *nghttpxAdapter) ports(*runner) []int {
 	var ports []int
 	for _, f := range a.frontends() {
-		if f.Unix == "" && f.Port > 0 && !slices.Contains(ports, f.Port) {
+		if reachable(f) && !slices.Contains(ports, f.Port) {
 			ports = append(ports, f.Port)
 		}
 	}
@@ -229,6 +235,9 @@ func (a *nghttpxAdapter) launch(ctx context.Context, r *runner) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("nghttpx runs your configuration unchanged (nghttpx --conf=%s, its error log on stderr, which check reads)", nghttpxMain))
+	if on, o := a.cfg.Flag("errorlog-syslog"); on {
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("errorlog-syslog=yes (%s:%d) sends nghttpx's errors to syslog, which the run has not: check reads no error log, so a certificate nghttpx refuses after the handshake is told by the status alone", a.rel(o.File), o.Line))
+	}
 	return nil
 }
 
@@ -350,16 +359,28 @@ func (a *nghttpxAdapter) unparsable(ctx context.Context, r *runner, perr error) 
 func (a *nghttpxAdapter) frontend() (int, string) {
 	fs := a.frontends()
 	for _, f := range fs {
-		if !f.TLS && f.Unix == "" {
+		if !f.TLS && reachable(f) {
 			return f.Port, "http"
 		}
 	}
 	for _, f := range fs {
-		if f.Unix == "" {
+		if reachable(f) {
 			return f.Port, "https"
 		}
 	}
 	return 0, "http"
+}
+
+// unreachable says why no request reaches nghttpx, "" when one does.
+func (a *nghttpxAdapter) unreachable() string {
+	if port, _ := a.frontend(); port > 0 {
+		return ""
+	}
+	var at []string
+	for _, f := range a.frontends() {
+		at = append(at, "frontend="+f.Value)
+	}
+	return "nghttpx listens on no address a published port reaches (" + strings.Join(at, ", ") + ": loopback, a unix socket or one address only)"
 }
 
 // ngRequest is the host and path a request routed by pattern p has: its
@@ -444,6 +465,9 @@ func (a *nghttpxAdapter) job(r *runner, rt *ngRoute) job {
 		a.byPlace = map[string]*ngRoute{}
 	}
 	a.byPlace[j.loc.Place] = rt
+	if why := a.unreachable(); why != "" {
+		j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, why
+	}
 	for _, t := range rt.targets {
 		if why := r.skipIP[t.Host]; t.IP && why != "" {
 			j.loc.Outcome, j.loc.Verdict = NotChecked, VerdictSkip
@@ -544,7 +568,13 @@ func diagnoseNghttpx(rt *ngRoute, rewrite, insecure bool, obs *harness.Observati
 	case obs.Backend == fixtures.BackendRefused && obs.Reason == backend.ReasonMissingSNI:
 		d.Cause = CauseNoSNI
 		d.Explanation = fmt.Sprintf("nghttpx sent no SNI (the backend host %s is an IP address, which nghttpx never sends, and the line has no sni=), and the upstream refused the handshake%s", b.Host, alertOf(obs))
-		d.Fix = lint.NghttpxFix(b, "<the upstream's host name>")
+		var fixes []string
+		for _, g := range rt.backends {
+			if g.IP() && g.SNI == "" {
+				fixes = append(fixes, lint.NghttpxFix(g, "<the upstream's host name>"))
+			}
+		}
+		d.Fix = strings.Join(fixes, " and ")
 	case obs.Backend == fixtures.BackendRefused && obs.Reason == backend.ReasonUnknownSNI:
 		d.Cause = CauseWrongName
 		src := "the backend host"

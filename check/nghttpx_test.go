@@ -3,8 +3,10 @@ package check
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/lint"
 )
 
@@ -83,5 +85,42 @@ func TestNghttpxReject(t *testing.T) {
 		if r.rep.Rejected.At != tc.at {
 			t.Errorf("%q: at %q, want %q", tc.out, r.rep.Rejected.At, tc.at)
 		}
+	}
+}
+
+// TestNghttpxUnreachable: a configuration whose frontends listen on
+// loopback only (Debian's default) has its backends not checked, with
+// the frontends named.
+func TestNghttpxUnreachable(t *testing.T) {
+	cfg, err := lint.ParseNghttpx("nghttpx.conf", []byte("frontend=127.0.0.1,3000;no-tls\nbackend=api.internal.example,443;;tls\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &nghttpxAdapter{cfg: cfg, dir: ".", file: "nghttpx.conf"}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{}}
+	a.plan(r)
+	js := a.jobs(r, nil)
+	if len(js) != 1 || js[0].loc.Outcome != NotChecked || !strings.Contains(js[0].loc.NotChecked, "frontend=127.0.0.1,3000;no-tls") {
+		t.Errorf("jobs %+v", js)
+	}
+	if ports := a.ports(r); len(ports) != 0 {
+		t.Errorf("ports %v, want none published", ports)
+	}
+}
+
+// TestNghttpxGroupFix: the fix of a pattern's group names every backend
+// line without SNI, as nghttpx balances requests between them.
+func TestNghttpxGroupFix(t *testing.T) {
+	cfg, err := lint.ParseNghttpxFile("../fixtures/check/nghttpx/nghttpx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &nghttpxAdapter{cfg: cfg, dir: "../fixtures/check/nghttpx", file: "../fixtures/check/nghttpx/nghttpx.conf"}
+	a.plan(&runner{rep: &Report{}})
+	rt := a.route("shop.example.com", "/api/")
+	d := diagnoseNghttpx(rt, false, false, &harness.Observation{Backend: "refused", Reason: "missing-sni", Status: 502})
+	want := "backend=10.47.3.11,8443;shop.example.com/api/;tls;sni=<the upstream's host name> and backend=10.47.3.12,8443;shop.example.com/api/;tls;sni=<the upstream's host name>"
+	if d.Cause != CauseNoSNI || d.Fix != want {
+		t.Errorf("diagnosis %+v\nwant fix %s", d, want)
 	}
 }

@@ -166,10 +166,16 @@ func (*squidAdapter) host(ctx context.Context, r *runner, networks []*testcontai
 	return r.sess.RunIdleHost(ctx, r.rep.Image, networks, opts...)
 }
 
+// squidReachable reports whether Docker's published port reaches port
+// p: it listens on every address.
+func squidReachable(p lint.SquidPort) bool {
+	return slices.Contains([]string{"", "0.0.0.0", "::"}, p.Host)
+}
+
 func (a *squidAdapter) ports(*runner) []int {
 	var ports []int
 	for _, p := range a.cfg.Ports {
-		if !slices.Contains(ports, p.Port) {
+		if squidReachable(p) && !slices.Contains(ports, p.Port) {
 			ports = append(ports, p.Port)
 		}
 	}
@@ -335,14 +341,28 @@ func (a *squidAdapter) unparsable(ctx context.Context, r *runner, perr error) (*
 // http_port's, else the first TLS one's.
 func (a *squidAdapter) frontend() (int, string) {
 	for _, p := range a.cfg.Ports {
-		if !p.TLS {
+		if !p.TLS && squidReachable(p) {
 			return p.Port, "http"
 		}
 	}
-	if len(a.cfg.Ports) > 0 {
-		return a.cfg.Ports[0].Port, "https"
+	for _, p := range a.cfg.Ports {
+		if squidReachable(p) {
+			return p.Port, "https"
+		}
 	}
 	return 0, "http"
+}
+
+// unreachable says why no request reaches Squid, "" when one does.
+func (a *squidAdapter) unreachable() string {
+	if port, _ := a.frontend(); port > 0 {
+		return ""
+	}
+	var at []string
+	for _, p := range a.cfg.Ports {
+		at = append(at, p.Text())
+	}
+	return "Squid listens on no address a published port reaches (" + strings.Join(at, ", ") + ": loopback or one address only)"
 }
 
 // acls are the values of the acl lines named name, with their type.
@@ -472,6 +492,9 @@ func (a *squidAdapter) job(r *runner, p *sqPeer) job {
 		a.byPlace = map[string]*sqPeer{}
 	}
 	a.byPlace[j.loc.Place] = p
+	if why := a.unreachable(); why != "" {
+		j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, why
+	}
 	if why := r.skipIP[p.target.Host]; p.target.IP && why != "" {
 		j.loc.Outcome, j.loc.Verdict = NotChecked, VerdictSkip
 		j.loc.NotChecked = fmt.Sprintf("the upstream %s cannot be impersonated: %s", p.target, why)
@@ -536,8 +559,80 @@ func (*squidAdapter) own(_ *runner, _ *job, events []backend.Event, _ bool) []ba
 	return events
 }
 
-func (a *squidAdapter) diagnose(_ *runner, j *job, obs *harness.Observation) diagnosis {
-	return diagnoseSquid(a.byPlace[j.loc.Place], a.gnutls(), obs)
+func (a *squidAdapter) diagnose(r *runner, j *job, obs *harness.Observation) diagnosis {
+	p := a.byPlace[j.loc.Place]
+	if other, at := a.servedElsewhere(r, p, obs); at != "" {
+		return a.failedOver(p, other, at, obs)
+	}
+	return diagnoseSquid(p, a.gnutls(), obs)
+}
+
+// servedElsewhere is the peer (nil when no tls peer) whose address
+// served the request of peer p, and that address, when it is not p's:
+// Squid forwards a request to the next allowed peer when the connection
+// to one fails (forward_max_tries); "" when p served it, or when no
+// connection served it.
+func (a *squidAdapter) servedElsewhere(r *runner, p *sqPeer, obs *harness.Observation) (*sqPeer, string) {
+	own := r.destination(p.target)
+	if own == "" {
+		return nil, ""
+	}
+	for _, ev := range obs.Events {
+		if ev.Kind != backend.KindRequest || ev.Local == "" || ev.Local == own {
+			continue
+		}
+		for _, other := range a.peers {
+			if r.destination(other.target) == ev.Local {
+				return other, ev.Local
+			}
+		}
+		return nil, ev.Local
+	}
+	return nil, ""
+}
+
+// failedOver explains a request of peer p that another peer served: p's
+// connection failed, and the answer is another upstream's.
+func (a *squidAdapter) failedOver(p, other *sqPeer, at string, obs *harness.Observation) diagnosis {
+	who := "an address of no tls cache_peer (" + at + ")"
+	if other != nil {
+		who = fmt.Sprintf("cache_peer %s (%s)", other.Name, at)
+	}
+	d := diagnosis{Cause: CauseUnreachable}
+	d.Explanation = fmt.Sprintf("Squid did not reach the upstream through cache_peer %s: its connection failed, so Squid forwarded the request to the next peer its cache_peer_access rules allow, %s, which answered %s (the upstream saw %s); the client got another upstream's answer",
+		p.Name, who, statusText(obs.Status, obs.Error), sawText(obs.SNI))
+	if other != nil {
+		d.Fix = fmt.Sprintf("cache_peer_access %s deny %s (before its allow), so that the failure of cache_peer %s shows; then check again", other.Name, a.ownACLs(p, other), p.Name)
+	}
+	return d
+}
+
+// ownACLs are the acls of peer p's first cache_peer_access allow that
+// other's rules do not name: those that tell p's requests from other's,
+// or a placeholder.
+func (a *squidAdapter) ownACLs(p, other *sqPeer) string {
+	var others []string
+	for _, acc := range a.cfg.Access {
+		if acc.Peer == other.Name {
+			others = append(others, acc.ACLs...)
+		}
+	}
+	for _, acc := range a.cfg.Access {
+		if acc.Peer != p.Name || !acc.Allow {
+			continue
+		}
+		var own []string
+		for _, n := range acc.ACLs {
+			if !slices.Contains(others, n) {
+				own = append(own, n)
+			}
+		}
+		if len(own) > 0 {
+			return strings.Join(own, " ")
+		}
+		break
+	}
+	return "<an acl of cache_peer " + p.Name + "'s requests>"
 }
 
 // diagnoseSquid explains an observation of peer p's request, by the

@@ -2,9 +2,12 @@ package check
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/sniproof/sniproof/backend"
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/lint"
 )
@@ -84,5 +87,55 @@ func TestSquidReject(t *testing.T) {
 		if r.rep.Rejected.At != tc.at {
 			t.Errorf("%q: at %q, want %q", tc.out, r.rep.Rejected.At, tc.at)
 		}
+	}
+}
+
+// TestSquidUnreachable: a squid.conf whose http_port listens on loopback
+// only has its peers not checked, with the port named.
+func TestSquidUnreachable(t *testing.T) {
+	cfg, err := lint.ParseSquid("squid.conf", []byte("http_port 127.0.0.1:3128 accel\ncache_peer api.internal.example parent 443 0 originserver tls name=api\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &squidAdapter{k: squidOpenSSLKind, cfg: cfg, dir: ".", file: "squid.conf"}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{}}
+	a.plan(r)
+	js := a.jobs(r, nil)
+	if len(js) != 1 || js[0].loc.Outcome != NotChecked || !strings.Contains(js[0].loc.NotChecked, "http_port 127.0.0.1:3128 accel") {
+		t.Errorf("jobs %+v", js)
+	}
+	if ports := a.ports(r); len(ports) != 0 {
+		t.Errorf("ports %v, want none published", ports)
+	}
+}
+
+// TestSquidFailover: a request of one peer that another peer's address
+// served is that peer's failure, Squid having forwarded it on; the fix
+// denies the other peer the first peer's own acls.
+func TestSquidFailover(t *testing.T) {
+	cfg, err := lint.ParseSquid("squid.conf", []byte(`http_port 80 accel vhost
+acl shop dstdomain shop.example.com
+acl api_path urlpath_regex ^/api/
+cache_peer 10.47.4.11 parent 8443 0 originserver tls name=api
+cache_peer_access api allow shop api_path
+cache_peer www.shop-cdn.example parent 443 0 originserver tls name=storefront
+cache_peer_access storefront allow shop
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &squidAdapter{k: squidOpenSSLKind, cfg: cfg, dir: ".", file: "squid.conf"}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{}, hostAddr: map[string]netip.Addr{"www.shop-cdn.example": netip.MustParseAddr("198.18.1.2")}}
+	a.plan(r)
+	js := a.jobs(r, nil)
+	sni := "www.shop-cdn.example"
+	obs := &harness.Observation{Backend: "served", Status: 200, SNI: &sni,
+		Events: []backend.Event{{Kind: backend.KindRequest, Local: "198.18.1.2:443", SNI: sni}}}
+	d := a.diagnose(r, &js[0], obs)
+	if d.Works || d.Cause != CauseUnreachable || d.Fix != "cache_peer_access storefront deny api_path (before its allow), so that the failure of cache_peer api shows; then check again" {
+		t.Errorf("api served by storefront: %+v", d)
+	}
+	if d := a.diagnose(r, &js[1], obs); !d.Works {
+		t.Errorf("storefront served by itself: %+v", d)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -26,8 +27,9 @@ func (apacheDialect) none() string {
 
 // apacheMarks are directives, as operators capitalise them, that only
 // Apache's configurations begin a line with (nginx's end in ';' or '{',
-// HAProxy's are lower case).
-var apacheMarks = regexp.MustCompile(`^(</?(VirtualHost|IfModule|IfDefine|Location|LocationMatch|Directory|Proxy|Files)[\s>]|(ServerRoot|LoadModule|Listen|ProxyPass|ProxyPassMatch|ProxyPreserveHost|ServerName|ServerAlias|DocumentRoot|Include|IncludeOptional|SSLProxyEngine|SSLEngine|RewriteEngine|RewriteRule|DefaultRuntimeDir|PidFile|ErrorLog|Mutex)\s)`)
+// HAProxy's are lower case; Pound's capitalised keywords include
+// ServerName and Include, which are therefore no mark).
+var apacheMarks = regexp.MustCompile(`^(</?(VirtualHost|IfModule|IfDefine|Location|LocationMatch|Directory|Proxy|Files)[\s>]|(ServerRoot|LoadModule|Listen|ProxyPass|ProxyPassMatch|ProxyPreserveHost|IncludeOptional|SSLProxyEngine|SSLEngine|RewriteEngine|RewriteRule|DefaultRuntimeDir)\s)`)
 
 // LooksLikeApache reports whether data is an Apache configuration: a
 // line that opens an Apache section or starts with an Apache directive,
@@ -224,6 +226,10 @@ func (r *ApacheRoute) Label() string {
 	return r.Node.Name + " " + r.Path
 }
 
+// CertbotOptions is the file certbot's Apache plugin includes in the
+// virtual hosts it makes, from /etc/letsencrypt; it sets SSLEngine on.
+const CertbotOptions = "options-ssl-apache.conf"
+
 // model derives the virtual hosts, balancers and routes.
 func (c *ApacheConfig) model() {
 	c.Balancers = map[string][]*ApacheNode{}
@@ -309,6 +315,8 @@ func (c *ApacheConfig) scope(v *ApacheVHost, ns []*ApacheNode) {
 			v.Aliases = append(v.Aliases, n.Args...)
 		case n.Is("SSLEngine"):
 			v.SSL = strings.EqualFold(n.Arg(0), "on")
+		case (n.Is("Include") || n.Is("IncludeOptional")) && path.Base(n.Arg(0)) == CertbotOptions:
+			v.SSL = true
 		case n.Is("RewriteEngine"):
 			v.rewrite = strings.EqualFold(n.Arg(0), "on")
 		default:
@@ -519,11 +527,11 @@ func (c *ApacheConfig) Findings() []Finding {
 				add("APA001", r.Node, fmt.Sprintf("%s proxies to %s without SSLProxyEngine on: Apache sends no ClientHello and answers 500 (AH01961)", who, up), "SSLProxyEngine on")
 			}
 			if ip && !r.Preserves() {
-				add("APA002", r.Node, fmt.Sprintf("%s proxies to %s, an IP address: Apache sends no SNI, and an upstream that routes by SNI refuses the handshake (500)", who, up),
-					fmt.Sprintf("%s %s (a host name instead of the IP)", r.Node.Name, strings.Replace(strings.Join(r.Node.Args, " "), t.URL.Host, nameUnknown+portOf(t.URL), 1)))
+				// A host name instead of the IP, in the directive naming it.
+				fix := fmt.Sprintf("%s %s", t.At.Name, strings.Replace(strings.Join(t.At.Args, " "), t.URL.Host, nameUnknown+portOf(t.URL), 1))
+				add("APA002", r.Node, fmt.Sprintf("%s proxies to %s, an IP address: Apache sends no SNI, and an upstream that routes by SNI refuses the handshake (500)", who, up), fix)
 				if t.CheckPeerName() {
-					add("APA004", r.Node, fmt.Sprintf("%s proxies to %s, an IP address, with SSLProxyCheckPeerName on: the certificate is checked against the IP, and Apache answers 500 (AH02411)", who, up),
-						"a host name instead of the IP in the URL")
+					add("APA004", r.Node, fmt.Sprintf("%s proxies to %s, an IP address, with SSLProxyCheckPeerName on: the certificate is checked against the IP, and Apache answers 500 (AH02411)", who, up), fix)
 				}
 			}
 			if r.Preserves() {

@@ -143,12 +143,23 @@ func LoadApache(tree ApacheTree, name, hostPath, main string) (*ApacheConfig, er
 	return c, nil
 }
 
-// ParseApache reads one Apache configuration file alone, its includes
-// not followed (each noted as outside).
+// ApacheLoneModules are the modules a lone site file is read with, as
+// Debian's mods-enabled loads them with mod_proxy's, mod_rewrite's and
+// mod_ssl's enabled: check's main configuration for it loads them.
+var ApacheLoneModules = []string{"mpm_event", "authz_core", "authz_host", "authn_core", "access_compat", "alias", "dir", "mime", "env", "setenvif",
+	"filter", "deflate", "reqtimeout", "negotiation", "status", "headers", "rewrite", "proxy", "proxy_http", "proxy_balancer", "slotmem_shm",
+	"lbmethod_byrequests", "socache_shmcb", "ssl", "remoteip", "expires"}
+
+// ParseApache reads one Apache configuration file alone, with the
+// modules of ApacheLoneModules loaded, its includes not followed (each
+// noted as outside).
 func ParseApache(name string, data []byte) (*ApacheConfig, error) {
 	l := &apacheLoader{tree: ApacheTree{ServerRoot: "/etc/apache2"}, modules: map[string]bool{}, defines: map[string]string{}}
 	for _, m := range apacheStatic {
 		l.modules[m] = true
+	}
+	for _, m := range ApacheLoneModules {
+		l.modules[m+"_module"] = true
 	}
 	nodes, err := l.file(name, data)
 	if err != nil {
@@ -355,7 +366,7 @@ func moduleName(arg string) string {
 // include reads the files an Include names, relative to ServerRoot, in
 // the order of their names; a wildcard matching nothing, or a missing
 // file, is an error for Include and nothing for IncludeOptional. Files
-// outside the tree are noted, not read.
+// outside the tree are noted, not read: the Include stays in their place.
 func (l *apacheLoader) include(n *ApacheNode) ([]*ApacheNode, error) {
 	optional := n.Is("IncludeOptional")
 	if len(n.Args) != 1 {
@@ -369,7 +380,8 @@ func (l *apacheLoader) include(n *ApacheNode) ([]*ApacheNode, error) {
 	rel, under := strings.CutPrefix(p, strings.TrimSuffix(l.tree.ServerRoot, "/")+"/")
 	if l.tree.HostRoot == "" || !under {
 		l.outside = append(l.outside, ApacheOutside{At: n, Path: p, Optional: optional})
-		return nil, nil
+		// The directive stays, so that its place is known.
+		return []*ApacheNode{n}, nil
 	}
 	l.depth++
 	defer func() { l.depth-- }()

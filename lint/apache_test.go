@@ -189,7 +189,8 @@ func TestApacheClaimed(t *testing.T) {
 	if err != nil || len(res.Findings) != 1 || res.Findings[0].Rule != "APA001" {
 		t.Errorf("Lint: %v, %v: want APA001 (no SSLProxyEngine)", res, err)
 	}
-	for _, other := range []string{"http {\n server {\n  listen 80;\n  include sites/*.conf;\n }\n}\n", "global\n  log stdout local0\nlisten stats\n  bind :8404\n", "{\"routes\": []}"} {
+	for _, other := range []string{"http {\n server {\n  listen 80;\n  include sites/*.conf;\n }\n}\n", "global\n  log stdout local0\nlisten stats\n  bind :8404\n", "{\"routes\": []}",
+		"Include \"/etc/pound/common.cfg\"\nListenHTTP\n\tAddress 0.0.0.0\n\tService\n\t\tBackend\n\t\t\tHTTPS\n\t\t\tServerName \"a.internal\"\n\t\tEnd\n\tEnd\nEnd\n"} {
 		if LooksLikeApache([]byte(other)) {
 			t.Errorf("LooksLikeApache(%q) = true", other)
 		}

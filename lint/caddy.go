@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -91,6 +93,8 @@ func init() { rules = append(rules, caddyRules...) }
 // CaddyRoute is a reverse_proxy handler of a Caddy configuration, with
 // what reaches it and how it connects.
 type CaddyRoute struct {
+	// File is the file of its directive when not the main one.
+	File string
 	// Port is the listen port of its site, HTTPS whether it serves TLS.
 	Port  int
 	HTTPS bool
@@ -123,6 +127,26 @@ type CaddyConfig struct {
 	File   string
 	JSON   bool
 	Routes []CaddyRoute
+	// Certs are the certificate and key files the sites load.
+	Certs []CaddyCert
+	// Imports are the files the Caddyfile imports, read.
+	Imports []CaddyImport
+}
+
+// CaddyImport is a file a Caddyfile imports: Local, its path on this
+// machine, and Named, where Caddy opens it: relative to the main file's
+// folder, or absolute under /etc/caddy.
+type CaddyImport struct {
+	Local, Named string
+}
+
+// CaddyCert is a certificate and key file pair a configuration loads (tls
+// CERT KEY, or apps.tls.certificates.load_files), with the hosts of its
+// site.
+type CaddyCert struct {
+	Cert, Key string
+	Hosts     []string
+	Line      int
 }
 
 // ParseCaddy parses a Caddyfile or Caddy's JSON; the error, a
@@ -132,6 +156,15 @@ func ParseCaddy(file string, data []byte) (*CaddyConfig, error) {
 		return ParseCaddyJSON(file, data)
 	}
 	return ParseCaddyfile(file, data)
+}
+
+// ReadCaddy reads a Caddy configuration on this machine: Caddy's JSON, or
+// a Caddyfile with the files it imports (ParseCaddyfileIn).
+func ReadCaddy(file string, data []byte) (*CaddyConfig, error) {
+	if IsCaddyJSON(data) {
+		return ParseCaddyJSON(file, data)
+	}
+	return ParseCaddyfileIn(file, data)
 }
 
 // Findings runs Caddy's rules over every route to a TLS upstream.
@@ -144,7 +177,11 @@ func (c *CaddyConfig) Findings() []Finding {
 				sev = ru.Severity
 			}
 		}
-		out = append(out, Finding{Rule: rule, Severity: sev, File: c.File, Line: r.Line, Message: msg, Fix: fix})
+		file := c.File
+		if r.File != "" {
+			file = r.File
+		}
+		out = append(out, Finding{Rule: rule, Severity: sev, File: file, Line: r.Line, Message: msg, Fix: fix})
 	}
 	for _, r := range c.Routes {
 		if !r.TLS || len(r.Dials) == 0 {
@@ -232,7 +269,7 @@ func (caddyDialect) lint(files []string, _ Options) (*Result, []string, error) {
 		if err != nil {
 			return nil, nil, &ConfigError{File: p, Msg: "cannot read: " + cause(err)}
 		}
-		c, err := ParseCaddy(p, data)
+		c, err := ReadCaddy(p, data)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -352,6 +389,9 @@ func ParseCaddyJSON(file string, data []byte) (*CaddyConfig, error) {
 		return nil, &ConfigError{File: file, Line: 1, Msg: "Caddy's JSON is an object with \"apps\""}
 	}
 	c := &CaddyConfig{File: file, JSON: true}
+	for _, lf := range top.get("apps").get("tls").get("certificates").get("load_files").arr {
+		c.Certs = append(c.Certs, CaddyCert{Cert: lf.get("certificate").str, Key: lf.get("key").str, Hosts: lf.get("tags").strs(), Line: lf.line})
+	}
 	servers := top.get("apps").get("http").get("servers")
 	for _, srv := range servers.vals {
 		port, https := 443, false
@@ -478,6 +518,7 @@ type cfNode struct {
 	block []*cfNode
 	open  bool
 	line  int
+	file  string
 }
 
 func (n *cfNode) word(i int) string {
@@ -502,7 +543,7 @@ func cfParse(file string, toks []cfToken) ([]*cfNode, error) {
 				pos++
 				return out, nil
 			}
-			n := &cfNode{line: t.line}
+			n := &cfNode{line: t.line, file: file}
 			for pos < len(toks) && toks[pos].line == t.line {
 				tk := toks[pos]
 				pos++
@@ -569,21 +610,35 @@ func cfAddress(file string, t cfToken) (cfSite, error) {
 
 // cfWalk is a walk of a site's directives.
 type cfWalk struct {
+	// follow is set when file imports are read, relative to the
+	// importing file's folder (/etc/caddy/ standing for the main file's).
+	follow   bool
 	file     string
 	c        *CaddyConfig
 	addrs    []cfSite
 	snippets map[string][]*cfNode
 	named    map[string]string
-	depth    int
 }
 
 // ParseCaddyfile reads the routes of a Caddyfile as caddy adapt makes
-// them: site blocks (or one site without braces), snippets and import,
+// them, and the certificates its sites load (tls CERT KEY): site blocks
+// (or one site without braces), snippets and import,
 // handle, handle_path and route blocks with path matchers, named path
 // matchers, and reverse_proxy with its upstreams, to lines, header_up
 // Host and transport http { tls, tls_server_name,
 // tls_insecure_skip_verify, tls_trusted_ca_certs, tls_trust_pool file }.
 func ParseCaddyfile(file string, data []byte) (*CaddyConfig, error) {
+	return parseCaddyfile(file, data, false)
+}
+
+// ParseCaddyfileIn reads a Caddyfile on this machine as ParseCaddyfile
+// does, following its file imports (globs too): relative to the importing
+// file's folder, and under /etc/caddy/ from the main file's folder.
+func ParseCaddyfileIn(file string, data []byte) (*CaddyConfig, error) {
+	return parseCaddyfile(file, data, true)
+}
+
+func parseCaddyfile(file string, data []byte, follow bool) (*CaddyConfig, error) {
 	toks, err := cfLex(file, data)
 	if err != nil {
 		return nil, err
@@ -593,25 +648,142 @@ func ParseCaddyfile(file string, data []byte) (*CaddyConfig, error) {
 		return nil, err
 	}
 	c := &CaddyConfig{File: file}
-	w := &cfWalk{file: file, c: c, snippets: map[string][]*cfNode{}}
+	w := &cfWalk{file: file, c: c, snippets: map[string][]*cfNode{}, follow: follow}
+	if nodes, err = w.expand(nodes, 0, true); err != nil {
+		return nil, err
+	}
 	var sites []*cfNode
 	for i, n := range nodes {
 		switch {
 		case i == 0 && len(n.args) == 0 && n.open:
 			// The global options block.
-		case strings.HasPrefix(n.word(0), "(") && strings.HasSuffix(n.word(0), ")") && n.open:
-			w.snippets[strings.Trim(n.word(0), "()")] = n.block
 		case n.open && len(n.args) > 0:
 			sites = append(sites, n)
 		case len(sites) == 0 && !slices.ContainsFunc(nodes[i:], func(m *cfNode) bool { return m.open && len(m.args) > 0 && !cfIsDirective(m.word(0)) }):
 			// A single site without braces: its addresses, then its body.
-			sites = append(sites, &cfNode{args: n.args, block: nodes[i+1:], open: true, line: n.line})
+			sites = append(sites, &cfNode{args: n.args, block: nodes[i+1:], open: true, line: n.line, file: n.file})
 			return w.sites(sites)
 		default:
-			return nil, &ConfigError{File: file, Line: n.line, Msg: fmt.Sprintf("%q outside a site block: want a site address followed by {", n.word(0))}
+			return nil, &ConfigError{File: n.file, Line: n.line, Msg: fmt.Sprintf("%q outside a site block: want a site address followed by {", n.word(0))}
 		}
 	}
 	return w.sites(sites)
+}
+
+// expand replaces each import with a snippet's lines, its {args[N]}
+// ({args.N} before Caddy 2.7) replaced, or with the lines of the files it
+// names; top-level snippets are taken out as they are defined.
+func (w *cfWalk) expand(nodes []*cfNode, depth int, top bool) ([]*cfNode, error) {
+	var out []*cfNode
+	for _, n := range nodes {
+		if depth > 16 {
+			return nil, &ConfigError{File: n.file, Line: n.line, Msg: "imports nest more than 16 deep"}
+		}
+		switch name := n.word(1); {
+		case top && strings.HasPrefix(n.word(0), "(") && strings.HasSuffix(n.word(0), ")") && n.open:
+			w.snippets[strings.Trim(n.word(0), "()")] = n.block
+		case n.word(0) == "import" && w.snippets[name] != nil:
+			sub, err := w.expand(cfArgs(w.snippets[name], n.args[2:]), depth+1, false)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+		case n.word(0) == "import" && name != "":
+			sub, err := w.importFiles(n, depth, top)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+		case n.open:
+			m := *n
+			sub, err := w.expand(n.block, depth, false)
+			if err != nil {
+				return nil, err
+			}
+			m.block = sub
+			out = append(out, &m)
+		default:
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// importFiles are the lines of the files an import names, when files are
+// followed; none when not, or when none matches.
+func (w *cfWalk) importFiles(n *cfNode, depth int, top bool) ([]*cfNode, error) {
+	pattern := n.word(1)
+	if !w.follow {
+		return nil, nil
+	}
+	mainDir := filepath.Dir(w.file)
+	local := filepath.Join(filepath.Dir(n.file), filepath.FromSlash(pattern))
+	if rest, ok := strings.CutPrefix(pattern, "/etc/caddy/"); ok {
+		local = filepath.Join(mainDir, filepath.FromSlash(rest))
+	} else if path.IsAbs(pattern) {
+		return nil, nil
+	}
+	matches, err := filepath.Glob(local)
+	if err != nil {
+		return nil, &ConfigError{File: n.file, Line: n.line, Msg: fmt.Sprintf("import %s: %v", pattern, err)}
+	}
+	var out []*cfNode
+	for _, m := range matches {
+		if st, err := os.Stat(m); err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(m)
+		if err != nil {
+			return nil, &ConfigError{File: n.file, Line: n.line, Msg: fmt.Sprintf("import %s: cannot read %s: %s", pattern, m, cause(err))}
+		}
+		rel, _ := filepath.Rel(mainDir, m)
+		named := filepath.ToSlash(rel)
+		if strings.HasPrefix(pattern, "/etc/caddy/") {
+			named = "/etc/caddy/" + named
+		}
+		if !slices.Contains(w.c.Imports, CaddyImport{Local: m, Named: named}) {
+			w.c.Imports = append(w.c.Imports, CaddyImport{Local: m, Named: named})
+		}
+		toks, err := cfLex(m, data)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := cfParse(m, toks)
+		if err != nil {
+			return nil, err
+		}
+		sub, err := w.expand(nodes, depth+1, top)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub...)
+	}
+	return out, nil
+}
+
+// cfArgs are a snippet's lines with an import's arguments in place of
+// {args[N]} and {args.N}.
+func cfArgs(nodes []*cfNode, args []cfToken) []*cfNode {
+	var pairs []string
+	for i, a := range args {
+		pairs = append(pairs, fmt.Sprintf("{args[%d]}", i), a.text, fmt.Sprintf("{args.%d}", i), a.text)
+	}
+	if len(pairs) == 0 {
+		return nodes
+	}
+	rep := strings.NewReplacer(pairs...)
+	var out []*cfNode
+	for _, n := range nodes {
+		m := *n
+		m.args = nil
+		for _, t := range n.args {
+			t.text = rep.Replace(t.text)
+			m.args = append(m.args, t)
+		}
+		m.block = cfArgs(n.block, args)
+		out = append(out, &m)
+	}
+	return out
 }
 
 // cfIsDirective reports whether a word is a directive with a block that
@@ -645,22 +817,19 @@ func (w *cfWalk) sites(sites []*cfNode) (*CaddyConfig, error) {
 
 // body walks a block of directives, path the path matcher reaching it.
 func (w *cfWalk) body(nodes []*cfNode, path string) error {
-	w.depth++
-	defer func() { w.depth-- }()
-	if w.depth > 32 {
-		return &ConfigError{File: w.file, Msg: "import nests more than 32 deep"}
-	}
 	for _, n := range nodes {
 		d := n.word(0)
 		switch {
-		case d == "import":
-			if sn, ok := w.snippets[n.word(1)]; ok {
-				if err := w.body(sn, path); err != nil {
-					return err
-				}
-			}
 		case strings.HasPrefix(d, "@"):
 			w.matcher(n)
+		case d == "tls" && len(n.args) == 3:
+			var hosts []string
+			for _, a := range w.addrs {
+				if a.host != "" {
+					hosts = append(hosts, a.host)
+				}
+			}
+			w.c.Certs = append(w.c.Certs, CaddyCert{Cert: n.word(1), Key: n.word(2), Hosts: hosts, Line: n.line})
 		case d == "handle" || d == "handle_path" || d == "route":
 			p := path
 			if m := n.word(1); m != "" {
@@ -715,6 +884,9 @@ func (w *cfWalk) proxy(n *cfNode, path string) error {
 		args = args[1:]
 	}
 	r := CaddyRoute{Path: path, Line: n.line}
+	if n.file != w.file {
+		r.File = n.file
+	}
 	ups := append([]cfToken(nil), args...)
 	scheme := ""
 	for _, b := range n.block {

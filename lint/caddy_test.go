@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -130,5 +131,75 @@ func TestCaddyClaims(t *testing.T) {
 	res, err := Files(file)
 	if err != nil || len(res.Findings) != 1 || res.Findings[0].Rule != "CAD001" {
 		t.Errorf("Files(Caddyfile): %v, %+v; want one CAD001", err, res)
+	}
+}
+
+// TestCaddyCerts: the certificate files a Caddyfile's sites (tls CERT
+// KEY) and Caddy's JSON (apps.tls.certificates.load_files) load.
+func TestCaddyCerts(t *testing.T) {
+	c, err := ParseCaddyfile("c", []byte("(t) {\n\ttls /etc/caddy/a.pem /etc/caddy/a.key\n}\na.example, b.example {\n\timport t\n\treverse_proxy https://u.internal\n}\nhttp://c.example {\n\ttls internal\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Certs) != 1 || c.Certs[0].Cert != "/etc/caddy/a.pem" || c.Certs[0].Key != "/etc/caddy/a.key" || !slices.Equal(c.Certs[0].Hosts, []string{"a.example", "b.example"}) || c.Certs[0].Line != 2 {
+		t.Errorf("Caddyfile certs %+v", c.Certs)
+	}
+	j, err := ParseCaddyJSON("j", []byte(`{"apps": {"tls": {"certificates": {"load_files": [{"certificate": "/x.pem", "key": "/x.key"}]}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Certs) != 1 || j.Certs[0].Cert != "/x.pem" || j.Certs[0].Key != "/x.key" {
+		t.Errorf("JSON certs %+v", j.Certs)
+	}
+}
+
+// TestCaddyfileImports: file imports are followed, relative to the
+// importing file and under /etc/caddy/ from the main file's folder, with
+// each route's file; snippets take their arguments.
+func TestCaddyfileImports(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"Caddyfile":          "(up) {\n\treverse_proxy https://{args[0]} {\n\t\ttransport http {\n\t\t\ttls_server_name {args.1}\n\t\t}\n\t}\n}\nimport sites/*.caddy\nimport /etc/caddy/extra/b.caddy\n",
+		"sites/a.caddy":      "http://a.example {\n\timport up 10.0.0.5 a.internal\n}\nimport ../extra/none*\n",
+		"extra/b.caddy":      "http://b.example {\n\treverse_proxy https://10.0.0.6\n}\n",
+		"sites/ignored.conf": "not { caddy\n",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	main := filepath.Join(dir, "Caddyfile")
+	data, _ := os.ReadFile(main)
+	c, err := ReadCaddy(main, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range c.Routes {
+		file := r.File
+		if file == "" {
+			file = main
+		}
+		rel, _ := filepath.Rel(dir, file)
+		got = append(got, fmt.Sprintf("%s:%d %s %s %q", rel, r.Line, r.Hosts, r.Dials, r.ServerName))
+	}
+	// The snippet's reverse_proxy is on the main file's line 2.
+	want := []string{`Caddyfile:2 [a.example] [10.0.0.5:443] "a.internal"`, `extra/b.caddy:2 [b.example] [10.0.0.6:443] ""`}
+	if !slices.Equal(got, want) {
+		t.Errorf("routes %q, want %q", got, want)
+	}
+	var named []string
+	for _, im := range c.Imports {
+		named = append(named, im.Named)
+	}
+	if want := []string{"sites/a.caddy", "/etc/caddy/extra/b.caddy"}; !slices.Equal(named, want) {
+		t.Errorf("imports %q, want %q", named, want)
+	}
+	if f := c.Findings(); len(f) != 1 || f[0].Rule != "CAD001" || f[0].File != filepath.Join(dir, "extra/b.caddy") {
+		t.Errorf("findings %+v, want CAD001 in extra/b.caddy", f)
 	}
 }

@@ -83,6 +83,8 @@ func (l SquidLine) Text() string { return strings.Join(l.Words, " ") }
 // SquidPort is an http_port or https_port line.
 type SquidPort struct {
 	SquidLine
+	// Host is the address of a HOST:PORT, "" for any.
+	Host  string
 	Port  int
 	Accel bool
 	// TLS is an https_port, or an http_port with tls-cert=.
@@ -296,6 +298,9 @@ func squidPortNumber(s string) (int, error) {
 
 func squidPort(l SquidLine) (SquidPort, error) {
 	p := SquidPort{SquidLine: l, TLS: l.Words[0] == "https_port"}
+	if i := strings.LastIndex(l.Words[1], ":"); i >= 0 {
+		p.Host = strings.Trim(l.Words[1][:i], "[]")
+	}
 	var err error
 	if p.Port, err = squidPortNumber(l.Words[1]); err != nil {
 		return p, fmt.Errorf("%s %v", l.Words[0], err)

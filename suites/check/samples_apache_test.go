@@ -15,4 +15,11 @@ func init() {
 			{location: "location /search/", status: 500, sni: "", cause: check.CauseNoSNI},
 			{location: "ProxyPass /pay/", status: 200, sni: "pay1.internal.example"},
 		}})
+	samples = append(samples, sample{"check/apache/certbot-site", "apache", "fixtures/check/apache-site/shop-le-ssl.conf",
+		"sniproof check runs a lone certbot-made HTTPS site file, included from a main configuration loading Debian's modules, with stand-ins for /etc/letsencrypt",
+		"a sites-available file is what an operator has at hand: check includes it as Debian's apache2.conf would, puts a throwaway certificate at its SSLCertificateFile and a stand-in with certbot's SSLEngine on at options-ssl-apache.conf, and requests it over HTTPS (issue 15)",
+		[]sampleWant{
+			{location: "ProxyPass /api/", status: 200, sni: "api.internal.example"},
+			{location: "ProxyPass /search/", status: 500, sni: "", cause: check.CauseNoSNI},
+		}})
 }
