@@ -45,7 +45,10 @@ type conformanceRun struct {
 	timeout                  time.Duration
 	root                     string
 	session                  string
-	stdout, stderr           io.Writer
+	// lanes are the sessions of the suites' runs beside the first, which
+	// has session: each run judges and sweeps its own containers only.
+	lanes          []string
+	stdout, stderr io.Writer
 }
 
 func runConformance(args []string, stdout, stderr io.Writer) int {
@@ -218,13 +221,15 @@ func (r *conformanceRun) sweep(cli *client.Client) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	swept, err := harness.Sweep(ctx, cli, r.session)
-	switch {
-	case err != nil:
-		fmt.Fprintf(r.stderr, "sniproof conformance: cleanup: %v\n", err)
-	case swept.Containers+swept.Networks+swept.Volumes > 0:
-		fmt.Fprintf(r.stderr, "sniproof: swept %d container(s), %d network(s) and %d volume(s) the suites left\n",
-			swept.Containers, swept.Networks, swept.Volumes)
+	for _, session := range append([]string{r.session}, r.lanes...) {
+		swept, err := harness.Sweep(ctx, cli, session)
+		switch {
+		case err != nil:
+			fmt.Fprintf(r.stderr, "sniproof conformance: cleanup: %v\n", err)
+		case swept.Containers+swept.Networks+swept.Volumes > 0:
+			fmt.Fprintf(r.stderr, "sniproof: swept %d container(s), %d network(s) and %d volume(s) the suites left\n",
+				swept.Containers, swept.Networks, swept.Volumes)
+		}
 	}
 }
 
@@ -280,6 +285,11 @@ func (r *conformanceRun) runSuites(ginkgo string, selected []string) error {
 			cmd.Stdout, cmd.Stderr = out, out
 		}
 		cmd.Env = r.env()
+		if i > 0 {
+			session := r.session + "-" + strings.Join(lane, "-")
+			r.lanes = append(r.lanes, session)
+			cmd.Env = append(cmd.Env, "SNIPROOF_SESSION="+session)
+		}
 		cmds[i] = cmd
 	}
 	if !r.quiet {
