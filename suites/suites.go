@@ -31,6 +31,30 @@ var (
 	SelfTests = []string{"check", "reliability"}
 )
 
+// Apart are the suites that run in a Ginkgo process of their own, beside
+// the others: the check suite, whose specs each start their own backend
+// and proxy and mostly wait on them, sharing nothing with the matrix (its
+// networks are its own, at the upstreams' addresses).
+var Apart = []string{"check"}
+
+// Lanes are the selected suites as the Ginkgo runs that go at the same
+// time: the others in their order, then each suite of Apart alone.
+func Lanes(selected []string) [][]string {
+	var lanes [][]string
+	var rest []string
+	for _, s := range selected {
+		if slices.Contains(Apart, s) {
+			lanes = append(lanes, []string{s})
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	if len(rest) > 0 {
+		lanes = append([][]string{rest}, lanes...)
+	}
+	return lanes
+}
+
 // All are every suite, the matrix first.
 func All() []string { return append(slices.Clone(Matrix), SelfTests...) }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -470,5 +471,23 @@ func TestImages(t *testing.T) {
 	}
 	if _, err := Images([]string{"proxies"}, "nginx &&", all); err == nil {
 		t.Error("a label filter that does not parse gave no error")
+	}
+}
+
+// TestLanes: the check suite runs beside the others, which keep their
+// order in one run.
+func TestLanes(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want [][]string
+	}{
+		{[]string{"proxies", "clients", "check", "reliability"}, [][]string{{"proxies", "clients", "reliability"}, {"check"}}},
+		{[]string{"check"}, [][]string{{"check"}}},
+		{[]string{"proxies", "clients"}, [][]string{{"proxies", "clients"}}},
+		{nil, nil},
+	} {
+		if got := Lanes(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Lanes(%v) = %v, want %v", tc.in, got, tc.want)
+		}
 	}
 }

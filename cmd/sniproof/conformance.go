@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,7 +45,10 @@ type conformanceRun struct {
 	timeout                  time.Duration
 	root                     string
 	session                  string
-	stdout, stderr           io.Writer
+	// lanes are the sessions of the suites' runs beside the first, which
+	// has session: each run judges and sweeps its own containers only.
+	lanes          []string
+	stdout, stderr io.Writer
 }
 
 func runConformance(args []string, stdout, stderr io.Writer) int {
@@ -215,13 +221,15 @@ func (r *conformanceRun) sweep(cli *client.Client) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	swept, err := harness.Sweep(ctx, cli, r.session)
-	switch {
-	case err != nil:
-		fmt.Fprintf(r.stderr, "sniproof conformance: cleanup: %v\n", err)
-	case swept.Containers+swept.Networks+swept.Volumes > 0:
-		fmt.Fprintf(r.stderr, "sniproof: swept %d container(s), %d network(s) and %d volume(s) the suites left\n",
-			swept.Containers, swept.Networks, swept.Volumes)
+	for _, session := range append([]string{r.session}, r.lanes...) {
+		swept, err := harness.Sweep(ctx, cli, session)
+		switch {
+		case err != nil:
+			fmt.Fprintf(r.stderr, "sniproof conformance: cleanup: %v\n", err)
+		case swept.Containers+swept.Networks+swept.Volumes > 0:
+			fmt.Fprintf(r.stderr, "sniproof: swept %d container(s), %d network(s) and %d volume(s) the suites left\n",
+				swept.Containers, swept.Networks, swept.Volumes)
+		}
 	}
 }
 
@@ -250,26 +258,87 @@ func (r *conformanceRun) env() []string {
 	return env
 }
 
-// runSuites runs the selected suites (./suites/NAME) in Ginkgo, passing
-// SIGINT and SIGTERM on.
+// runSuites runs the selected suites (./suites/NAME) in Ginkgo, one run
+// per lane (suites.Lanes) at the same time, passing SIGINT and SIGTERM on
+// to each. The first lane writes to the run's output as it is; the lines
+// of the others are each prefixed with their suite's name.
 func (r *conformanceRun) runSuites(ginkgo string, selected []string) error {
-	args := append([]string{"--tags=conformance",
-		"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--keep-going",
-		"--timeout=" + r.timeout.String()}, r.selection()...)
-	if r.quiet {
-		args = append(args, "--succinct", "--silence-skips")
+	lanes := suites.Lanes(selected)
+	cmds := make([]*exec.Cmd, len(lanes))
+	var prefixed []*lineWriter
+	for i, lane := range lanes {
+		args := append([]string{"--tags=conformance",
+			"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--keep-going",
+			"--timeout=" + r.timeout.String()}, r.selection()...)
+		if r.quiet {
+			args = append(args, "--succinct", "--silence-skips")
+		}
+		for _, s := range lane {
+			args = append(args, "./suites/"+s)
+		}
+		cmd := exec.Command(ginkgo, args...)
+		cmd.Dir = r.root
+		cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
+		if i > 0 {
+			out := &lineWriter{w: r.stdout, prefix: strings.Join(lane, ",") + " | "}
+			prefixed = append(prefixed, out)
+			cmd.Stdout, cmd.Stderr = out, out
+		}
+		cmd.Env = r.env()
+		if i > 0 {
+			session := r.session + "-" + strings.Join(lane, "-")
+			r.lanes = append(r.lanes, session)
+			cmd.Env = append(cmd.Env, "SNIPROOF_SESSION="+session)
+		}
+		cmds[i] = cmd
 	}
-	for _, s := range selected {
-		args = append(args, "./suites/"+s)
-	}
-	cmd := exec.Command(ginkgo, args...)
-	cmd.Dir = r.root
-	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
-	cmd.Env = r.env()
 	if !r.quiet {
-		fmt.Fprintf(r.stderr, "sniproof: session %s: running the suites %s (reports in %s)\n", r.session, strings.Join(selected, ", "), r.reports)
+		names := make([]string, len(lanes))
+		for i, lane := range lanes {
+			names[i] = strings.Join(lane, ", ")
+		}
+		fmt.Fprintf(r.stderr, "sniproof: session %s: running the suites %s at the same time (reports in %s)\n", r.session, strings.Join(names, " | "), r.reports)
 	}
-	return runForwardingSignals(cmd)
+	err := runForwardingSignals(cmds...)
+	for _, w := range prefixed {
+		w.Flush()
+	}
+	return err
+}
+
+// lineWriter writes whole lines to w, each after prefix; Flush writes
+// what is left. Its writes may come from several goroutines.
+type lineWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		if _, err := fmt.Fprintf(l.w, "%s%s", l.prefix, l.buf[:i+1]); err != nil {
+			return len(p), err
+		}
+		l.buf = l.buf[i+1:]
+	}
+}
+
+// Flush writes a last line without its newline, with one.
+func (l *lineWriter) Flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.buf) > 0 {
+		fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.buf)
+		l.buf = nil
+	}
 }
 
 // writeReports collects the suites' records into the run's reports.
@@ -370,28 +439,45 @@ func buildGinkgo(root string) (string, error) {
 	return out, nil
 }
 
-// runForwardingSignals runs cmd in a process group of its own and passes
-// SIGINT and SIGTERM on to the whole group exactly once each time, as a
-// terminal would, so that the suites run their own cleanup before this
-// process sweeps.
-func runForwardingSignals(cmd *exec.Cmd) error {
+// runForwardingSignals runs the commands at the same time, each in a
+// process group of its own, and passes SIGINT and SIGTERM on to every
+// group exactly once each time, as a terminal would, so that the suites
+// run their own cleanup before this process sweeps. It returns when all
+// have ended, with their errors.
+func runForwardingSignals(cmds ...*exec.Cmd) error {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start ginkgo: %w", err)
+	done := make(chan error, len(cmds))
+	var started []*exec.Cmd
+	var errs []error
+	for _, cmd := range cmds {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			errs = append(errs, fmt.Errorf("start ginkgo: %w", err))
+			for _, c := range started {
+				_ = syscall.Kill(-c.Process.Pid, syscall.SIGINT)
+			}
+			break
+		}
+		started = append(started, cmd)
+		go func() { done <- cmd.Wait() }()
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	for {
-		select {
-		case err := <-done:
-			return err
-		case s := <-sig:
-			_ = syscall.Kill(-cmd.Process.Pid, s.(syscall.Signal))
+	for range started {
+	wait:
+		for {
+			select {
+			case err := <-done:
+				errs = append(errs, err)
+				break wait
+			case s := <-sig:
+				for _, c := range started {
+					_ = syscall.Kill(-c.Process.Pid, s.(syscall.Signal))
+				}
+			}
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // newSessionID is SNIPROOF_SESSION when the caller chose one (the benchmark

@@ -40,3 +40,22 @@ func TestConformanceNoDocker(t *testing.T) {
 		t.Errorf("exit %d, want %d; stdout %q; stderr, want one line starting %q:\n%s", code, exitInfra, stdout, want, stderr)
 	}
 }
+
+// TestLineWriter: whole lines go out each after the prefix, the rest
+// when flushed.
+func TestLineWriter(t *testing.T) {
+	var out strings.Builder
+	w := &lineWriter{w: &out, prefix: "check | "}
+	for _, p := range []string{"••", "•\nsniproof: 25/185 specs done\n", "••"} {
+		if _, err := w.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := out.String(), "check | •••\ncheck | sniproof: 25/185 specs done\n"; got != want {
+		t.Errorf("before Flush: %q, want %q", got, want)
+	}
+	w.Flush()
+	if got, want := out.String(), "check | •••\ncheck | sniproof: 25/185 specs done\ncheck | ••\n"; got != want {
+		t.Errorf("after Flush: %q, want %q", got, want)
+	}
+}
