@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -168,6 +170,23 @@ func (r *runner) startHost(ctx context.Context, networks []*testcontainers.Docke
 	}
 	r.rep.Version = m[1]
 	return nil
+}
+
+// mainFile is the configuration file CONFIG names: itself, or a folder's
+// file of that name.
+func mainFile(config, name string) string {
+	if st, err := os.Stat(config); err == nil && st.IsDir() {
+		return filepath.Join(config, name)
+	}
+	return config
+}
+
+// unrequested is j, a location no entry of the expectations file
+// requests, not checked.
+func unrequested(j job) job {
+	j.loc.Outcome, j.loc.Verdict, j.loc.Key = NotChecked, VerdictSkip, j.loc.Place
+	j.loc.NotChecked = "no entry of the expectations file requests it"
+	return j
 }
 
 // missing reports whether an error says an executable is not there.

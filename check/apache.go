@@ -52,22 +52,13 @@ const apacheRoot = "/etc/apache2"
 
 func (*apacheAdapter) kind() harness.Kind { return apacheKind }
 
-// apacheFile is the file CONFIG names: itself, or a folder's
-// apache2.conf.
-func apacheFile(config string) string {
-	if st, err := os.Stat(config); err == nil && st.IsDir() {
-		return filepath.Join(config, "apache2.conf")
-	}
-	return config
-}
-
 func (*apacheAdapter) claims(config string) bool {
-	data, err := os.ReadFile(apacheFile(config))
+	data, err := os.ReadFile(mainFile(config, "apache2.conf"))
 	return err == nil && lint.LooksLikeApache(data)
 }
 
 func (a *apacheAdapter) load(r *runner) (error, error) {
-	a.file = apacheFile(r.opts.Config)
+	a.file = mainFile(r.opts.Config, "apache2.conf")
 	if err := readable(a.file); err != nil {
 		return nil, err
 	}
@@ -513,9 +504,7 @@ func (a *apacheAdapter) jobs(r *runner, entries []Entry) []job {
 	for _, rt := range a.cfg.Routes {
 		if !covered[rt] {
 			j := a.job(rt)
-			j.loc.Outcome, j.loc.Verdict, j.loc.Key = NotChecked, VerdictSkip, j.loc.Place
-			j.loc.NotChecked = "no entry of the expectations file requests it"
-			out = append(out, j)
+			out = append(out, unrequested(j))
 		}
 	}
 	return out

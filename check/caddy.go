@@ -59,22 +59,13 @@ var caddyKind = mustKind(ProxyCaddy)
 
 func (*caddyAdapter) kind() harness.Kind { return caddyKind }
 
-// caddyFile is the configuration file CONFIG names: itself, or a
-// folder's Caddyfile.
-func caddyFile(config string) string {
-	if st, err := os.Stat(config); err == nil && st.IsDir() {
-		return filepath.Join(config, "Caddyfile")
-	}
-	return config
-}
-
 func (*caddyAdapter) claims(config string) bool {
-	data, err := os.ReadFile(caddyFile(config))
+	data, err := os.ReadFile(mainFile(config, "Caddyfile"))
 	return err == nil && lint.LooksLikeCaddy(data)
 }
 
 func (a *caddyAdapter) load(r *runner) (error, error) {
-	a.file = caddyFile(r.opts.Config)
+	a.file = mainFile(r.opts.Config, "Caddyfile")
 	if err := readable(a.file); err != nil {
 		return nil, err
 	}
@@ -525,9 +516,7 @@ func (a *caddyAdapter) jobs(r *runner, entries []Entry) []job {
 	for _, g := range a.adapted {
 		if !covered[g] {
 			j := a.job(r, g, nil)
-			j.loc.Outcome, j.loc.Verdict, j.loc.Key = NotChecked, VerdictSkip, j.loc.Place
-			j.loc.NotChecked = "no entry of the expectations file requests it"
-			out = append(out, j)
+			out = append(out, unrequested(j))
 		}
 	}
 	return out

@@ -35,17 +35,8 @@ var goproxyKind = mustKind(ProxyGoProxy)
 
 func (a *goproxyAdapter) kind() harness.Kind { return goproxyKind }
 
-// goproxyFile is the configuration file CONFIG names: itself, or a
-// folder's goproxy.json.
-func goproxyFile(config string) string {
-	if st, err := os.Stat(config); err == nil && st.IsDir() {
-		return filepath.Join(config, "goproxy.json")
-	}
-	return config
-}
-
 func (a *goproxyAdapter) claims(config string) bool {
-	data, err := os.ReadFile(goproxyFile(config))
+	data, err := os.ReadFile(mainFile(config, "goproxy.json"))
 	return err == nil && lint.LooksLikeGoProxy(data)
 }
 
@@ -68,7 +59,7 @@ type gpRoute struct {
 }
 
 func (a *goproxyAdapter) load(r *runner) (error, error) {
-	file := goproxyFile(r.opts.Config)
+	file := mainFile(r.opts.Config, "goproxy.json")
 	if err := readable(file); err != nil {
 		return nil, err
 	}
@@ -295,9 +286,7 @@ func (a *goproxyAdapter) jobs(r *runner, entries []Entry) []job {
 	for _, g := range a.p.routes {
 		if !covered[g] {
 			j := a.job(g)
-			j.loc.Outcome, j.loc.Verdict, j.loc.Key = NotChecked, VerdictSkip, j.loc.Place
-			j.loc.NotChecked = "no entry of the expectations file requests it"
-			out = append(out, j)
+			out = append(out, unrequested(j))
 		}
 	}
 	return out

@@ -506,9 +506,7 @@ func (a *haproxyAdapter) allJobs(r *runner, entries []Entry) []job {
 	for _, b := range a.p.backends {
 		if !covered[b] {
 			j := a.job(b, nil)
-			j.loc.Outcome, j.loc.Verdict, j.loc.Key = NotChecked, VerdictSkip, j.loc.Place
-			j.loc.NotChecked = "no entry of the expectations file requests it"
-			out = append(out, j)
+			out = append(out, unrequested(j))
 		}
 	}
 	return out

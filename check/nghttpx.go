@@ -53,17 +53,8 @@ var nghttpxKind = mustKind(ProxyNghttpx)
 
 func (*nghttpxAdapter) kind() harness.Kind { return nghttpxKind }
 
-// nghttpxFile is the configuration file CONFIG names: itself, or a
-// folder's nghttpx.conf.
-func nghttpxFile(config string) string {
-	if st, err := os.Stat(config); err == nil && st.IsDir() {
-		return filepath.Join(config, "nghttpx.conf")
-	}
-	return config
-}
-
 func (*nghttpxAdapter) claims(config string) bool {
-	data, err := os.ReadFile(nghttpxFile(config))
+	data, err := os.ReadFile(mainFile(config, "nghttpx.conf"))
 	return err == nil && lint.LooksLikeNghttpx(data)
 }
 
@@ -71,7 +62,7 @@ func (*nghttpxAdapter) claims(config string) bool {
 var nghttpxMain = path.Join(lint.NghttpxConfDir, "nghttpx.conf")
 
 func (a *nghttpxAdapter) load(r *runner) (error, error) {
-	a.file = nghttpxFile(r.opts.Config)
+	a.file = mainFile(r.opts.Config, "nghttpx.conf")
 	if err := readable(a.file); err != nil {
 		return nil, err
 	}
@@ -517,9 +508,7 @@ func (a *nghttpxAdapter) jobs(r *runner, entries []Entry) []job {
 	for _, rt := range a.routes {
 		if !covered[rt] {
 			j := a.job(r, rt)
-			j.loc.Outcome, j.loc.Verdict, j.loc.Key = NotChecked, VerdictSkip, j.loc.Place
-			j.loc.NotChecked = "no entry of the expectations file requests it"
-			out = append(out, j)
+			out = append(out, unrequested(j))
 		}
 	}
 	return out

@@ -59,22 +59,13 @@ var poundKind = mustKind(ProxyPound)
 
 func (*poundAdapter) kind() harness.Kind { return poundKind }
 
-// poundFile is the configuration file CONFIG names: itself, or a folder's
-// pound.cfg.
-func poundFile(config string) string {
-	if st, err := os.Stat(config); err == nil && st.IsDir() {
-		return filepath.Join(config, "pound.cfg")
-	}
-	return config
-}
-
 func (*poundAdapter) claims(config string) bool {
-	data, err := os.ReadFile(poundFile(config))
+	data, err := os.ReadFile(mainFile(config, "pound.cfg"))
 	return err == nil && lint.LooksLikePound(data)
 }
 
 func (a *poundAdapter) load(r *runner) (error, error) {
-	a.file = poundFile(r.opts.Config)
+	a.file = mainFile(r.opts.Config, "pound.cfg")
 	if err := readable(a.file); err != nil {
 		return nil, err
 	}
@@ -342,9 +333,8 @@ func (a *poundAdapter) jobs(r *runner, entries []Entry) []job {
 	for _, s := range a.services {
 		if !covered[s] {
 			j := a.job(r, s, nil)
-			j.loc.Request, j.loc.Outcome, j.loc.Verdict, j.loc.Key = nil, NotChecked, VerdictSkip, j.loc.Place
-			j.loc.NotChecked = "no entry of the expectations file requests it"
-			out = append(out, j)
+			j.loc.Request = nil
+			out = append(out, unrequested(j))
 		}
 	}
 	return out

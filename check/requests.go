@@ -138,9 +138,7 @@ func (r *runner) jobs(entries []Entry) []job {
 		if covered[ps] {
 			continue
 		}
-		j := r.newJob(ps)
-		j.loc.Outcome, j.loc.Verdict = NotChecked, VerdictSkip
-		j.loc.NotChecked = "no entry of the expectations file requests it"
+		j := unrequested(r.newJob(ps))
 		j.loc.Key = placeKey(ps)
 		out = append(out, j)
 	}

@@ -67,19 +67,10 @@ func (a *squidAdapter) kind() harness.Kind { return a.k }
 // gnutls reports whether the adapter runs the GnuTLS build.
 func (a *squidAdapter) gnutls() bool { return a.k.Name == ProxySquid }
 
-// squidFile is the configuration file CONFIG names: itself, or a
-// folder's squid.conf.
-func squidFile(config string) string {
-	if st, err := os.Stat(config); err == nil && st.IsDir() {
-		return filepath.Join(config, "squid.conf")
-	}
-	return config
-}
-
 // claims: a squid.conf is the OpenSSL build's unless the operator names
 // the GnuTLS one (--proxy squid), which sends no SNI.
 func (a *squidAdapter) claims(config string) bool {
-	data, err := os.ReadFile(squidFile(config))
+	data, err := os.ReadFile(mainFile(config, "squid.conf"))
 	return !a.gnutls() && err == nil && lint.LooksLikeSquid(data)
 }
 
@@ -87,7 +78,7 @@ func (a *squidAdapter) claims(config string) bool {
 var squidMain = path.Join(lint.SquidConfDir, "squid.conf")
 
 func (a *squidAdapter) load(r *runner) (error, error) {
-	a.file = squidFile(r.opts.Config)
+	a.file = mainFile(r.opts.Config, "squid.conf")
 	if err := readable(a.file); err != nil {
 		return nil, err
 	}
@@ -545,9 +536,7 @@ func (a *squidAdapter) jobs(r *runner, entries []Entry) []job {
 	for _, p := range a.peers {
 		if !covered[p] {
 			j := a.job(r, p)
-			j.loc.Outcome, j.loc.Verdict, j.loc.Key = NotChecked, VerdictSkip, j.loc.Place
-			j.loc.NotChecked = "no entry of the expectations file requests it"
-			out = append(out, j)
+			out = append(out, unrequested(j))
 		}
 	}
 	return out

@@ -59,22 +59,13 @@ var stunnelKind = mustKind(ProxyStunnel)
 
 func (*stunnelAdapter) kind() harness.Kind { return stunnelKind }
 
-// stunnelFile is the configuration file CONFIG names: itself, or a
-// folder's stunnel.conf.
-func stunnelFile(config string) string {
-	if st, err := os.Stat(config); err == nil && st.IsDir() {
-		return filepath.Join(config, "stunnel.conf")
-	}
-	return config
-}
-
 func (*stunnelAdapter) claims(config string) bool {
-	data, err := os.ReadFile(stunnelFile(config))
+	data, err := os.ReadFile(mainFile(config, "stunnel.conf"))
 	return err == nil && lint.LooksLikeStunnel(data)
 }
 
 func (a *stunnelAdapter) load(r *runner) (error, error) {
-	a.file = stunnelFile(r.opts.Config)
+	a.file = mainFile(r.opts.Config, "stunnel.conf")
 	if err := readable(a.file); err != nil {
 		return nil, err
 	}
@@ -356,9 +347,8 @@ func (a *stunnelAdapter) jobs(r *runner, entries []Entry) []job {
 	for _, s := range a.services {
 		if !covered[s] {
 			j := a.job(r, s, nil)
-			j.loc.Request, j.loc.Outcome, j.loc.Verdict, j.loc.Key = nil, NotChecked, VerdictSkip, j.loc.Place
-			j.loc.NotChecked = "no entry of the expectations file requests it"
-			out = append(out, j)
+			j.loc.Request = nil
+			out = append(out, unrequested(j))
 		}
 	}
 	return out

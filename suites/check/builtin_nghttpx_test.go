@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
-
 	"github.com/sniproof/sniproof/check"
 	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/harness"
@@ -25,9 +22,6 @@ func init() {
 	predicts[check.CauseNoSNI] = append(predicts[check.CauseNoSNI], "NGH001", "SQD002")
 	predictive = append(predictive, "NGH001", "SQD002")
 }
-
-// ngBuiltinReproduce reruns the built-in nghttpx cases' check.
-const ngBuiltinReproduce = "make conformance LABELS=check FOCUS=check/builtin/nghttpx/"
 
 // ngBuiltinCases are nghttpx's case table, one spec each.
 var ngBuiltinCases, ngBuiltinErr = fixtures.Cases("nghttpx")
@@ -78,44 +72,8 @@ func ngShared() (conf string, locations, excluded map[string]string, err error) 
 	return b.String(), locations, excluded, nil
 }
 
-var _ = It("loads the built-in nghttpx cases", Label("check", "nghttpx"), func() {
-	Expect(ngBuiltinErr).NotTo(HaveOccurred())
-	Expect(ngBuiltinCases).NotTo(BeEmpty())
-})
-
-var _ = Describe("sniproof check and lint on the built-in nghttpx cases", Label("check", "nghttpx"), Ordered, ContinueOnFailure, func() {
-	var rep *check.Report
-	var locations, excluded map[string]string
-
-	BeforeAll(func(ctx SpecContext) {
-		Expect(ngBuiltinErr).NotTo(HaveOccurred())
-		var conf string
-		var err error
-		conf, locations, excluded, err = ngShared()
-		Expect(err).NotTo(HaveOccurred())
-		rep = checkShared(ctx, "nghttpx.conf", []byte(conf))
-	}, NodeTimeout(harness.DefaultTimeouts.ContainerStart*5))
-
-	for _, c := range ngBuiltinCases {
-		It(fmt.Sprintf("check/builtin/nghttpx/%s: lint predicts what check observes", c.ID), func() {
-			rec := builtinRecord(c, "check/builtin/nghttpx/"+c.ID, "nghttpx", ngBuiltinReproduce+c.ID, excluded[c.ID], rep)
-			l := namedLocation(rep, locations[c.ID])
-			Expect(l).NotTo(BeNil(), "check reports no %s for %s", locations[c.ID], c.ID)
-			// lint predicts a refused handshake: nghttpx answers 502.
-			judgeCase(rec, rep, c, []check.Location{*l}, disagreement{}, 502)
-		})
-	}
-
-	It("check/builtin/nghttpx/coverage: every backend check reports belongs to a case", func() {
-		Expect(rep).NotTo(BeNil(), "the check of the built-in nghttpx cases did not run")
-		Expect(rep.Locations).To(HaveLen(len(locations)))
-		for _, l := range rep.Locations {
-			Expect(l.Outcome).NotTo(Equal(check.NotChecked), "%s: %s", l.Location, l.NotChecked)
-		}
-		fmt.Fprintf(GinkgoWriter, "check/builtin/nghttpx: %d of %d built-in nghttpx cases checked in one nghttpx, %d excluded from it\n",
-			len(locations), len(ngBuiltinCases), len(excluded))
-	})
-})
+var _ = describeBuiltin(builtinTable{id: "nghttpx", title: "nghttpx", kind: "nghttpx", file: "nghttpx.conf", cases: ngBuiltinCases, err: ngBuiltinErr,
+	shared: ngShared, refused: 502, unit: "backend"})
 
 // namedLocation is the report's location named name.
 func namedLocation(rep *check.Report, name string) *check.Location {

@@ -7,9 +7,6 @@ import (
 	"regexp"
 	"strings"
 
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
-
 	"github.com/sniproof/sniproof/check"
 	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/harness"
@@ -28,9 +25,6 @@ func init() {
 	predicts[check.CauseWrongName] = append(predicts[check.CauseWrongName], "POU003")
 	predictive = append(predictive, "POU001", "POU003")
 }
-
-// pdBuiltinReproduce reruns the built-in pound cases' check.
-const pdBuiltinReproduce = "make conformance LABELS=check FOCUS=check/builtin/pound/"
 
 // pdBuiltinCases are pound's case table, one spec each.
 var pdBuiltinCases, pdBuiltinErr = fixtures.Cases("pound")
@@ -74,41 +68,5 @@ func pdShared() (conf string, locations, excluded map[string]string, err error) 
 	return b.String(), locations, excluded, nil
 }
 
-var _ = It("loads the built-in pound cases", Label("check", "pound"), func() {
-	Expect(pdBuiltinErr).NotTo(HaveOccurred())
-	Expect(pdBuiltinCases).NotTo(BeEmpty())
-})
-
-var _ = Describe("sniproof check and lint on the built-in pound cases", Label("check", "pound"), Ordered, ContinueOnFailure, func() {
-	var rep *check.Report
-	var locations, excluded map[string]string
-
-	BeforeAll(func(ctx SpecContext) {
-		Expect(pdBuiltinErr).NotTo(HaveOccurred())
-		var conf string
-		var err error
-		conf, locations, excluded, err = pdShared()
-		Expect(err).NotTo(HaveOccurred())
-		rep = checkShared(ctx, "pound.cfg", []byte(conf))
-	}, NodeTimeout(harness.DefaultTimeouts.ContainerStart*5))
-
-	for _, c := range pdBuiltinCases {
-		It(fmt.Sprintf("check/builtin/pound/%s: lint predicts what check observes", c.ID), func() {
-			rec := builtinRecord(c, "check/builtin/pound/"+c.ID, "pound", pdBuiltinReproduce+c.ID, excluded[c.ID], rep)
-			l := namedLocation(rep, locations[c.ID])
-			Expect(l).NotTo(BeNil(), "check reports no %s for %s", locations[c.ID], c.ID)
-			// lint predicts a refused handshake: pound answers 503.
-			judgeCase(rec, rep, c, []check.Location{*l}, disagreement{}, 503)
-		})
-	}
-
-	It("check/builtin/pound/coverage: every Service check reports belongs to a case", func() {
-		Expect(rep).NotTo(BeNil(), "the check of the built-in pound cases did not run")
-		Expect(rep.Locations).To(HaveLen(len(locations)))
-		for _, l := range rep.Locations {
-			Expect(l.Outcome).NotTo(Equal(check.NotChecked), "%s: %s", l.Location, l.NotChecked)
-		}
-		fmt.Fprintf(GinkgoWriter, "check/builtin/pound: %d of %d built-in pound cases checked in one pound, %d excluded from it\n",
-			len(locations), len(pdBuiltinCases), len(excluded))
-	})
-})
+var _ = describeBuiltin(builtinTable{id: "pound", title: "pound", kind: "pound", file: "pound.cfg", cases: pdBuiltinCases, err: pdBuiltinErr,
+	shared: pdShared, refused: 503, unit: "Service"})

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
-
 	"github.com/sniproof/sniproof/check"
 	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/harness"
@@ -25,9 +22,6 @@ func init() {
 	predicts[check.CauseWrongName] = append(predicts[check.CauseWrongName], "STN001")
 	predictive = append(predictive, "STN001", "STN002")
 }
-
-// stBuiltinReproduce reruns the built-in stunnel cases' check.
-const stBuiltinReproduce = "make conformance LABELS=check FOCUS=check/builtin/stunnel/"
 
 // stBuiltinCases are stunnel's case table, one spec each.
 var stBuiltinCases, stBuiltinErr = fixtures.Cases("stunnel")
@@ -69,42 +63,5 @@ func stShared() (conf string, locations, excluded map[string]string, err error) 
 	return b.String(), locations, excluded, nil
 }
 
-var _ = It("loads the built-in stunnel cases", Label("check", "stunnel"), func() {
-	Expect(stBuiltinErr).NotTo(HaveOccurred())
-	Expect(stBuiltinCases).NotTo(BeEmpty())
-})
-
-var _ = Describe("sniproof check and lint on the built-in stunnel cases", Label("check", "stunnel"), Ordered, ContinueOnFailure, func() {
-	var rep *check.Report
-	var locations, excluded map[string]string
-
-	BeforeAll(func(ctx SpecContext) {
-		Expect(stBuiltinErr).NotTo(HaveOccurred())
-		var conf string
-		var err error
-		conf, locations, excluded, err = stShared()
-		Expect(err).NotTo(HaveOccurred())
-		rep = checkShared(ctx, "stunnel.conf", []byte(conf))
-	}, NodeTimeout(harness.DefaultTimeouts.ContainerStart*5))
-
-	for _, c := range stBuiltinCases {
-		It(fmt.Sprintf("check/builtin/stunnel/%s: lint predicts what check observes", c.ID), func() {
-			rec := builtinRecord(c, "check/builtin/stunnel/"+c.ID, "stunnel", stBuiltinReproduce+c.ID, excluded[c.ID], rep)
-			l := namedLocation(rep, locations[c.ID])
-			Expect(l).NotTo(BeNil(), "check reports no %s for %s", locations[c.ID], c.ID)
-			// lint predicts a refused handshake: stunnel closes the
-			// client's connection (no status).
-			judgeCase(rec, rep, c, []check.Location{*l}, disagreement{}, 0)
-		})
-	}
-
-	It("check/builtin/stunnel/coverage: every service check reports belongs to a case", func() {
-		Expect(rep).NotTo(BeNil(), "the check of the built-in stunnel cases did not run")
-		Expect(rep.Locations).To(HaveLen(len(locations)))
-		for _, l := range rep.Locations {
-			Expect(l.Outcome).NotTo(Equal(check.NotChecked), "%s: %s", l.Location, l.NotChecked)
-		}
-		fmt.Fprintf(GinkgoWriter, "check/builtin/stunnel: %d of %d built-in stunnel cases checked in one stunnel, %d excluded from it\n",
-			len(locations), len(stBuiltinCases), len(excluded))
-	})
-})
+var _ = describeBuiltin(builtinTable{id: "stunnel", title: "stunnel", kind: "stunnel", file: "stunnel.conf", cases: stBuiltinCases, err: stBuiltinErr,
+	shared: stShared, refused: 0, unit: "service"})
