@@ -181,6 +181,35 @@ func mainFile(config, name string) string {
 	return config
 }
 
+// entryJobs are the jobs of an expectations file's entries, then those of
+// the routes no entry requests, not checked (unrequested). reach finds the
+// route an entry's request reaches, filling in what the entry leaves to
+// the proxy (port, scheme), or says why none does; the entry is then not
+// checked, reported as none (e.g. "no route") at its line.
+func entryJobs[R comparable](entries []Entry, routes []R, none string, reach func(req *Request) (route R, ok bool, why string), jobOf func(R) job) []job {
+	var out []job
+	covered := map[R]bool{}
+	for _, e := range entries {
+		req, exp := e.Request, e.Expect
+		var j job
+		if rt, ok, why := reach(&req); ok {
+			j = jobOf(rt)
+			covered[rt] = true
+		} else {
+			j.loc = Location{Location: none, At: e.Source}
+			j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, why
+		}
+		j.loc.Request, j.loc.Expect, j.loc.ExpectSource, j.loc.Key, j.port = &req, &exp, e.Source, req.String(), req.Port
+		out = append(out, j)
+	}
+	for _, rt := range routes {
+		if !covered[rt] {
+			out = append(out, unrequested(jobOf(rt)))
+		}
+	}
+	return out
+}
+
 // unrequested is j, a location no entry of the expectations file
 // requests, not checked.
 func unrequested(j job) job {

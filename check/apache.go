@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -479,35 +480,16 @@ func (a *apacheAdapter) jobs(r *runner, entries []Entry) []job {
 		}
 		return out
 	}
-	covered := map[*lint.ApacheRoute]bool{}
-	for _, e := range entries {
-		req, exp := e.Request, e.Expect
+	return entryJobs(entries, a.cfg.Routes, "no route", func(req *Request) (*lint.ApacheRoute, bool, string) {
 		rt := a.routeFor(req.Host, req.Port, req.Path)
-		var j job
 		if rt == nil {
-			j.loc = Location{Location: "no route", At: e.Source}
-			j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, fmt.Sprintf("no ProxyPass or RewriteRule to an https:// upstream serves %s%s", req.Host, req.Path)
-		} else {
-			j = a.job(rt)
-			covered[rt] = true
-			def := a.request(r, rt)
-			if req.Port == 0 {
-				req.Port = def.Port
-			}
-			if req.Scheme == "" {
-				req.Scheme = def.Scheme
-			}
+			return nil, false, fmt.Sprintf("no ProxyPass or RewriteRule to an https:// upstream serves %s%s", req.Host, req.Path)
 		}
-		j.loc.Request, j.loc.Expect, j.loc.ExpectSource, j.loc.Key, j.port = &req, &exp, e.Source, req.String(), req.Port
-		out = append(out, j)
-	}
-	for _, rt := range a.cfg.Routes {
-		if !covered[rt] {
-			j := a.job(rt)
-			out = append(out, unrequested(j))
-		}
-	}
-	return out
+		def := a.request(r, rt)
+		req.Port = cmp.Or(req.Port, def.Port)
+		req.Scheme = cmp.Or(req.Scheme, def.Scheme)
+		return rt, true, ""
+	}, a.job)
 }
 
 // apacheSkip says why the backend cannot stand for one of a route's

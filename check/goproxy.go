@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -262,34 +263,12 @@ func (a *goproxyAdapter) jobs(r *runner, entries []Entry) []job {
 		}
 		return out
 	}
-	covered := map[*gpRoute]bool{}
-	for _, e := range entries {
-		req, exp := e.Request, e.Expect
-		if req.Port == 0 {
-			req.Port = port
-		}
-		if req.Scheme == "" {
-			req.Scheme = scheme
-		}
+	return entryJobs(entries, a.p.routes, "no route", func(req *Request) (*gpRoute, bool, string) {
+		req.Port = cmp.Or(req.Port, port)
+		req.Scheme = cmp.Or(req.Scheme, scheme)
 		g := a.route(req.Host, req.Path)
-		var j job
-		if g == nil {
-			j.loc = Location{Location: "no route", At: e.Source}
-			j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, fmt.Sprintf("no route to an https:// upstream serves %s%s", req.Host, req.Path)
-		} else {
-			j = a.job(g)
-			covered[g] = true
-		}
-		j.loc.Request, j.loc.Expect, j.loc.ExpectSource, j.loc.Key, j.port = &req, &exp, e.Source, req.String(), req.Port
-		out = append(out, j)
-	}
-	for _, g := range a.p.routes {
-		if !covered[g] {
-			j := a.job(g)
-			out = append(out, unrequested(j))
-		}
-	}
-	return out
+		return g, g != nil, fmt.Sprintf("no route to an https:// upstream serves %s%s", req.Host, req.Path)
+	}, a.job)
 }
 
 // frontend is the port and scheme requests use: the HTTP frontend's,

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -317,5 +318,36 @@ func TestAdapterNames(t *testing.T) {
 	}
 	if names := strings.FieldsFunc(strings.ReplaceAll(got, " or ", ", "), func(r rune) bool { return r == ',' || r == ' ' }); !slices.IsSorted(names) || strings.Count(got, " or ") != 1 {
 		t.Errorf("adapterNames() = %q, want the names in order, the last after \"or\"", got)
+	}
+}
+
+// TestEntryJobs: each entry's request on the job of the route it reaches,
+// with the defaults reach fills in; an entry reaching none not checked,
+// with why; a route no entry requests not checked.
+func TestEntryJobs(t *testing.T) {
+	routes := []string{"api", "web"}
+	entries := []Entry{
+		{Request: Request{Host: "api.example.com", Path: "/"}, Source: "expect.yaml:1"},
+		{Request: Request{Host: "nowhere.example.com", Path: "/x", Port: 8080}, Source: "expect.yaml:4"},
+	}
+	jobs := entryJobs(entries, routes, "no route", func(req *Request) (string, bool, string) {
+		req.Port = cmp.Or(req.Port, 80)
+		req.Scheme = cmp.Or(req.Scheme, "http")
+		if strings.HasPrefix(req.Host, "api.") {
+			return "api", true, ""
+		}
+		return "", false, "no route serves " + req.Host + req.Path
+	}, func(rt string) job { return job{loc: Location{Location: "route " + rt, Place: rt}} })
+	var got []string
+	for _, j := range jobs {
+		got = append(got, fmt.Sprintf("%s %s %s %v %d", j.loc.Location, j.loc.Outcome, j.loc.NotChecked, j.loc.Request, j.port))
+	}
+	want := []string{
+		"route api    http://api.example.com/ 80",
+		"no route not-checked no route serves nowhere.example.com/x  http://nowhere.example.com:8080/x 8080",
+		"route web not-checked no entry of the expectations file requests it <nil> 0",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("jobs:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }

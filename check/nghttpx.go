@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -484,34 +485,12 @@ func (a *nghttpxAdapter) jobs(r *runner, entries []Entry) []job {
 		}
 		return out
 	}
-	covered := map[*ngRoute]bool{}
-	for _, e := range entries {
-		req, exp := e.Request, e.Expect
-		if req.Port == 0 {
-			req.Port = port
-		}
-		if req.Scheme == "" {
-			req.Scheme = scheme
-		}
+	return entryJobs(entries, a.routes, "no tls backend", func(req *Request) (*ngRoute, bool, string) {
+		req.Port = cmp.Or(req.Port, port)
+		req.Scheme = cmp.Or(req.Scheme, scheme)
 		rt := a.route(req.Host, req.Path)
-		var j job
-		if rt == nil {
-			j.loc = Location{Location: "no tls backend", At: e.Source}
-			j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, fmt.Sprintf("no backend with tls serves %s%s", req.Host, req.Path)
-		} else {
-			j = a.job(r, rt)
-			covered[rt] = true
-		}
-		j.loc.Request, j.loc.Expect, j.loc.ExpectSource, j.loc.Key, j.port = &req, &exp, e.Source, req.String(), req.Port
-		out = append(out, j)
-	}
-	for _, rt := range a.routes {
-		if !covered[rt] {
-			j := a.job(r, rt)
-			out = append(out, unrequested(j))
-		}
-	}
-	return out
+		return rt, rt != nil, fmt.Sprintf("no backend with tls serves %s%s", req.Host, req.Path)
+	}, func(rt *ngRoute) job { return a.job(r, rt) })
 }
 
 // own keeps every event: nghttpx makes no connection of its own to a

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -512,34 +513,12 @@ func (a *squidAdapter) jobs(r *runner, entries []Entry) []job {
 		}
 		return out
 	}
-	covered := map[*sqPeer]bool{}
-	for _, e := range entries {
-		req, exp := e.Request, e.Expect
-		if req.Port == 0 {
-			req.Port = port
-		}
-		if req.Scheme == "" {
-			req.Scheme = scheme
-		}
+	return entryJobs(entries, a.peers, "no tls cache_peer", func(req *Request) (*sqPeer, bool, string) {
+		req.Port = cmp.Or(req.Port, port)
+		req.Scheme = cmp.Or(req.Scheme, scheme)
 		p := a.route(req.Host, req.Path)
-		var j job
-		if p == nil {
-			j.loc = Location{Location: "no tls cache_peer", At: e.Source}
-			j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, fmt.Sprintf("no tls cache_peer serves %s%s", req.Host, req.Path)
-		} else {
-			j = a.job(r, p)
-			covered[p] = true
-		}
-		j.loc.Request, j.loc.Expect, j.loc.ExpectSource, j.loc.Key, j.port = &req, &exp, e.Source, req.String(), req.Port
-		out = append(out, j)
-	}
-	for _, p := range a.peers {
-		if !covered[p] {
-			j := a.job(r, p)
-			out = append(out, unrequested(j))
-		}
-	}
-	return out
+		return p, p != nil, fmt.Sprintf("no tls cache_peer serves %s%s", req.Host, req.Path)
+	}, func(p *sqPeer) job { return a.job(r, p) })
 }
 
 // own keeps every event: an originserver cache_peer with no-query gets
