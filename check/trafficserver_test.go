@@ -1,0 +1,142 @@
+package check
+
+import (
+	"cmp"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sniproof/sniproof/backend"
+	"github.com/sniproof/sniproof/fixtures"
+	"github.com/sniproof/sniproof/harness"
+	"github.com/sniproof/sniproof/lint"
+)
+
+// tsSample is the sample's folder read as check reads it.
+func tsSample(t *testing.T) (*trafficserverAdapter, *runner) {
+	t.Helper()
+	dir := "../fixtures/check/trafficserver"
+	cfg, err := lint.ParseTrafficServerFolder(filepath.Join(dir, "remap.config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &trafficserverAdapter{cfg: cfg, dir: dir}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{}}
+	a.plan(r)
+	return a, r
+}
+
+// TestTrafficServerJobs: the sample's rules to https:// origins, each
+// with its origin and the request made up for it (none for a regex_map
+// host), the names the backend serves, the port, and the rule Traffic
+// Server gives a request.
+func TestTrafficServerJobs(t *testing.T) {
+	a, r := tsSample(t)
+	var got []string
+	for _, j := range a.jobs(r, nil) {
+		got = append(got, fmt.Sprintf("%s %s %v %s", j.loc.Location, j.loc.At, j.targets, cmp.Or(j.loc.NotChecked, j.loc.Request.String())))
+	}
+	want := []string{
+		"map http://www.media.example/ remap.config:12 [web-origin.media.example:443] GET http://www.media.example:8080/",
+		"map http://api.media.example/ remap.config:17 [10.73.2.15:443] GET http://api.media.example:8080/",
+		"map http://img.media.example/ remap.config:21 [10.73.4.20:8443] GET http://img.media.example:8080/",
+		"map http://shop.media.example/ remap.config:24 [shop-origin.media.example:443] GET http://shop.media.example:8080/",
+		"map http://media.example/live/ remap.config:29 [live-origin.media.example:443] GET http://media.example:8080/live/",
+		`regex_map http://([a-z0-9-]+)\.cdn\.media\.example/ remap.config:34 [cdn-origin.media.example:443] GET http://0.cdn.media.example:8080/`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("jobs\n%q\nwant\n%q", got, want)
+	}
+	if !slices.Contains(r.up.Names, "api-origin.media.example") || slices.Contains(r.up.Names, "shop.media.example") {
+		t.Errorf("names %q: want the @NAME policy's name, not the client's Host", r.up.Names)
+	}
+	if p := a.plainPort(); p != 8080 {
+		t.Errorf("plain port %d, want 8080", p)
+	}
+	for _, tc := range []struct{ host, path, want string }{
+		{"www.media.example", "/x", "remap.config:12"},
+		{"media.example", "/live/a.m3u8", "remap.config:29"},
+		{"media.example", "/other", ""},
+		{"intranet.media.example", "/", ""},
+	} {
+		got := ""
+		if rule := a.route(tc.host, tc.path); rule != nil {
+			got = a.rel(rule.File) + fmt.Sprintf(":%d", rule.Line)
+		}
+		if got != tc.want {
+			t.Errorf("route(%s, %s) = %q, want %q", tc.host, tc.path, got, tc.want)
+		}
+	}
+	if p, err := ProxyKind("", "../fixtures/check/trafficserver"); err != nil || p != ProxyTrafficServer {
+		t.Errorf("ProxyKind of the sample's folder: %s %v", p, err)
+	}
+}
+
+// TestTrafficServerDiagnose: each refusal's cause and its fix, in
+// remap.config's syntax, by the records in effect for the rule.
+func TestTrafficServerDiagnose(t *testing.T) {
+	a, _ := tsSample(t)
+	rule := func(line int) *lint.TSRule {
+		for _, r := range a.cfg.Rules {
+			if r.Line == line {
+				return r
+			}
+		}
+		t.Fatalf("no rule at line %d", line)
+		return nil
+	}
+	none, shop := "", "shop.media.example"
+	for _, tc := range []struct {
+		line       int
+		obs        harness.Observation
+		cause, fix string
+	}{
+		{21, harness.Observation{Status: 502, Backend: fixtures.BackendRefused, Reason: backend.ReasonMissingSNI, SNI: &none}, CauseNoSNI,
+			"map http://img.media.example/ https://10.73.4.20:8443/ @plugin=conf_remap.so @pparam=proxy.config.ssl.client.sni_policy=@<the upstream's host name>"},
+		{24, harness.Observation{Status: 502, Backend: fixtures.BackendRefused, Reason: backend.ReasonUnknownSNI, SNI: &shop}, CauseWrongName,
+			"map http://shop.media.example/ https://shop-origin.media.example/ @plugin=conf_remap.so @pparam=proxy.config.url_remap.pristine_host_hdr=1 @pparam=proxy.config.ssl.client.sni_policy=remap"},
+		{29, harness.Observation{Status: 421, Backend: fixtures.BackendServed}, CauseBadResponse,
+			"map http://media.example/live/ https://live-origin.media.example/live/ @plugin=conf_remap.so @pparam=proxy.config.url_remap.pristine_host_hdr=1 @pparam=proxy.config.ssl.client.sni_policy=host"},
+		{12, harness.Observation{Status: 502, Backend: fixtures.BackendFailed, Reason: "bad record MAC"}, CauseVerify,
+			"map http://www.media.example/ https://web-origin.media.example/ @plugin=conf_remap.so @pparam=proxy.config.ssl.client.CA.cert.filename=<the CA bundle that issued the upstream's certificate>"},
+	} {
+		d := diagnoseTrafficServer(a.cfg, rule(tc.line), &tc.obs)
+		if d.Works || d.Cause != tc.cause || d.Fix != tc.fix {
+			t.Errorf("line %d: %+v\nwant cause %s, fix %s", tc.line, d, tc.cause, tc.fix)
+		}
+	}
+	if d := diagnoseTrafficServer(a.cfg, rule(12), &harness.Observation{Status: 200, Backend: fixtures.BackendServed}); !d.Works {
+		t.Errorf("a 200 the upstream served: %+v", d)
+	}
+}
+
+// TestTrafficServerDescribe: a rule's configuration with the records in
+// effect, and its findings.
+func TestTrafficServerDescribe(t *testing.T) {
+	a, r := tsSample(t)
+	for _, j := range a.jobs(r, nil) {
+		a.describe(r, &j)
+		if j.loc.Location != "map http://shop.media.example/" {
+			continue
+		}
+		if !strings.Contains(j.loc.Config, "# proxy.config.url_remap.pristine_host_hdr 1 (conf_remap on the rule)") ||
+			!strings.Contains(j.loc.Config, "# proxy.config.ssl.client.sni_policy host (the default)") {
+			t.Errorf("config %q", j.loc.Config)
+		}
+		if len(j.loc.Lint) == 0 || j.loc.Lint[0].Rule != "TSV003" || j.loc.Lint[0].At != "remap.config:24" {
+			t.Errorf("lint %+v, want TSV003 at remap.config:24", j.loc.Lint)
+		}
+	}
+}
+
+// TestTrafficServerReject: Traffic Server's messages point at the
+// operator's file and line.
+func TestTrafficServerReject(t *testing.T) {
+	a, r := tsSample(t)
+	a.reject(r, 1, "[Dec  4 01:00:00.000] traffic_server ERROR: /etc/trafficserver/remap.config:21: malformed line")
+	if r.rep.Rejected.At != "remap.config:21" {
+		t.Errorf("at %q", r.rep.Rejected.At)
+	}
+}
