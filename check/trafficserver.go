@@ -132,7 +132,7 @@ func (a *trafficserverAdapter) plan(r *runner) {
 			for _, k := range slices.Sorted(maps.Keys(e.Keys)) {
 				keys = append(keys, k+": "+e.Keys[k].Value)
 			}
-			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s:%d: sni.yaml's entry for %s (%s) applies to TLS clients whose SNI matches it; check's plain-HTTP requests match no entry, so it is not checked", a.rel(e.File), e.Line, e.FQDN, strings.Join(keys, ", ")))
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s:%d: sni.yaml's entry for %s (%s) applies to the origin connections of TLS clients whose SNI matches it: check's requests to a rule of https:// clients send the rule's host as SNI, its plain-HTTP ones match no entry", a.rel(e.File), e.Line, e.FQDN, strings.Join(keys, ", ")))
 		}
 	}
 	for _, f := range a.findings() {
@@ -212,11 +212,11 @@ func (a *trafficserverAdapter) ports(*runner) []int {
 	return out
 }
 
-// plainPort is the first port Traffic Server serves plain HTTP on, 0
-// when none.
-func (a *trafficserverAdapter) plainPort() int {
+// port is the first port Traffic Server serves plain HTTP (tls false)
+// or HTTPS on, 0 when none.
+func (a *trafficserverAdapter) port(tls bool) int {
 	for _, p := range a.serverPorts() {
-		if !p.tls {
+		if p.tls == tls {
 			return p.port
 		}
 	}
@@ -455,13 +455,15 @@ func (a *trafficserverAdapter) tsRequest(rule *lint.TSRule) (req Request, why st
 			return req, fmt.Sprintf("check makes up no host its regular expression %s matches (name one in an expectations file)", rule.From.Host)
 		}
 	}
-	switch {
-	case rule.From.Scheme == "https":
-		return req, "it maps https:// requests, and check sends plain HTTP"
-	case a.plainPort() == 0:
-		return req, fmt.Sprintf("Traffic Server serves no plain-HTTP port (%s), and check sends plain HTTP", a.cfg.Setting(nil, lint.TSServerPorts).Value)
+	scheme := "http"
+	if rule.From.Scheme == "https" {
+		scheme = "https"
 	}
-	req = Request{Scheme: "http", Host: cmp.Or(host, "localhost"), Port: a.plainPort(), Path: rule.From.Path, Method: "GET"}
+	port := a.port(scheme == "https")
+	if port == 0 {
+		return req, fmt.Sprintf("it maps %s:// requests, and Traffic Server serves %s on no port (server_ports %s)", scheme, strings.ToUpper(scheme), a.cfg.Setting(nil, lint.TSServerPorts).Value)
+	}
+	req = Request{Scheme: scheme, Host: cmp.Or(host, "localhost"), Port: port, Path: rule.From.Path, Method: "GET"}
 	if rule.From.Port != "" {
 		req.Host += ":" + rule.From.Port
 	}
@@ -471,17 +473,17 @@ func (a *trafficserverAdapter) tsRequest(rule *lint.TSRule) (req Request, why st
 	return req, ""
 }
 
-// route is the rule Traffic Server gives a request: among the rules of
-// its host (with its port when the rule names one), else those of any
-// host, the longest path prefix; nil when it is no rule to an https://
-// origin.
-func (a *trafficserverAdapter) route(host, p string) *lint.TSRule {
+// route is the rule Traffic Server gives a request of scheme: among the
+// rules of that scheme and its host (with its port when the rule names
+// one), else those of any host, the longest path prefix; nil when it is
+// no rule to an https:// origin.
+func (a *trafficserverAdapter) route(scheme, host, p string) *lint.TSRule {
 	host = strings.ToLower(host)
 	name, _ := lint.SplitHost(host)
 	var best *lint.TSRule
 	pick := func(match func(*lint.TSRule) bool) {
 		for _, rule := range a.cfg.Rules {
-			if rule.Kind == "reverse_map" || !match(rule) || !strings.HasPrefix(p, rule.From.Path) {
+			if rule.Kind == "reverse_map" || cmp.Or(rule.From.Scheme, "http") != scheme || !match(rule) || !strings.HasPrefix(p, rule.From.Path) {
 				continue
 			}
 			if best == nil || len(rule.From.Path) > len(best.From.Path) {
@@ -550,11 +552,11 @@ func (a *trafficserverAdapter) jobs(r *runner, entries []Entry) []job {
 		return out
 	}
 	return entryJobs(entries, a.rules, "no rule", func(req *Request) (*lint.TSRule, bool, string) {
-		req.Port = cmp.Or(req.Port, a.plainPort())
 		req.Scheme = cmp.Or(req.Scheme, "http")
+		req.Port = cmp.Or(req.Port, a.port(req.Scheme == "https"))
 		req.Method = cmp.Or(req.Method, "GET")
 		req.Path = cmp.Or(req.Path, "/")
-		rule := a.route(req.Host, req.Path)
+		rule := a.route(req.Scheme, req.Host, req.Path)
 		return rule, rule != nil, fmt.Sprintf("no remap rule to an https:// origin maps %s%s", req.Host, req.Path)
 	}, func(rule *lint.TSRule) job { return a.job(r, rule) })
 }
@@ -576,7 +578,6 @@ func diagnoseTrafficServer(c *lint.TrafficServerConfig, rule *lint.TSRule, obs *
 	policy := c.Setting(rule, lint.TSSNIPolicy)
 	_, clientHost, clientSNI := c.OutboundSNI(rule)
 	ip := lint.IsIP(rule.To.Host) || strings.Contains(rule.To.Host, ":")
-	remapFix := lint.TSOverrideFix(rule, lint.TSSNIPolicy, "remap")
 	nameFix := lint.TSOverrideFix(rule, lint.TSSNIPolicy, "@<the upstream's host name>")
 	warning := ""
 	for _, l := range obs.ProxyLog {
@@ -602,7 +603,7 @@ func diagnoseTrafficServer(c *lint.TrafficServerConfig, rule *lint.TSRule, obs *
 		switch {
 		case clientSNI:
 			d.Explanation = fmt.Sprintf("Traffic Server sent no SNI: sni_policy server_name (%s) forwards the client's own SNI, and a plain-HTTP client has none; the upstream refused the handshake%s", lint.TSSource(policy), alertOf(obs))
-			d.Fix = remapFix
+			d.Fix = lint.TSPolicyFix(rule, policy, ip)
 		case ip:
 			d.Explanation = fmt.Sprintf("Traffic Server sent no SNI (the origin %s is an IP address, which it never sends, with sni_policy %s, %s), and the upstream refused the handshake%s", rule.To.Host, policy.Value, lint.TSSource(policy), alertOf(obs))
 			d.Fix = nameFix
@@ -615,7 +616,10 @@ func diagnoseTrafficServer(c *lint.TrafficServerConfig, rule *lint.TSRule, obs *
 		switch {
 		case clientHost:
 			d.Explanation = fmt.Sprintf("Traffic Server sent the client's Host %q as SNI (pristine_host_hdr 1, %s, with sni_policy %s, %s), a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), lint.TSSource(c.Setting(rule, lint.TSPristine)), policy.Value, lint.TSSource(policy), alertOf(obs))
-			d.Fix = remapFix
+			d.Fix = lint.TSPolicyFix(rule, lint.TSRecord{}, ip)
+		case clientSNI:
+			d.Explanation = fmt.Sprintf("Traffic Server forwarded the client's own SNI %q (sni_policy server_name, %s), a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), lint.TSSource(policy), alertOf(obs))
+			d.Fix = lint.TSPolicyFix(rule, policy, ip)
 		default:
 			d.Explanation = fmt.Sprintf("Traffic Server sent SNI %q (sni_policy %s, %s), a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), policy.Value, lint.TSSource(policy), alertOf(obs))
 			d.Fix = nameFix

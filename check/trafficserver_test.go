@@ -39,12 +39,14 @@ func TestTrafficServerJobs(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s %v %s", j.loc.Location, j.loc.At, j.targets, cmp.Or(j.loc.NotChecked, j.loc.Request.String())))
 	}
 	want := []string{
-		"map http://www.media.example/ remap.config:12 [web-origin.media.example:443] GET http://www.media.example:8080/",
-		"map http://api.media.example/ remap.config:17 [10.73.2.15:443] GET http://api.media.example:8080/",
-		"map http://img.media.example/ remap.config:21 [10.73.4.20:8443] GET http://img.media.example:8080/",
-		"map http://shop.media.example/ remap.config:24 [shop-origin.media.example:443] GET http://shop.media.example:8080/",
-		"map http://media.example/live/ remap.config:29 [live-origin.media.example:443] GET http://media.example:8080/live/",
-		`regex_map http://([a-z0-9-]+)\.cdn\.media\.example/ remap.config:34 [cdn-origin.media.example:443] GET http://0.cdn.media.example:8080/`,
+		"map http://www.media.example/ remap.config:13 [web-origin.media.example:443] GET http://www.media.example:8080/",
+		"map https://www.media.example/ remap.config:14 [web-origin.media.example:443] GET https://www.media.example/",
+		"map http://api.media.example/ remap.config:19 [10.73.2.15:443] GET http://api.media.example:8080/",
+		"map http://img.media.example/ remap.config:23 [10.73.4.20:8443] GET http://img.media.example:8080/",
+		"map http://shop.media.example/ remap.config:26 [shop-origin.media.example:443] GET http://shop.media.example:8080/",
+		"map http://media.example/live/ remap.config:31 [live-origin.media.example:443] GET http://media.example:8080/live/",
+		"map https://partners.media.example/ remap.config:37 [partners-origin.media.example:443] GET https://partners.media.example/",
+		`regex_map http://([a-z0-9-]+)\.cdn\.media\.example/ remap.config:41 [cdn-origin.media.example:443] GET http://0.cdn.media.example:8080/`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("jobs\n%q\nwant\n%q", got, want)
@@ -52,21 +54,23 @@ func TestTrafficServerJobs(t *testing.T) {
 	if !slices.Contains(r.up.Names, "api-origin.media.example") || slices.Contains(r.up.Names, "shop.media.example") {
 		t.Errorf("names %q: want the @NAME policy's name, not the client's Host", r.up.Names)
 	}
-	if p := a.plainPort(); p != 8080 {
-		t.Errorf("plain port %d, want 8080", p)
+	if p, tp := a.port(false), a.port(true); p != 8080 || tp != 443 {
+		t.Errorf("ports %d and %d, want 8080 and 443", p, tp)
 	}
-	for _, tc := range []struct{ host, path, want string }{
-		{"www.media.example", "/x", "remap.config:12"},
-		{"media.example", "/live/a.m3u8", "remap.config:29"},
-		{"media.example", "/other", ""},
-		{"intranet.media.example", "/", ""},
+	for _, tc := range []struct{ scheme, host, path, want string }{
+		{"http", "www.media.example", "/x", "remap.config:13"},
+		{"https", "www.media.example", "/x", "remap.config:14"},
+		{"http", "media.example", "/live/a.m3u8", "remap.config:31"},
+		{"http", "media.example", "/other", ""},
+		{"http", "partners.media.example", "/", ""},
+		{"http", "intranet.media.example", "/", ""},
 	} {
 		got := ""
-		if rule := a.route(tc.host, tc.path); rule != nil {
+		if rule := a.route(tc.scheme, tc.host, tc.path); rule != nil {
 			got = a.rel(rule.File) + fmt.Sprintf(":%d", rule.Line)
 		}
 		if got != tc.want {
-			t.Errorf("route(%s, %s) = %q, want %q", tc.host, tc.path, got, tc.want)
+			t.Errorf("route(%s, %s, %s) = %q, want %q", tc.scheme, tc.host, tc.path, got, tc.want)
 		}
 	}
 	if p, err := ProxyKind("", "../fixtures/check/trafficserver"); err != nil || p != ProxyTrafficServer {
@@ -93,13 +97,13 @@ func TestTrafficServerDiagnose(t *testing.T) {
 		obs        harness.Observation
 		cause, fix string
 	}{
-		{21, harness.Observation{Status: 502, Backend: fixtures.BackendRefused, Reason: backend.ReasonMissingSNI, SNI: &none}, CauseNoSNI,
+		{23, harness.Observation{Status: 502, Backend: fixtures.BackendRefused, Reason: backend.ReasonMissingSNI, SNI: &none}, CauseNoSNI,
 			"map http://img.media.example/ https://10.73.4.20:8443/ @plugin=conf_remap.so @pparam=proxy.config.ssl.client.sni_policy=@<the upstream's host name>"},
-		{24, harness.Observation{Status: 502, Backend: fixtures.BackendRefused, Reason: backend.ReasonUnknownSNI, SNI: &shop}, CauseWrongName,
+		{26, harness.Observation{Status: 502, Backend: fixtures.BackendRefused, Reason: backend.ReasonUnknownSNI, SNI: &shop}, CauseWrongName,
 			"map http://shop.media.example/ https://shop-origin.media.example/ @plugin=conf_remap.so @pparam=proxy.config.url_remap.pristine_host_hdr=1 @pparam=proxy.config.ssl.client.sni_policy=remap"},
-		{29, harness.Observation{Status: 421, Backend: fixtures.BackendServed}, CauseBadResponse,
+		{31, harness.Observation{Status: 421, Backend: fixtures.BackendServed}, CauseBadResponse,
 			"map http://media.example/live/ https://live-origin.media.example/live/ @plugin=conf_remap.so @pparam=proxy.config.url_remap.pristine_host_hdr=1 @pparam=proxy.config.ssl.client.sni_policy=host"},
-		{12, harness.Observation{Status: 502, Backend: fixtures.BackendFailed, Reason: "bad record MAC"}, CauseVerify,
+		{13, harness.Observation{Status: 502, Backend: fixtures.BackendFailed, Reason: "bad record MAC"}, CauseVerify,
 			"map http://www.media.example/ https://web-origin.media.example/ @plugin=conf_remap.so @pparam=proxy.config.ssl.client.CA.cert.filename=<the CA bundle that issued the upstream's certificate>"},
 	} {
 		d := diagnoseTrafficServer(a.cfg, rule(tc.line), &tc.obs)
@@ -107,7 +111,7 @@ func TestTrafficServerDiagnose(t *testing.T) {
 			t.Errorf("line %d: %+v\nwant cause %s, fix %s", tc.line, d, tc.cause, tc.fix)
 		}
 	}
-	if d := diagnoseTrafficServer(a.cfg, rule(12), &harness.Observation{Status: 200, Backend: fixtures.BackendServed}); !d.Works {
+	if d := diagnoseTrafficServer(a.cfg, rule(13), &harness.Observation{Status: 200, Backend: fixtures.BackendServed}); !d.Works {
 		t.Errorf("a 200 the upstream served: %+v", d)
 	}
 }
@@ -125,8 +129,8 @@ func TestTrafficServerDescribe(t *testing.T) {
 			!strings.Contains(j.loc.Config, "# proxy.config.ssl.client.sni_policy host (the default)") {
 			t.Errorf("config %q", j.loc.Config)
 		}
-		if len(j.loc.Lint) == 0 || j.loc.Lint[0].Rule != "TSV003" || j.loc.Lint[0].At != "remap.config:24" {
-			t.Errorf("lint %+v, want TSV003 at remap.config:24", j.loc.Lint)
+		if len(j.loc.Lint) == 0 || j.loc.Lint[0].Rule != "TSV003" || j.loc.Lint[0].At != "remap.config:26" {
+			t.Errorf("lint %+v, want TSV003 at remap.config:26", j.loc.Lint)
 		}
 	}
 }
@@ -135,7 +139,7 @@ func TestTrafficServerDescribe(t *testing.T) {
 // operator's file and line.
 func TestTrafficServerReject(t *testing.T) {
 	a, r := tsSample(t)
-	a.reject(r, 1, "[Dec  4 01:00:00.000] traffic_server ERROR: /etc/trafficserver/remap.config:21: malformed line")
+	a.reject(r, 1, "[Dec  4 01:00:00.000] traffic_server ERROR: /etc/trafficserver/remap.config line 21: malformed line")
 	if r.rep.Rejected.At != "remap.config:21" {
 		t.Errorf("at %q", r.rep.Rejected.At)
 	}

@@ -61,15 +61,15 @@ var (
 
 // LooksLikeTrafficServer reports whether data is a Traffic Server
 // remap.config: every line that is no comment is a remap rule (its
-// keyword and two URLs, or a path and a URL) or a .include or filter
-// directive, and one is a rule.
+// keyword and a URL or path, no braces or semicolons) or a .include or
+// filter directive, and one is a rule.
 func LooksLikeTrafficServer(data []byte) bool {
 	rules := 0
 	for _, l := range tsLines(string(data)) {
 		w := strings.Fields(l.text)
 		switch {
 		case slices.Contains(tsRemapKinds, w[0]):
-			if len(w) < 3 || !tsURLish(w[1]) || !tsURLish(w[2]) || strings.ContainsAny(l.text, "{};") {
+			if len(w) < 2 || !tsURLish(w[1]) || strings.ContainsAny(l.text, "{};") {
 				return false
 			}
 			rules++
@@ -93,10 +93,10 @@ var trafficserverRules = []Rule{
 			"that routes by SNI refuses it and Traffic Server answers 502 after its connect retries. Fix: " +
 			"@plugin=conf_remap.so @pparam=proxy.config.ssl.client.sni_policy=@<the upstream's host name> on the rule.", nil},
 	{"TSV002", "trafficserver-server-name-policy", Error,
-		"Traffic Server: sni_policy server_name: a plain-HTTP client's request gets no SNI upstream.",
-		"server_name forwards the SNI of the client's own TLS connection: a plain-HTTP client has none, so none is sent and an upstream " +
-			"that routes by SNI refuses the handshake (502); a TLS client's public name is sent otherwise. Fix: sni_policy remap (the " +
-			"remap target) or host (the outgoing Host), in records or with conf_remap on the rule.", nil},
+		"Traffic Server: sni_policy server_name: the client's own SNI goes upstream, none for a plain-HTTP client.",
+		"server_name forwards the SNI of the client's own TLS connection: a plain-HTTP client has none, so none is sent, and a TLS " +
+			"client's is the public name, which the origin need not serve; an upstream that routes by SNI refuses either handshake " +
+			"(502). Fix: sni_policy remap (the remap target), in records or with conf_remap on the rule.", nil},
 	{"TSV003", "trafficserver-pristine-host-sni", Warning,
 		"Traffic Server: pristine_host_hdr 1 with sni_policy host: the client's Host is sent as SNI.",
 		"pristine_host_hdr keeps the client's Host upstream, and sni_policy host (the default; verify_with_name_source too) sends the " +
@@ -681,11 +681,11 @@ func (c *TrafficServerConfig) RuleFindings(r *TSRule) []Finding {
 	name, clientHost, clientSNI := c.OutboundSNI(r)
 	switch {
 	case clientSNI:
-		out = append(out, tsFinding("TSV002", at, fmt.Sprintf("%s has sni_policy server_name (%s): the SNI is the client's own, none for a plain-HTTP client, and an upstream that routes by SNI refuses the handshake (502)", who, TSSource(policy)),
-			TSOverrideFix(r, TSSNIPolicy, "remap")))
+		out = append(out, tsFinding("TSV002", at, fmt.Sprintf("%s has sni_policy server_name (%s): the SNI is the client's own, none for a plain-HTTP client and the public name for a TLS client, and an upstream that routes by SNI refuses the handshake (502)", who, TSSource(policy)),
+			TSPolicyFix(r, policy, ip)))
 	case clientHost:
 		out = append(out, tsFinding("TSV003", at, fmt.Sprintf("%s has pristine_host_hdr 1 (%s) and sni_policy %s (%s): the client's Host is sent as SNI, which the origin %s must serve (502 otherwise)", who, TSSource(c.Setting(r, TSPristine)), policy.Value, TSSource(policy), r.To.Host),
-			TSOverrideFix(r, TSSNIPolicy, "remap")))
+			TSPolicyFix(r, TSRecord{}, ip)))
 	case name == "" && ip && !strings.HasPrefix(c.SNIPolicy(r), "@"):
 		out = append(out, tsFinding("TSV001", at, fmt.Sprintf("%s proxies to %s, an IP address, with sni_policy %s (%s): Traffic Server sends no IP literal as SNI, so it sends none, and an upstream that routes by SNI refuses the handshake (502)", who, r.To.Host, policy.Value, TSSource(policy)),
 			TSOverrideFix(r, TSSNIPolicy, "@"+nameUnknown)))
@@ -711,6 +711,43 @@ func TSSource(rec TSRecord) string {
 		return "conf_remap on the rule"
 	}
 	return filepath.Base(rec.File) + ":" + fmt.Sprint(rec.Line)
+}
+
+// TSPolicyFix is the fix of rule r's SNI policy: the remap target as SNI
+// (sni_policy remap), or for an IP origin the upstream's name (@NAME); in
+// the records file when rec, the policy in effect, is set there, else on
+// the rule.
+func TSPolicyFix(r *TSRule, rec TSRecord, ip bool) string {
+	value := "remap"
+	if ip {
+		value = "@" + nameUnknown
+	}
+	if rec.File != "" && !rec.Rule && !ip {
+		return TSRecordFix(rec, value)
+	}
+	return TSOverrideFix(r, TSSNIPolicy, value)
+}
+
+// tsIntRecords are the records of type INT among those a fix sets.
+var tsIntRecords = []string{TSPristine}
+
+// TSRecordFix is the line setting rec's record to value in the file that
+// sets it: records.config's CONFIG line, or records.yaml's keys (flow
+// style).
+func TSRecordFix(rec TSRecord, value string) string {
+	if strings.HasSuffix(rec.File, ".yaml") {
+		keys := strings.Split(strings.TrimPrefix(rec.Name, "proxy.config."), ".")
+		out := value
+		for i := len(keys) - 1; i >= 0; i-- {
+			out = "{" + keys[i] + ": " + out + "}"
+		}
+		return "ts: " + out + " (" + filepath.Base(rec.File) + ")"
+	}
+	typ := "STRING"
+	if slices.Contains(tsIntRecords, rec.Name) {
+		typ = "INT"
+	}
+	return fmt.Sprintf("CONFIG %s %s %s (%s)", rec.Name, typ, value, filepath.Base(rec.File))
 }
 
 // TSOverrideFix is rule r with record name overridden to value by

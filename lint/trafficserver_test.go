@@ -149,8 +149,12 @@ func TestTrafficServerRecordsYAML(t *testing.T) {
 		t.Errorf("sni_policy %+v, want server_name at records.yaml:4", rec)
 	}
 	fs := c.Findings()
-	if len(fs) == 0 || fs[0].Rule != "TSV002" {
-		t.Errorf("findings %v, want TSV002 first", fs)
+	if len(fs) == 0 || fs[0].Rule != "TSV002" || fs[0].Fix != "ts: {ssl: {client: {sni_policy: remap}}} (records.yaml)" {
+		t.Errorf("findings %v, want TSV002 first, fixed in records.yaml", fs)
+	}
+	rec.File = filepath.Join(dir, "records.config")
+	if fix := TSRecordFix(TSRecord{Name: TSPristine, File: rec.File}, "0"); fix != "CONFIG proxy.config.url_remap.pristine_host_hdr INT 0 (records.config)" {
+		t.Errorf("records.config fix %q", fix)
 	}
 }
 

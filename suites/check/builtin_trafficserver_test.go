@@ -17,14 +17,15 @@ import (
 // mapping a host of its own (cases share origin names), and sniproof
 // check runs it once in one Traffic Server, with Debian's records. Each
 // case is judged as the nginx cases are (see builtin_test.go): lint's
-// rules predict what check observes: TSV001 (an IP origin) and TSV002
-// (sni_policy server_name) no SNI, TSV003 (pristine_host_hdr 1 with
+// rules predict what check observes: TSV001 (an IP origin) no SNI,
+// TSV002 (sni_policy server_name) none for a plain-HTTP client and the
+// client's own for a TLS one, TSV003 (pristine_host_hdr 1 with
 // sni_policy host) the client's Host as SNI, a name check's backend does
 // not serve.
 
 func init() {
 	predicts[check.CauseNoSNI] = append(predicts[check.CauseNoSNI], "TSV001", "TSV002")
-	predicts[check.CauseWrongName] = append(predicts[check.CauseWrongName], "TSV003")
+	predicts[check.CauseWrongName] = append(predicts[check.CauseWrongName], "TSV002", "TSV003")
 	predictive = append(predictive, "TSV001", "TSV002", "TSV003")
 }
 
