@@ -70,10 +70,13 @@ type Waits struct {
 	Quiet time.Duration
 	// Start bounds nginx's start once nginx -t accepted the configuration.
 	Start time.Duration
+	// Subnet bounds the wait for a subnet that another sniproof check on
+	// the same Docker engine holds (both impersonate the same address).
+	Subnet time.Duration
 }
 
 // DefaultWaits are the waits of a check.
-var DefaultWaits = Waits{Request: 20 * time.Second, Event: 3 * time.Second, Quiet: 300 * time.Millisecond, Start: 10 * time.Second}
+var DefaultWaits = Waits{Request: 20 * time.Second, Event: 3 * time.Second, Quiet: 300 * time.Millisecond, Start: 10 * time.Second, Subnet: 10 * time.Minute}
 
 // globalDirectives are added with nginx -g to the configuration, which
 // stays unchanged: a second error log on the container's stderr, so that
@@ -326,7 +329,10 @@ func (r *runner) startBackend(ctx context.Context) ([]*testcontainers.DockerNetw
 	if r.ca, err = certs.NewCA("sniproof check " + r.sess.ID); err != nil {
 		return nil, err
 	}
-	statics, networks := r.impersonate(ctx)
+	statics, networks, err := r.impersonate(ctx)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := r.backendConfig("")
 	if err != nil {
 		return nil, &harness.InfraError{Op: "configure the backend", Err: err}
@@ -396,10 +402,9 @@ func (nginxAdapter) launch(ctx context.Context, r *runner) error {
 // replicas of it take the others. It returns the addresses each backend
 // container takes (the backend's first, then each replica's) and the
 // networks, which the proxy joins.
-func (r *runner) impersonate(ctx context.Context) ([][]harness.StaticIP, []*testcontainers.DockerNetwork) {
+func (r *runner) impersonate(ctx context.Context) ([][]harness.StaticIP, []*testcontainers.DockerNetwork, error) {
 	r.skipIP = map[string]string{}
 	statics := [][]harness.StaticIP{nil}
-	var networks []*testcontainers.DockerNetwork
 	var routes []route
 	if local := os.Getenv("DOCKER_HOST"); local == "" || strings.HasPrefix(local, "unix://") {
 		routes = hostRoutes()
@@ -409,39 +414,12 @@ func (r *runner) impersonate(ctx context.Context) ([][]harness.StaticIP, []*test
 			r.skipIP[host] = why
 		}
 	}
-	// take makes the network of a subnet and gives its addresses to the
-	// backend and its replicas, in order; it returns why it cannot.
-	take := func(c subnet, ips []netip.Addr) string {
-		if clash := routeClash(c.Prefix, routes); clash != "" {
-			return clash
-		}
-		nw, err := r.sess.NewSubnetNetwork(ctx, c.Prefix, c.Gateway)
-		if err != nil {
-			return err.Error()
-		}
-		networks = append(networks, nw)
-		for i, ip := range ips {
-			if i == len(statics) {
-				statics = append(statics, nil)
-			}
-			statics[i] = append(statics[i], harness.StaticIP{Network: nw, Addr: ip})
-			r.rep.Backend.Impersonated = append(r.rep.Backend.Impersonated, Impersonation{IP: ip.String(), Subnet: c.Prefix.String()})
-		}
-		who := "the backend"
-		switch n := len(ips) - 1; {
-		case n == 1:
-			who = "the backend and a replica of it, one address each"
-		case n > 1:
-			who = fmt.Sprintf("the backend and %d replicas of it, one address each", n)
-		}
-		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s impersonated by %s (an internal network %s, which %s joins)", joinAddrs(ips), who, c.Prefix, r.rep.Proxy))
-		return ""
-	}
 	skip := func(ip netip.Addr, why string) {
 		r.skipIP[ip.String()] = why
 		r.rep.Backend.Impersonated = append(r.rep.Backend.Impersonated, Impersonation{IP: ip.String(), Reason: why})
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s cannot be impersonated: %s; its locations are not checked", ip, why))
 	}
+	var plan []*impersonation
 	var close []netip.Addr
 	for _, ip := range r.up.IPs {
 		if why := unimpersonable(ip.String()); why != "" {
@@ -455,13 +433,56 @@ func (r *runner) impersonate(ctx context.Context) ([][]harness.StaticIP, []*test
 		}
 		why := ""
 		for _, c := range cs {
-			if why = take(c, []netip.Addr{ip}); why == "" {
+			if why = routeClash(c.Prefix, routes); why == "" {
+				plan = append(plan, &impersonation{c: c, ips: []netip.Addr{ip}})
 				break
 			}
 		}
 		if why != "" {
 			skip(ip, why)
 		}
+	}
+	for _, group := range groupBy24(close) {
+		c, ok := groupSubnet(group)
+		why := "no subnet of /29 to /24 holds these addresses with room for a gateway and the proxy"
+		if ok {
+			why = routeClash(c.Prefix, routes)
+		}
+		if why == "" {
+			plan = append(plan, &impersonation{c: c, ips: group})
+			continue
+		}
+		for _, ip := range group {
+			skip(ip, why)
+		}
+	}
+	if err := r.takeSubnets(ctx, plan); err != nil {
+		return nil, nil, err
+	}
+	var networks []*testcontainers.DockerNetwork
+	for _, p := range plan {
+		if p.nw == nil {
+			for _, ip := range p.ips {
+				skip(ip, p.why)
+			}
+			continue
+		}
+		networks = append(networks, p.nw)
+		for i, ip := range p.ips {
+			if i == len(statics) {
+				statics = append(statics, nil)
+			}
+			statics[i] = append(statics[i], harness.StaticIP{Network: p.nw, Addr: ip})
+			r.rep.Backend.Impersonated = append(r.rep.Backend.Impersonated, Impersonation{IP: ip.String(), Subnet: p.c.Prefix.String()})
+		}
+		who := "the backend"
+		switch n := len(p.ips) - 1; {
+		case n == 1:
+			who = "the backend and a replica of it, one address each"
+		case n > 1:
+			who = fmt.Sprintf("the backend and %d replicas of it, one address each", n)
+		}
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s impersonated by %s (an internal network %s, which %s joins)", joinAddrs(p.ips), who, p.c.Prefix, r.rep.Proxy))
 	}
 	r.hostAddr = map[string]netip.Addr{}
 	if len(r.up.Hosts) > 0 {
@@ -494,19 +515,140 @@ func (r *runner) impersonate(ctx context.Context) ([][]harness.StaticIP, []*test
 			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("each upstream host name has an address of its own on the backend (%s), so that every connection is attributed to the upstream it reached, health checks included", hostAddrs(r.hostAddr)))
 		}
 	}
-	for _, group := range groupBy24(close) {
-		c, ok := groupSubnet(group)
-		why := "no subnet of /29 to /24 holds these addresses with room for a gateway and the proxy"
-		if ok {
-			why = take(c, group)
+	return statics, networks, nil
+}
+
+// impersonation is a subnet impersonate makes for IP upstreams: the
+// backend takes the first address in it, replicas of it the others.
+type impersonation struct {
+	c   subnet
+	ips []netip.Addr
+	// nw is its network once made; why says why it is not made.
+	nw  *testcontainers.DockerNetwork
+	why string
+}
+
+// subnetPoll is how often takeSubnets looks again at the networks that
+// hold a subnet it waits for.
+const subnetPoll = 500 * time.Millisecond
+
+// takeSubnets makes the network of each planned subnet. A subnet that
+// another sniproof check on this engine holds is waited for, at most
+// Waits.Subnet, since that check removes its networks when it ends; one
+// that a network of the engine's own holds is not taken, and says which.
+// The networks are made only once no other check holds any of the
+// subnets, and if another check took one meanwhile, those made are
+// removed and the wait starts again: a check never holds a subnet while it
+// waits, so two checks cannot wait for each other.
+func (r *runner) takeSubnets(ctx context.Context, plan []*impersonation) error {
+	if len(plan) == 0 {
+		return nil
+	}
+	start := time.Now()
+	told := false
+	for {
+		busy, err := r.subnetHolders(ctx, plan)
+		if err != nil {
+			return err
 		}
-		if why != "" {
-			for _, ip := range group {
-				skip(ip, why)
+		if len(busy) == 0 {
+			retry, err := r.makeSubnets(ctx, plan)
+			if err != nil || !retry {
+				if told && err == nil {
+					r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the check waited %s for subnets that another sniproof check on this engine held", time.Since(start).Round(time.Second)))
+				}
+				return err
+			}
+			continue
+		}
+		if !told {
+			told = true
+			r.say("waiting, at most %s, for %s: another sniproof check on this engine impersonates an address there (if none is running, bin/sniproof sweep --session SESSION removes what an interrupted one left)", r.opts.Waits.Subnet, holderList(busy))
+		}
+		if time.Since(start) > r.opts.Waits.Subnet {
+			return &harness.InfraError{Op: "impersonate the upstreams' addresses", Err: fmt.Errorf("%s still held after %s", holderList(busy), r.opts.Waits.Subnet)}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(subnetPoll):
+		}
+	}
+}
+
+// subnetHolders returns the networks of other sniproof checks that hold a
+// subnet of plan still to make; a subnet a network of the engine's own
+// holds gets its why.
+func (r *runner) subnetHolders(ctx context.Context, plan []*impersonation) ([]harness.SubnetHolder, error) {
+	var want []netip.Prefix
+	for _, p := range plan {
+		if p.nw == nil && p.why == "" {
+			want = append(want, p.c.Prefix)
+		}
+	}
+	holders, err := r.sess.SubnetHolders(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	var busy []harness.SubnetHolder
+	for _, h := range holders {
+		if h.Session != "" {
+			busy = append(busy, h)
+			continue
+		}
+		for _, p := range plan {
+			if p.why == "" && p.c.Prefix.Overlaps(h.Subnet) {
+				p.why = h.String() + " holds that subnet"
 			}
 		}
 	}
-	return statics, networks
+	return busy, nil
+}
+
+// makeSubnets makes the networks of plan. When another sniproof check
+// took a subnet since subnetHolders looked, it removes those it made and
+// reports retry; any other failure is the subnet's why.
+func (r *runner) makeSubnets(ctx context.Context, plan []*impersonation) (retry bool, err error) {
+	for _, p := range plan {
+		if p.why != "" {
+			continue
+		}
+		nw, err := r.sess.NewSubnetNetwork(ctx, p.c.Prefix, p.c.Gateway)
+		if err == nil {
+			p.nw = nw
+			continue
+		}
+		busy, herr := r.subnetHolders(ctx, []*impersonation{p})
+		if herr != nil {
+			return false, herr
+		}
+		if len(busy) == 0 {
+			if p.why == "" {
+				p.why = err.Error()
+			}
+			continue
+		}
+		for _, q := range plan {
+			if q.nw != nil {
+				if rerr := q.nw.Remove(ctx); rerr != nil {
+					return false, &harness.InfraError{Op: "remove network " + q.nw.Name, Err: rerr}
+				}
+				q.nw = nil
+			}
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// holderList names the networks that hold subnets, "network A (10.0.0.0/29)
+// of sniproof session S, ...".
+func holderList(hs []harness.SubnetHolder) string {
+	s := make([]string, len(hs))
+	for i, h := range hs {
+		s[i] = h.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 // joinAddrs lists addresses: "10.0.0.5 is", "10.0.0.5 and 10.0.0.6 are".

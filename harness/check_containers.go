@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,46 @@ func (s *Session) NewSubnetNetwork(ctx context.Context, subnet netip.Prefix, gat
 		return nil, fmt.Errorf("create network %s: %w", subnet, err)
 	}
 	return nw, nil
+}
+
+// SubnetHolder is a network on the engine, not of this session, whose
+// subnet overlaps one a check needs.
+type SubnetHolder struct {
+	Name   string
+	Subnet netip.Prefix
+	// Session is the sniproof session the network belongs to (another
+	// check on the same engine); "" for a network that is not sniproof's.
+	Session string
+}
+
+func (h SubnetHolder) String() string {
+	if h.Session == "" {
+		return fmt.Sprintf("the engine's network %s (%s)", h.Name, h.Subnet)
+	}
+	return fmt.Sprintf("network %s (%s) of sniproof session %s", h.Name, h.Subnet, h.Session)
+}
+
+// SubnetHolders lists the engine's networks, other than this session's,
+// whose subnets overlap any of prefixes, so that a check can wait for
+// another check's networks to go rather than fail to create its own.
+func (s *Session) SubnetHolders(ctx context.Context, prefixes []netip.Prefix) ([]SubnetHolder, error) {
+	nets, err := s.Docker.NetworkList(ctx, client.NetworkListOptions{})
+	if err != nil {
+		return nil, &InfraError{Op: "list networks", Err: err}
+	}
+	var out []SubnetHolder
+	for _, n := range nets.Items {
+		if n.Labels[LabelSession] == s.ID {
+			continue
+		}
+		for _, c := range n.IPAM.Config {
+			if !c.Subnet.IsValid() || !slices.ContainsFunc(prefixes, c.Subnet.Overlaps) {
+				continue
+			}
+			out = append(out, SubnetHolder{Name: n.Name, Subnet: c.Subnet, Session: n.Labels[LabelSession]})
+		}
+	}
+	return out, nil
 }
 
 // StaticIP is an address a container takes on a network of the session,

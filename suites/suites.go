@@ -4,7 +4,9 @@
 package suites
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -12,9 +14,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
+	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/sniproof/sniproof/fixtures"
@@ -31,11 +35,16 @@ var (
 	SelfTests = []string{"check", "reliability"}
 )
 
-// Apart are the suites that run in a Ginkgo process of their own, beside
+// Apart are the suites that run in Ginkgo processes of their own, beside
 // the others: the check suite, whose specs each start their own backend
 // and proxy and mostly wait on them, sharing nothing with the matrix (its
 // networks are its own, at the upstreams' addresses).
 var Apart = []string{"check"}
+
+// ApartProcs is how many Ginkgo processes a suite of Apart runs its specs
+// in. Its checks share nothing but the addresses they impersonate, for
+// which a check waits while another holds them (check's takeSubnets).
+const ApartProcs = 3
 
 // Lanes are the selected suites as the Ginkgo runs that go at the same
 // time: the others in their order, then each suite of Apart alone.
@@ -273,9 +282,16 @@ func Records(r types.Report) []report.Record {
 	var out []report.Record
 	for _, spec := range r.SpecReports {
 		for _, e := range spec.ReportEntries {
-			rec, ok := e.GetRawValue().(*report.Record)
-			if e.Name != RecordEntry || !ok {
+			if e.Name != RecordEntry {
 				continue
+			}
+			rec, ok := e.GetRawValue().(*report.Record)
+			if !ok {
+				// From another parallel process: the value came as JSON.
+				rec = &report.Record{}
+				if json.Unmarshal([]byte(e.Value.AsJSON), rec) != nil {
+					continue
+				}
 			}
 			rec.Verdict = Verdict(spec.State, rec)
 			if rec.Verdict != report.Pass && rec.Verdict != report.XFail {
@@ -297,7 +313,7 @@ func InfraText(err error) string {
 }
 
 // Suite is the report of a suite: its records and the error, if any, that
-// its setup failed with.
+// its setup failed with, setupErr or one a spec recorded with SetupFailed.
 func Suite(name string, r types.Report, setupErr error) report.Suite {
 	s := report.Suite{Suite: name, Records: Records(r)}
 	switch {
@@ -307,7 +323,44 @@ func Suite(name string, r types.Report, setupErr error) report.Suite {
 	default:
 		s.SetupError = setupErr.Error()
 	}
+	for _, spec := range r.SpecReports {
+		for _, e := range spec.ReportEntries {
+			switch e.Name {
+			case infraEntry:
+				s.InfraError = cmp.Or(s.InfraError, e.Value.String())
+			case setupEntry:
+				s.SetupError = cmp.Or(s.SetupError, e.Value.String())
+			case startsEntry:
+				n, _ := strconv.Atoi(e.Value.String())
+				s.ContainerStarts += n
+			}
+		}
+	}
 	return s
+}
+
+// The report entries by which a suite whose specs run in parallel
+// processes passes, through Ginkgo's report, what its records need.
+const (
+	infraEntry  = "sniproof: infrastructure error"
+	setupEntry  = "sniproof: setup error"
+	startsEntry = "sniproof: containers started"
+)
+
+// SetupFailed records, in the running spec's report, err as the error
+// the suite's setup failed with.
+func SetupFailed(err error) {
+	name := setupEntry
+	if harness.IsInfra(err) {
+		name = infraEntry
+	}
+	ginkgo.AddReportEntry(name, err.Error(), ginkgo.ReportEntryVisibilityNever)
+}
+
+// Started records, in the running spec's report, that n containers were
+// started for it.
+func Started(n int) {
+	ginkgo.AddReportEntry(startsEntry, strconv.Itoa(n), ginkgo.ReportEntryVisibilityNever)
 }
 
 // Wanted returns the kinds, each with only its releases, that have at least
@@ -396,20 +449,32 @@ func (s Shard) String() string {
 
 // Progress prints how many specs are done, at most every tenth of the run
 // (and every 25 specs at the most often) and at its end,
-// so that a long run shows it is alive without flooding the log.
+// so that a long run shows it is alive without flooding the log. In a
+// Ginkgo process of a parallel run, which does not know the run's total,
+// it prints its own count every 25 specs, naming the process.
 type Progress struct {
 	w                  io.Writer
 	quiet              bool
 	total, done, fails int
 	next               int
+	// process is "process 2 of 3: " in a parallel run, else "".
+	process string
 }
 
 // NewProgress reports to w; a quiet Progress prints nothing.
-func NewProgress(w io.Writer, quiet bool) *Progress { return &Progress{w: w, quiet: quiet} }
+func NewProgress(w io.Writer, quiet bool) *Progress {
+	p := &Progress{w: w, quiet: quiet, next: 25}
+	if suite, _ := ginkgo.GinkgoConfiguration(); suite.ParallelTotal > 1 {
+		p.process = fmt.Sprintf("process %d of %d: ", suite.ParallelProcess, suite.ParallelTotal)
+	}
+	return p
+}
 
 // Start sets the number of specs the run will do.
 func (p *Progress) Start(total int) {
-	p.total, p.next = total, max(total/10, 25)
+	if p.process == "" {
+		p.total, p.next = total, max(total/10, 25)
+	}
 }
 
 // Done counts one finished spec.
@@ -418,11 +483,15 @@ func (p *Progress) Done(failed bool) {
 	if failed {
 		p.fails++
 	}
-	if p.quiet || p.total == 0 || (p.done < p.next && p.done != p.total) {
+	if p.quiet || (p.total == 0 && p.process == "") || (p.done < p.next && p.done != p.total) {
 		return
 	}
 	for p.next <= p.done {
 		p.next += max(p.total/10, 25)
+	}
+	if p.process != "" {
+		fmt.Fprintf(p.w, "\nsniproof: %s%d specs done, %d failed\n", p.process, p.done, p.fails)
+		return
 	}
 	fmt.Fprintf(p.w, "\nsniproof: %d/%d specs done, %d failed\n", p.done, p.total, p.fails)
 }
@@ -487,6 +556,6 @@ func Write(name string, rep types.Report, setupErr, loadErr error, starts int) e
 		setupErr = loadErr
 	}
 	s := Suite(name, rep, setupErr)
-	s.ContainerStarts = starts
+	s.ContainerStarts += starts
 	return report.WriteSuite(dir, s)
 }

@@ -267,9 +267,13 @@ func (r *conformanceRun) runSuites(ginkgo string, selected []string) error {
 	cmds := make([]*exec.Cmd, len(lanes))
 	var prefixed []*lineWriter
 	for i, lane := range lanes {
-		args := append([]string{"--tags=conformance",
+		args := []string{"--tags=conformance",
 			"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--keep-going",
-			"--timeout=" + r.timeout.String()}, r.selection()...)
+			"--timeout=" + r.timeout.String()}
+		if slices.Contains(suites.Apart, lane[0]) {
+			args = append(args, fmt.Sprintf("--procs=%d", suites.ApartProcs))
+		}
+		args = append(args, r.selection()...)
 		if r.quiet {
 			args = append(args, "--succinct", "--silence-skips")
 		}

@@ -199,7 +199,7 @@ func checkShared(ctx context.Context, file string, conf []byte) *check.Report {
 	Expect(os.WriteFile(path, conf, 0o644)).To(Succeed())
 	rep, err := run(ctx, check.Options{Config: path})
 	if err != nil {
-		setupErr = err
+		suites.SetupFailed(err)
 	}
 	Expect(err).NotTo(HaveOccurred(), "check the built-in cases (%s)", file)
 	fmt.Fprintf(GinkgoWriter, "%s\n", text(rep))

@@ -104,7 +104,7 @@ var _ = Describe("sniproof check, lint and probe keep credentials out of every o
 			Expect(o.code).NotTo(Equal(check.ExitInfra), "%s", o.bytes)
 			rep, err := check.LoadReport(first)
 			Expect(err).NotTo(HaveOccurred())
-			starts.Add(int64(rep.Containers))
+			suites.Started(rep.Containers)
 			Expect(rep.Locations).NotTo(BeEmpty())
 			var configs strings.Builder
 			for _, l := range rep.Locations {
