@@ -43,7 +43,7 @@ type adapter interface {
 	ports(r *runner) []int
 	// launch copies the configuration into the started host, with what
 	// the run lacks standing in for what the configuration names, tests
-	// it (r.reject on a refusal) and starts the proxy.
+	// it (a refusal is the report's Rejected) and starts the proxy.
 	launch(ctx context.Context, r *runner) error
 	// unparsable starts the host and reports the proxy's own test of a
 	// configuration the adapter's parser refused.

@@ -24,11 +24,12 @@ func TestLintAgreesWithExpectations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &runner{cfg: p.Config, plan: p, rep: &Report{}, skipIP: map[string]string{}}
+	a := &nginxAdapter{cfg: p.Config, p: p}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{}}
 	var broken, flagged []string
-	for _, j := range r.jobs(es) {
-		if j.loc.Expect != nil && j.pass != nil && j.loc.Expect.Cause != "" {
-			broken = append(broken, j.pass.Node.Pos())
+	for _, j := range a.jobs(r, es) {
+		if j.loc.Expect != nil && passOf(&j) != nil && j.loc.Expect.Cause != "" {
+			broken = append(broken, passOf(&j).Node.Pos())
 		}
 	}
 	for _, f := range p.Config.Tree.Findings {

@@ -57,11 +57,11 @@ func hazard(j *job, warm *harness.Observation, by *job) *Hazard {
 	return h
 }
 
-// keepalive names what kept the connection open: the upstream {} block of
-// an nginx pass, " (keepalive of upstream NAME)", or "".
+// keepalive names what kept the connection open, from the job's via when
+// it knows (nginx's upstream {} block), or "".
 func keepalive(j *job) string {
-	if j.pass != nil && j.pass.Upstream != nil {
-		return fmt.Sprintf(" (keepalive of upstream %s)", j.pass.Upstream.Arg(0))
+	if k, ok := j.via.(interface{ keepalive() string }); ok {
+		return k.keepalive()
 	}
 	return ""
 }

@@ -16,16 +16,20 @@ import (
 
 // nginxAdapter checks nginx configurations: a whole nginx.conf with the
 // files it includes, or site files check wraps in a main file of its own.
-type nginxAdapter struct{}
+type nginxAdapter struct {
+	// cfg is the configuration load read, p the plan made of it.
+	cfg *Config
+	p   *Plan
+}
 
-func init() { register(ProxyNginx, func() adapter { return nginxAdapter{} }) }
+func init() { register(ProxyNginx, func() adapter { return &nginxAdapter{} }) }
 
 var nginxKind = mustKind(ProxyNginx)
 
-func (nginxAdapter) kind() harness.Kind { return nginxKind }
+func (a *nginxAdapter) kind() harness.Kind { return nginxKind }
 
 // claims every configuration no other adapter claims.
-func (nginxAdapter) claims(string) bool { return true }
+func (a *nginxAdapter) claims(string) bool { return true }
 
 // nginxTest is nginx's configuration test of main, with the error log on
 // stderr that every run of check adds.
@@ -33,13 +37,13 @@ func nginxTest(main string) []string {
 	return append(nginxKind.TestCmd(main), "-g", globalDirectives)
 }
 
-func (nginxAdapter) load(r *runner) (error, error) {
+func (a *nginxAdapter) load(r *runner) (error, error) {
 	cfg, err := LoadConfig(r.opts.Config, r.opts.ConfDir)
 	var parseErr *lint.ConfigError
 	if err != nil && !errors.As(err, &parseErr) {
 		return nil, err
 	}
-	r.cfg = cfg
+	a.cfg = cfg
 	rep := r.newReport(cfg.Tree.Options.HostDir, cfg.Main())
 	rep.Wrapped = cfg.Wrapped
 	if cfg.Wrapped {
@@ -52,23 +56,23 @@ func (nginxAdapter) load(r *runner) (error, error) {
 	return nil, nil
 }
 
-func (nginxAdapter) plan(r *runner) {
-	r.plan = NewPlan(r.cfg)
-	r.up = &r.plan.Upstreams
-	r.rep.Notes = append(r.rep.Notes, r.plan.Notes...)
-	for _, f := range r.cfg.Tree.Findings {
+func (a *nginxAdapter) plan(r *runner) {
+	a.p = NewPlan(a.cfg)
+	r.up = &a.p.Upstreams
+	r.rep.Notes = append(r.rep.Notes, a.p.Notes...)
+	for _, f := range a.cfg.Tree.Findings {
 		r.rep.Lint = append(r.rep.Lint, finding(f))
 	}
 }
 
 // host runs an idle nginx, which proves that the image has nginx.
-func (nginxAdapter) host(ctx context.Context, r *runner, networks []*testcontainers.DockerNetwork, opts []testcontainers.ContainerCustomizer) (*harness.ProxyHost, error) {
+func (a *nginxAdapter) host(ctx context.Context, r *runner, networks []*testcontainers.DockerNetwork, opts []testcontainers.ContainerCustomizer) (*harness.ProxyHost, error) {
 	return r.sess.RunNginxHost(ctx, r.rep.Image, networks, opts...)
 }
 
-func (nginxAdapter) ports(r *runner) []int {
+func (a *nginxAdapter) ports(r *runner) []int {
 	var ports []int
-	for _, s := range r.plan.Servers {
+	for _, s := range a.p.Servers {
 		for _, l := range s.Listens {
 			if l.Reachable && !slices.Contains(ports, l.Port) && l.Port > 0 {
 				ports = append(ports, l.Port)
@@ -78,18 +82,17 @@ func (nginxAdapter) ports(r *runner) []int {
 	return ports
 }
 
-func (nginxAdapter) jobs(r *runner, entries []Entry) []job { return r.jobs(entries) }
-
 // own keeps every event: nginx makes no connection of its own.
-func (nginxAdapter) own(_ *runner, _ *job, events []backend.Event, _ bool) []backend.Event {
+func (a *nginxAdapter) own(_ *runner, _ *job, events []backend.Event, _ bool) []backend.Event {
 	return events
 }
 
-func (nginxAdapter) diagnose(_ *runner, j *job, obs *harness.Observation) diagnosis {
-	return diagnose(j.pass, obs)
+func (a *nginxAdapter) diagnose(_ *runner, j *job, obs *harness.Observation) diagnosis {
+	return diagnose(passOf(j), obs)
 }
 
-func (nginxAdapter) describe(r *runner, j *job) {
-	j.loc.Lint = r.lintFor(j.pass, j.node)
-	j.loc.Config = r.blockText(j.node)
+func (a *nginxAdapter) describe(r *runner, j *job) {
+	v := viaOf(j)
+	j.loc.Lint = a.lintFor(r, v.pass, v.block)
+	j.loc.Config = a.blockText(r, v.block)
 }

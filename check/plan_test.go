@@ -172,12 +172,13 @@ http {
     }
 }
 `)
-	r := &runner{cfg: p.Config, plan: p, rep: &Report{}, skipIP: map[string]string{}}
+	a := &nginxAdapter{cfg: p.Config, p: p}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{}}
 	got := map[string]string{}
-	for _, j := range r.jobs(nil) {
+	for _, j := range a.jobs(r, nil) {
 		got[j.loc.Location] = j.loc.NotChecked
 		if j.loc.Outcome != NotChecked {
-			got[j.loc.Location] = "targets " + fmt.Sprint(j.pass.Targets)
+			got[j.loc.Location] = "targets " + fmt.Sprint(passOf(&j).Targets)
 		}
 	}
 	want := map[string]string{

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/sniproof/sniproof/backend"
 	"github.com/sniproof/sniproof/harness"
-	"github.com/sniproof/sniproof/lint"
 )
 
 // requests sends the jobs' requests, one at a time, and fills the report's
@@ -104,262 +102,13 @@ func (r *runner) warmPass(ctx context.Context, checked []*job) {
 // job is one location to report, with its request when it is checked.
 type job struct {
 	loc  Location
-	pass *Pass
-	node *lint.Node // the location, or the stream server
-	port int        // the container port to send to
+	port int // the container port to send to
 	// via is the adapter's own record of what the request goes through,
-	// when known: an HAProxy backend, a Go proxy route.
+	// when known: an nginx pass, an HAProxy backend, a Go proxy route.
 	via any
 	// targets are the upstream endpoints the request reaches, when known:
 	// its events are those at their addresses.
 	targets []Target
-}
-
-// jobs are the locations to report: with expectations, one per entry and
-// one, not checked, per TLS location no entry requests; without, one per
-// TLS pass, with the request check makes up for it.
-func (r *runner) jobs(entries []Entry) []job {
-	var out []job
-	if entries == nil {
-		for _, ps := range r.plan.Passes {
-			out = append(out, r.defaultJob(ps))
-		}
-		return out
-	}
-	covered := map[*Pass]bool{}
-	for _, e := range entries {
-		j := r.entryJob(e)
-		if j.pass != nil {
-			covered[j.pass] = true
-		}
-		out = append(out, j)
-	}
-	for _, ps := range r.plan.Passes {
-		if covered[ps] {
-			continue
-		}
-		j := unrequested(r.newJob(ps))
-		j.loc.Key = placeKey(ps)
-		out = append(out, j)
-	}
-	return out
-}
-
-func (r *runner) newJob(ps *Pass) job {
-	j := job{pass: ps, node: ps.Location, targets: ps.Targets}
-	if j.node == nil {
-		j.node = ps.Server.Node
-	}
-	j.loc = Location{Location: ps.Describe(), At: ps.At(), Server: ps.Server.Label(), Pass: ps.Directive(), PassAt: ps.Node.Pos(), Place: placeKey(ps)}
-	return j
-}
-
-// placeKey identifies a location that no request reaches by its place,
-// without line numbers, which edits move: its file, server and location.
-func placeKey(ps *Pass) string {
-	return fmt.Sprintf("%s %s %s", ps.Node.File, ps.Server.Label(), ps.Describe())
-}
-
-// defaultJob makes up the request for a TLS pass: a GET of the location's
-// path, with the Host (and SNI) of the server's first name, on the
-// server's first ssl listen port, else its first; or why it cannot.
-func (r *runner) defaultJob(ps *Pass) job {
-	j := r.newJob(ps)
-	skip := func(why string) job {
-		j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, why
-		j.loc.Key = placeKey(ps)
-		return j
-	}
-	if why := r.passSkip(ps); why != "" {
-		return skip(why)
-	}
-	l, ok := pickListen(ps.Server)
-	if !ok {
-		return skip("its server has no listen port that Docker can publish (only addresses such as 127.0.0.1, [::] or unix sockets)")
-	}
-	req := Request{Method: "GET", Host: ps.Server.Host(), Port: l.Port, Path: "/"}
-	switch {
-	case ps.Stream:
-		req.Scheme, req.TLS, req.Host = "tcp", l.SSL, ps.Server.Host()
-	case l.SSL:
-		req.Scheme = "https"
-	default:
-		req.Scheme = "http"
-	}
-	req.HTTP2 = !ps.Stream && l.HTTP2
-	if ps.Location != nil {
-		mod, p := locationArgs(ps.Location)
-		switch mod {
-		case "", "=", "^~":
-			req.Path = p
-		case "~", "~*":
-			derived, ok := pathFor(p, mod == "~*")
-			if !ok || locationFor(ps.Server.Node, derived) != ps.Location {
-				return skip(fmt.Sprintf("location %s is a regular expression check derives no path for that nginx routes there: name a request for it in an expectations file (--expect)", strings.Join(ps.Location.Args, " ")))
-			}
-			req.Path = derived
-		default:
-			return skip(fmt.Sprintf("location %s is a named location, which no request reaches directly: name a request for the location that passes to it in an expectations file (--expect)", strings.Join(ps.Location.Args, " ")))
-		}
-		if !strings.HasPrefix(req.Path, "/") {
-			return skip(fmt.Sprintf("location %s does not start with /", req.Path))
-		}
-		s := r.plan.serverFor(req.Port, req.Host, false)
-		if s != ps.Server {
-			return skip(fmt.Sprintf("a request for %s on port %d goes to another server (%s): name one in an expectations file", req.Host, req.Port, s.Node.Pos()))
-		}
-		if got := locationFor(s.Node, req.Path); got != ps.Location {
-			where := "no location"
-			if got != nil {
-				where = fmt.Sprintf("location %s at %s:%d", strings.Join(got.Args, " "), got.File, got.Open)
-			}
-			return skip(fmt.Sprintf("a request for %s goes to %s instead: name one for this location in an expectations file (--expect)", req.Path, where))
-		}
-	}
-	j.port = req.Port
-	j.loc.Request = &req
-	j.loc.Key = req.String()
-	return j
-}
-
-// passSkip says why a pass cannot be requested without an expectations
-// entry, or "".
-func (r *runner) passSkip(ps *Pass) string {
-	switch {
-	case ps.Unresolved != "" && ps.Resolved != "":
-		return ps.Unresolved
-	case ps.Unresolved != "" && ps.SchemeUnknown:
-		return fmt.Sprintf("%s takes its whole URL, scheme included, from a variable at run time, and %s: name a request for it in an expectations file (--expect)", ps.Directive(), ps.Unresolved)
-	case ps.Unresolved != "" && ps.Dynamic:
-		return fmt.Sprintf("%s has variables, and %s: name a request for it in an expectations file (--expect)", ps.Directive(), ps.Unresolved)
-	case ps.Unix && len(ps.Targets) == 0:
-		return fmt.Sprintf("%s names no absolute socket path check can take", ps.Directive())
-	}
-	return r.targetSkip(ps)
-}
-
-// targetSkip says why the backend cannot stand for one of the pass's
-// upstreams, or "".
-func (r *runner) targetSkip(ps *Pass) string {
-	for _, t := range ps.Targets {
-		if t.IP {
-			if why := r.skipIP[t.Host]; why != "" {
-				return fmt.Sprintf("the upstream %s cannot be impersonated: %s", t, why)
-			}
-		}
-	}
-	return ""
-}
-
-// pickListen is the listen a made-up request goes to: the first reachable
-// ssl one, else the first reachable one.
-func pickListen(s *Server) (Listen, bool) {
-	for _, l := range s.Listens {
-		if l.Reachable && l.SSL && !s.Stream {
-			return l, true
-		}
-	}
-	for _, l := range s.Listens {
-		if l.Reachable {
-			return l, true
-		}
-	}
-	return Listen{}, false
-}
-
-// entryJob matches an expectations entry to its server and location.
-func (r *runner) entryJob(e Entry) job {
-	req := e.Request
-	exp := e.Expect
-	stream := req.Scheme == "tcp"
-	r.fillRequest(&req)
-	j := job{port: req.Port}
-	j.loc = Location{Key: req.String(), Request: &req, Expect: &exp, ExpectSource: e.Source}
-	s := r.plan.serverFor(req.Port, req.Host, stream)
-	if s == nil {
-		j.loc.Location, j.loc.At = "no server", e.Source
-		j.loc.Outcome, j.loc.Verdict = NotChecked, VerdictSkip
-		j.loc.NotChecked = fmt.Sprintf("no %sserver listens on port %d", map[bool]string{true: "stream "}[stream], req.Port)
-		return j
-	}
-	j.loc.Server = s.Label()
-	j.node = s.Node
-	if !stream {
-		loc := locationFor(s.Node, req.Path)
-		if loc == nil {
-			j.loc.Location, j.loc.At = "server "+s.Label(), fmt.Sprintf("%s:%d", s.Node.File, s.Node.Open)
-		} else {
-			j.node = loc
-			j.loc.Location, j.loc.At = "location "+strings.Join(loc.Args, " "), fmt.Sprintf("%s:%d", loc.File, loc.Open)
-		}
-	} else {
-		j.loc.Location, j.loc.At = s.Label(), fmt.Sprintf("%s:%d", s.Node.File, s.Node.Open)
-	}
-	j.loc.Place = fmt.Sprintf("%s %s %s", j.node.File, s.Label(), j.loc.Location)
-	for _, ps := range r.plan.Passes {
-		if (stream && ps.Server == s && ps.Location == nil) || (!stream && ps.Location != nil && ps.Location == j.node) {
-			j.pass, j.targets = ps, ps.Targets
-			j.loc.Pass, j.loc.PassAt = ps.Directive(), ps.Node.Pos()
-			if why := r.targetSkip(ps); why != "" {
-				j.loc.Outcome, j.loc.Verdict, j.loc.NotChecked = NotChecked, VerdictSkip, why
-			}
-			break
-		}
-	}
-	return j
-}
-
-// fillRequest completes an entry's request: the scheme from the listen of
-// its port (https for ssl), the port from the scheme or from the ssl
-// listen of a server with that name, HTTP/2 where the listen has http2.
-func (r *runner) fillRequest(req *Request) {
-	if req.Scheme == "tcp" {
-		if s := r.plan.serverFor(req.Port, "", true); s != nil {
-			for _, l := range s.Listens {
-				if l.Port == req.Port {
-					req.TLS = l.SSL
-				}
-			}
-		}
-		return
-	}
-	if req.Port == 0 {
-		switch req.Scheme {
-		case "http":
-			req.Port = 80
-		case "https":
-			req.Port = 443
-		default:
-			// The port of a server with that name: an ssl one first, as
-			// a browser would land there.
-			req.Scheme, req.Port = "http", 80
-			found := false
-			for _, s := range r.plan.Servers {
-				if s.Stream || !slices.ContainsFunc(s.Names, func(n string) bool { return strings.EqualFold(n, req.Host) }) {
-					continue
-				}
-				if l, ok := pickListen(s); ok && (!found || l.SSL && req.Scheme == "http") {
-					req.Port, found = l.Port, true
-					if l.SSL {
-						req.Scheme = "https"
-					}
-				}
-			}
-		}
-	}
-	if s := r.plan.serverFor(req.Port, req.Host, false); s != nil {
-		for _, l := range s.Listens {
-			if l.Port == req.Port {
-				if req.Scheme == "" {
-					req.Scheme = map[bool]string{true: "https", false: "http"}[l.SSL]
-				}
-				req.HTTP2 = l.HTTP2
-			}
-		}
-	}
-	if req.Scheme == "" {
-		req.Scheme = "http"
-	}
 }
 
 // observe sends a job's request and reads what the backend saw from its
@@ -557,60 +306,6 @@ func hasError(lines []string) bool {
 		}
 	}
 	return false
-}
-
-// blockText is a block as written in its file, from its '{' line to its
-// '}' line; "" when the file cannot be read again.
-func (r *runner) blockText(n *lint.Node) string {
-	if n == nil || !n.Block {
-		return ""
-	}
-	for _, f := range r.cfg.Tree.Files {
-		if f.Name != n.File {
-			continue
-		}
-		data := r.cfg.Tree.Options.MainContent
-		if f.Host != "" {
-			var err error
-			if data, err = os.ReadFile(f.Host); err != nil {
-				return ""
-			}
-		}
-		lines := strings.Split(string(data), "\n")
-		if n.Open < 1 || n.Line > len(lines) || n.Open > n.Line {
-			return ""
-		}
-		return strings.Join(lines[n.Open-1:n.Line], "\n") + "\n"
-	}
-	return ""
-}
-
-// lintFor are lint's findings at the directives in effect for a location
-// (or stream server): those inside it, and those of the blocks around it.
-func (r *runner) lintFor(ps *Pass, node *lint.Node) []Finding {
-	if node == nil {
-		return nil
-	}
-	at := map[string]bool{}
-	node.Walk(func(n *lint.Node) { at[n.Pos()] = true })
-	at[node.Pos()] = true
-	for b := node.Parent; b != nil; b = b.Parent {
-		for _, c := range b.Children {
-			if !c.Block {
-				at[c.Pos()] = true
-			}
-		}
-	}
-	if ps != nil {
-		at[ps.Node.Pos()] = true
-	}
-	var out []Finding
-	for _, f := range r.cfg.Tree.Findings {
-		if at[fmt.Sprintf("%s:%d", f.File, f.Line)] {
-			out = append(out, finding(f))
-		}
-	}
-	return out
 }
 
 // ownEvents keeps, of the events during a job's request, those that are

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/netip"
 	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -21,7 +19,6 @@ import (
 	"github.com/sniproof/sniproof/backend"
 	"github.com/sniproof/sniproof/certs"
 	"github.com/sniproof/sniproof/harness"
-	"github.com/sniproof/sniproof/lint"
 	"github.com/sniproof/sniproof/redact"
 )
 
@@ -175,8 +172,6 @@ type runner struct {
 	// adapter is the proxy's part of the check.
 	adapter adapter
 	rep     *Report
-	cfg     *Config
-	plan    *Plan
 	// up are the upstreams the backend impersonates, which the adapter's
 	// plan sets.
 	up       *Upstreams
@@ -368,32 +363,6 @@ func (r *runner) startBackend(ctx context.Context) ([]*testcontainers.DockerNetw
 			strings.Join(r.up.Names, ", "), joinInts(r.up.Ports)))
 	}
 	return networks, nil
-}
-
-// launch copies the configuration into nginx (the run's CA at every
-// trusted certificate), tests it and starts it; a configuration nginx
-// refuses sets Rejected.
-func (nginxAdapter) launch(ctx context.Context, r *runner) error {
-	files, err := r.plan.Files()
-	if err != nil {
-		return err
-	}
-	for _, n := range r.plan.Trusted {
-		p := r.cfg.Tree.ContainerPath(n.Arg(0))
-		if _, ok := files[p]; ok || strings.Contains(p, "$") {
-			continue
-		}
-		files[p] = r.ca.CertPEM()
-		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (%s at %s), so that nginx trusts the backend's certificate", p, n.Name, n.Pos()))
-	}
-	if err := r.proxy.CopyFiles(ctx, files); err != nil {
-		return &harness.InfraError{Op: "copy the configuration into nginx", Err: err}
-	}
-	r.removeLeftovers(ctx)
-	if done, err := r.test(ctx); done || err != nil {
-		return err
-	}
-	return r.startNginx(ctx)
 }
 
 // impersonate creates, for each IP upstream, a network in which the backend
@@ -752,42 +721,6 @@ func (r *runner) resolversAt(statics []harness.StaticIP) []backend.DNSServer {
 	return out
 }
 
-// removeLeftovers removes, from each folder that an include pattern lists
-// and that the operator's folder provides, the image's own files the
-// operator's folder does not have (Debian's sites-enabled/default).
-func (r *runner) removeLeftovers(ctx context.Context) {
-	for dir, bases := range r.plan.Leftovers() {
-		code, out, err := r.proxy.Run(ctx, "ls", "-A", dir)
-		if err != nil || code != 0 {
-			continue
-		}
-		own := r.plan.hostFiles(dir)
-		for _, name := range strings.Fields(out) {
-			if own[name] || !matchesAny(bases, name) {
-				continue
-			}
-			p := path.Join(dir, name)
-			if code, _, err := r.proxy.Run(ctx, "rm", "-f", p); err == nil && code == 0 {
-				r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("removed the image's %s, which your folder does not have, so that the include of %s reads your files alone", p, path.Join(dir, bases[0])))
-			} else {
-				r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the image's %s, which your folder does not have, is included too (it could not be removed)", p))
-			}
-		}
-	}
-}
-
-func matchesAny(patterns []string, name string) bool {
-	if strings.HasPrefix(name, ".") {
-		return false
-	}
-	for _, p := range patterns {
-		if ok, _ := path.Match(p, name); ok {
-			return true
-		}
-	}
-	return false
-}
-
 var (
 	// nginx -t's messages for a certificate file it cannot open.
 	missingCert    = regexp.MustCompile(`cannot load certificate(?: key)? "([^"]+)"`)
@@ -796,151 +729,6 @@ var (
 	nginxFileLine  = regexp.MustCompile(` in (/[^\s:]+):(\d+)`)
 	startedWorkers = "start worker process"
 )
-
-// test runs nginx -t until it accepts the configuration, replacing each
-// certificate file it finds missing with a throwaway one. It returns done
-// when nginx refuses the configuration for another reason, with Rejected
-// set to nginx's own message.
-func (r *runner) test(ctx context.Context) (bool, error) {
-	main := r.cfg.Main()
-	made := map[string]bool{}
-	for {
-		code, out, err := r.proxy.Run(ctx, nginxTest(main)...)
-		if err != nil {
-			return true, &harness.InfraError{Op: "nginx -t", Err: err}
-		}
-		if code == 0 {
-			return false, nil
-		}
-		missing := ""
-		if m := missingCert.FindStringSubmatch(out); m != nil && noSuchFile.MatchString(out) {
-			missing = m[1]
-		} else if m := missingVerify.FindStringSubmatch(out); m != nil && noSuchFile.MatchString(out) {
-			missing = m[1]
-		}
-		files, note, ok := r.standIn(out)
-		if !ok && missing != "" && !made[missing] {
-			var err error
-			if files, note, ok, err = r.throwaway(missing); err != nil {
-				return true, err
-			}
-		}
-		if !ok || madeAll(made, files) {
-			r.reject(code, out)
-			return true, nil
-		}
-		for p := range files {
-			made[p] = true
-		}
-		if err := r.proxy.CopyFiles(ctx, files); err != nil {
-			return true, &harness.InfraError{Op: "copy a throwaway certificate into nginx", Err: err}
-		}
-		r.rep.Notes = append(r.rep.Notes, note)
-	}
-}
-
-// madeAll reports whether every file was made before: a stand-in that
-// did not satisfy nginx.
-func madeAll(made map[string]bool, files map[string][]byte) bool {
-	for p := range files {
-		if !made[p] {
-			return false
-		}
-	}
-	return true
-}
-
-// reject records nginx's refusal, with the operator's file and line.
-func (r *runner) reject(code int, out string) {
-	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(out)}
-	if m := nginxFileLine.FindStringSubmatch(out); m != nil {
-		for _, f := range r.cfg.Tree.Files {
-			if f.Container == m[1] {
-				ct.At = f.Name + ":" + m[2]
-			}
-		}
-	}
-	r.rep.Rejected = ct
-}
-
-// throwaway makes the certificate files a directive names at the missing
-// container path p: a certificate for its server's names and its key (both
-// of the pair), or the run's CA for a trusted or client CA file.
-func (r *runner) throwaway(p string) (map[string][]byte, string, bool, error) {
-	t := r.cfg.Tree
-	var n *lint.Node
-	for _, c := range r.plan.Certs {
-		if t.ContainerPath(c.Arg(0)) == p {
-			n = c
-			break
-		}
-	}
-	if n == nil {
-		return nil, "", false, nil
-	}
-	if n.Name == "ssl_trusted_certificate" || n.Name == "ssl_client_certificate" {
-		return map[string][]byte{p: r.ca.CertPEM()}, fmt.Sprintf("%s %s (%s) is missing: the run's CA was written there", n.Name, n.Arg(0), n.Pos()), true, nil
-	}
-	certName := strings.TrimSuffix(n.Name, "_key")
-	certNode, keyNode := n.Parent.Lookup(certName), n.Parent.Lookup(certName+"_key")
-	if certNode == nil || keyNode == nil {
-		return nil, "", false, nil
-	}
-	names := []string{}
-	if s := n.Enclosing("server"); s != nil {
-		for _, c := range s.Children {
-			if c.Name != "server_name" {
-				continue
-			}
-			for _, a := range c.Args {
-				if a != "" && a != "_" && !strings.HasPrefix(a, "~") && !strings.Contains(a, "$") {
-					names = append(names, strings.TrimPrefix(a, "."))
-				}
-			}
-		}
-	}
-	if len(names) == 0 {
-		names = []string{"localhost"}
-	}
-	cert, key, err := r.leafPEM(names...)
-	if err != nil {
-		return nil, "", false, err
-	}
-	certPath, keyPath := t.ContainerPath(certNode.Arg(0)), t.ContainerPath(keyNode.Arg(0))
-	files := map[string][]byte{certPath: cert, keyPath: key}
-	if certPath == keyPath {
-		files[certPath] = append(cert, key...)
-	}
-	note := fmt.Sprintf("%s %s (%s) is missing: check made a throwaway certificate for %s there, and its key at %s",
-		certNode.Name, certNode.Arg(0), certNode.Pos(), strings.Join(names, ", "), keyPath)
-	return files, note, true, nil
-}
-
-// startNginx starts nginx with the configuration, unchanged but for the
-// error log on stderr that -g adds, and waits until its workers run.
-func (r *runner) startNginx(ctx context.Context) error {
-	from := r.proxy.Log.Len()
-	cmd := fmt.Sprintf("exec nginx -c %s -g %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2", shQuote(r.cfg.Main()), shQuote(globalDirectives))
-	if !r.plan.Daemon {
-		cmd = strings.TrimPrefix(cmd, "exec ") + " &"
-	}
-	code, out, err := r.proxy.Run(ctx, "sh", "-c", cmd)
-	if err != nil {
-		return &harness.InfraError{Op: "start nginx", Err: err}
-	}
-	if code != 0 {
-		lines := strings.Join(r.proxy.Log.Lines(from), "\n")
-		r.reject(code, strings.TrimSpace("nginx -t accepted the configuration, but nginx did not start:\n"+out+"\n"+lines))
-		return nil
-	}
-	wctx, cancel := context.WithTimeout(ctx, r.opts.Waits.Start)
-	defer cancel()
-	if _, err := r.proxy.Log.WaitFor(wctx, from, startedWorkers); err != nil {
-		r.say("nginx logged no %q within %s; going on", startedWorkers, r.opts.Waits.Start)
-	}
-	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("nginx runs your configuration unchanged (nginx -c %s), with -g '%s' added so that check reads its messages", r.cfg.Main(), globalDirectives))
-	return nil
-}
 
 // shQuote quotes s for sh.
 func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
@@ -951,81 +739,4 @@ func joinInts(ns []int) string {
 		s = append(s, strconv.Itoa(n))
 	}
 	return strings.Join(s, ", ")
-}
-
-// unparsable handles a configuration check's parser cannot read: nginx -t
-// runs on a copy of the whole folder, and its message is the verdict.
-func (nginxAdapter) unparsable(ctx context.Context, r *runner, perr error) (*Report, error) {
-	t := r.cfg.Tree
-	files, err := folderFiles(t.Options.HostDir, t.Options.ConfDir)
-	if err != nil {
-		return nil, err
-	}
-	if t.Options.MainContent != nil {
-		files[r.cfg.Main()] = t.Options.MainContent
-	}
-	if err := r.startHost(ctx, nil); err != nil {
-		return nil, err
-	}
-	if err := r.proxy.CopyFiles(ctx, files); err != nil {
-		return nil, &harness.InfraError{Op: "copy the configuration into nginx", Err: err}
-	}
-	code, out, err := r.proxy.Run(ctx, nginxTest(r.cfg.Main())...)
-	if err != nil {
-		return nil, &harness.InfraError{Op: "nginx -t", Err: err}
-	}
-	if code == 0 {
-		return nil, usagef("sniproof cannot parse the configuration: %v (nginx -t accepts it)", perr)
-	}
-	r.reject(code, out)
-	if r.rep.Rejected.At == "" {
-		if m := nginxFileLine.FindStringSubmatch(out); m != nil {
-			if rel, ok := strings.CutPrefix(m[1], t.Options.ConfDir+"/"); ok {
-				r.rep.Rejected.At = rel + ":" + m[2]
-			}
-		}
-	}
-	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("sniproof's parser stopped at %v; nginx -t ran on a copy of the whole folder %s", perr, t.Options.HostDir))
-	r.rep.summarise()
-	return r.rep, nil
-}
-
-// folderFiles reads every regular file under dir (hidden ones skipped, at
-// most 2000 files and 32 MiB), by its path under confDir.
-func folderFiles(dir, confDir string) (map[string][]byte, error) {
-	out := map[string][]byte{}
-	total := 0
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if p != dir && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		st, err := os.Stat(p)
-		if err != nil || !st.Mode().IsRegular() {
-			return nil
-		}
-		if len(out) >= 2000 || total+int(st.Size()) > 32<<20 {
-			return fmt.Errorf("the folder %s is too big to copy whole (over 2000 files or 32 MiB)", dir)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out[path.Join(confDir, filepath.ToSlash(rel))] = data
-		total += len(data)
-		return nil
-	})
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	return out, nil
 }

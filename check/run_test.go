@@ -12,9 +12,10 @@ import (
 // server, and says why it sends none for the others.
 func TestDefaultRequests(t *testing.T) {
 	p := loadSample(t)
-	r := &runner{cfg: p.Config, plan: p, rep: &Report{}, skipIP: map[string]string{}}
+	a := &nginxAdapter{cfg: p.Config, p: p}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{}}
 	var got []string
-	for _, j := range r.jobs(nil) {
+	for _, j := range a.jobs(r, nil) {
 		if j.loc.Outcome == NotChecked {
 			got = append(got, j.loc.Location+": not checked: "+j.loc.NotChecked)
 			continue
@@ -47,9 +48,10 @@ func TestEntryRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &runner{cfg: p.Config, plan: p, rep: &Report{}, skipIP: map[string]string{"10.20.0.30": "it clashes"}}
+	a := &nginxAdapter{cfg: p.Config, p: p}
+	r := &runner{rep: &Report{}, skipIP: map[string]string{"10.20.0.30": "it clashes"}}
 	var got []string
-	for _, j := range r.jobs(es) {
+	for _, j := range a.jobs(r, es) {
 		line := j.loc.Location + " " + j.loc.At
 		if j.loc.Request != nil {
 			line += " " + j.loc.Request.String()

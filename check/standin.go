@@ -8,11 +8,9 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/sniproof/sniproof/harness"
-	"github.com/sniproof/sniproof/lint"
 )
 
 // ffdhe2048 is the finite-field Diffie-Hellman group ffdhe2048 of RFC 7919
@@ -37,60 +35,6 @@ var (
 	// missingBIO is OpenSSL's, through nginx, for a dhparam file.
 	missingBIO = regexp.MustCompile(`BIO_new_file\("([^"]+)"\) failed`)
 )
-
-// standIn is what check puts at a path nginx -t reports missing, when the
-// directive naming it is an include or an ssl_dhparam: an empty file for
-// an include (certbot's options-ssl-nginx.conf, outside the folder), the
-// standard group for a dhparam; ok is false for anything else.
-func (r *runner) standIn(out string) (files map[string][]byte, note string, ok bool) {
-	t := r.cfg.Tree
-	if m := missingOpen.FindStringSubmatch(out); m != nil {
-		at, text := r.lineAt(m[2], m[3])
-		if !strings.HasPrefix(text, "include") {
-			return nil, "", false
-		}
-		return map[string][]byte{m[1]: fmt.Appendf(nil, "# sniproof check: an empty stand-in for %s, which the run lacks\n", m[1])},
-			fmt.Sprintf("include %s (%s) is not in the folder nor in the image: check put an empty stand-in there (name the real folder with --root %s=DIR)", m[1], at, path.Dir(m[1])), true
-	}
-	if m := missingBIO.FindStringSubmatch(out); m != nil && noSuchFile.MatchString(out) {
-		var dh *lint.Node
-		t.Root.Walk(func(n *lint.Node) {
-			if n.Name == "ssl_dhparam" && t.ContainerPath(n.Arg(0)) == m[1] {
-				dh = n
-			}
-		})
-		if dh == nil {
-			return nil, "", false
-		}
-		return map[string][]byte{m[1]: []byte(ffdhe2048)},
-			fmt.Sprintf("ssl_dhparam %s (%s) is missing: check put the standard group ffdhe2048 of RFC 7919 there, as certbot's ssl-dhparams.pem holds", dh.Arg(0), dh.Pos()), true
-	}
-	return nil, "", false
-}
-
-// lineAt is the operator's FILE:LINE of a container file's line, as
-// nginx's messages name it, and the line's text, trimmed.
-func (r *runner) lineAt(file, line string) (string, string) {
-	for _, f := range r.cfg.Tree.Files {
-		if f.Container != file {
-			continue
-		}
-		data := r.cfg.Tree.Options.MainContent
-		if f.Host != "" {
-			var err error
-			if data, err = os.ReadFile(f.Host); err != nil {
-				return f.Name + ":" + line, ""
-			}
-		}
-		lines := strings.Split(string(data), "\n")
-		n, err := strconv.Atoi(line)
-		if err != nil || n < 1 || n > len(lines) {
-			return f.Name + ":" + line, ""
-		}
-		return f.Name + ":" + line, strings.TrimSpace(lines[n-1])
-	}
-	return file + ":" + line, ""
-}
 
 // Root is a folder on this machine that stands for a folder of the
 // proxy's host: --root /etc/letsencrypt=./le.
