@@ -144,3 +144,28 @@ func TestTrafficServerReject(t *testing.T) {
 		t.Errorf("at %q", r.rep.Rejected.At)
 	}
 }
+
+// TestTrafficServerEntries: an expectations file's requests go to the
+// rule Traffic Server gives them, by scheme, host and path, on the port
+// of their scheme; one no rule to an https:// origin maps is not checked,
+// and the rules no entry requests are listed, not checked.
+func TestTrafficServerEntries(t *testing.T) {
+	a, r := tsSample(t)
+	status, sni := 200, "web-origin.media.example"
+	exp := Expect{Status: &status, SNI: &sni}
+	entries := []Entry{
+		{Request: Request{Scheme: "https", Host: "www.media.example", Path: "/", Method: "GET"}, Expect: exp, Source: "e.yaml:1"},
+		{Request: Request{Host: "media.example", Path: "/live/x.m3u8", Method: "GET"}, Expect: exp, Source: "e.yaml:3"},
+		{Request: Request{Host: "intranet.media.example", Path: "/", Method: "GET"}, Expect: exp, Source: "e.yaml:5"},
+	}
+	var got []string
+	for _, j := range a.jobs(r, entries) {
+		got = append(got, fmt.Sprintf("%s %s %s", j.loc.Location, j.loc.Key, j.loc.NotChecked))
+	}
+	if len(got) != 9 || got[0] != "map https://www.media.example/ GET https://www.media.example/ " ||
+		got[1] != "map http://media.example/live/ GET http://media.example:8080/live/x.m3u8 " ||
+		got[2] != "no rule GET http://intranet.media.example:8080/ no remap rule to an https:// origin maps intranet.media.example/" ||
+		!strings.HasSuffix(got[3], "no entry of the expectations file requests it") {
+		t.Errorf("jobs %q", got)
+	}
+}

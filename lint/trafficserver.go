@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sniproof/sniproof/redact"
 )
 
 // trafficserverDialect is Apache Traffic Server's configuration folder
@@ -158,9 +160,29 @@ type TSRule struct {
 // Pos is the rule's file:line.
 func (r *TSRule) Pos() string { return fmt.Sprintf("%s:%d", r.File, r.Line) }
 
-// Text is the rule as written, on one line.
-func (r *TSRule) Text() string {
-	return strings.Join(append([]string{r.Kind, r.From.Raw, r.To.Raw}, r.Words...), " ")
+// Text is the rule as written, on one line, credentials redacted.
+func (r *TSRule) Text() string { return tsRuleLine(r, r.Words) }
+
+// tsRuleLine is rule r's line with words after its URLs, the value of every
+// plugin parameter that names a credential redacted: --secret_key=V, or
+// --secret_key followed by @pparam=V (s3_auth.so's form).
+func tsRuleLine(r *TSRule, words []string) string {
+	words = slices.Clone(words)
+	for i, w := range words {
+		param, ok := strings.CutPrefix(w, "@pparam=")
+		if !ok {
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(param, "-"), "=")
+		switch {
+		case !redact.Sensitive(name):
+		case hasValue:
+			words[i] = strings.TrimSuffix(w, value) + redact.Mark
+		case i+1 < len(words) && strings.HasPrefix(words[i+1], "@pparam="):
+			words[i+1] = "@pparam=" + redact.Mark
+		}
+	}
+	return strings.Join(append([]string{r.Kind, r.From.Raw, r.To.Raw}, words...), " ")
 }
 
 // HTTPS reports whether the rule sends requests to an https:// origin.
@@ -759,7 +781,7 @@ func TSOverrideFix(r *TSRule, name, value string) string {
 	for i, w := range words {
 		if strings.HasPrefix(w, "@pparam="+name+"=") {
 			words[i] = param
-			return strings.Join(append([]string{r.Kind, r.From.Raw, r.To.Raw}, words...), " ")
+			return tsRuleLine(r, words)
 		}
 	}
 	in, last := false, -1
@@ -779,7 +801,7 @@ func TSOverrideFix(r *TSRule, name, value string) string {
 	} else {
 		words = append(words, "@plugin=conf_remap.so", param)
 	}
-	return strings.Join(append([]string{r.Kind, r.From.Raw, r.To.Raw}, words...), " ")
+	return tsRuleLine(r, words)
 }
 
 // lint reads each remap.config with the folder it stands in.

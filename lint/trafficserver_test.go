@@ -210,3 +210,21 @@ func FuzzParseTrafficServer(f *testing.F) {
 		}
 	})
 }
+
+// TestTrafficServerRedacts: a rule's text and fixes name no credential
+// a plugin parameter holds (s3_auth.so's --secret_key VALUE, NAME=VALUE).
+func TestTrafficServerRedacts(t *testing.T) {
+	c, err := ParseTrafficServer("remap.config", []byte("map http://a.example/ https://10.0.0.1/ @plugin=s3_auth.so @pparam=--access_key @pparam=AKIDCANARY @pparam=--secret_key @pparam=CANARYSECRET @pparam=api_token=CANARYTOKEN @pparam=--version @pparam=2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{c.Rules[0].Text(), TSOverrideFix(c.Rules[0], TSSNIPolicy, "remap")}
+	for _, f := range c.Findings() {
+		texts = append(texts, f.Message, f.Fix)
+	}
+	for _, text := range texts {
+		if strings.Contains(text, "CANARY") || !strings.Contains(text, "@pparam=--version @pparam=2") && strings.Contains(text, "s3_auth") {
+			t.Errorf("%q names a credential, or lost a parameter", text)
+		}
+	}
+}
