@@ -3,6 +3,7 @@ package check
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -42,7 +43,8 @@ func (r Request) String() string {
 		return fmt.Sprintf("tcp :%d", r.Port)
 	}
 	host := r.Host
-	if !(r.Scheme == "http" && r.Port == 80) && !(r.Scheme == "https" && r.Port == 443) {
+	// A Host that names its port (h2o's "name:8443" host keys) says it.
+	if _, port, _ := net.SplitHostPort(host); port == "" && !(r.Scheme == "http" && r.Port == 80) && !(r.Scheme == "https" && r.Port == 443) {
 		host += ":" + strconv.Itoa(r.Port)
 	}
 	out := fmt.Sprintf("%s %s://%s%s", r.Method, r.Scheme, host, r.Path)

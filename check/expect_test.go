@@ -76,4 +76,8 @@ func TestRequestString(t *testing.T) {
 	if got, want := r.String(), "GET http://shop.example.com:8080/t/ (Accept: */*, X-Tenant: beta)"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
+	r = Request{Scheme: "http", Host: "www.b.example:8443", Port: 8443, Path: "/", Method: "GET"}
+	if got, want := r.String(), "GET http://www.b.example:8443/"; got != want {
+		t.Errorf("a Host with its port: String() = %q, want %q", got, want)
+	}
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/sniproof/sniproof/fixtures"
 	"github.com/sniproof/sniproof/harness"
 	"github.com/sniproof/sniproof/lint"
-	"github.com/sniproof/sniproof/redact"
 )
 
 // ProxyH2O is h2o, Debian's h2o package.
@@ -639,16 +638,13 @@ func (a *h2oAdapter) describe(_ *runner, j *job) {
 	j.loc.Config = b.String()
 }
 
-// h2oShown is a directive as the report shows it: a header directive's
-// credential (proxy.header.set: "Authorization: Bearer ...") redacted,
-// which the report's redaction would leave, reading no header name in a
-// quoted NAME: VALUE; a value of several lines (an mruby handler's code)
-// by its length only; a mapping or sequence by its name.
+// h2oShown is a directive as the report shows it, a header directive's
+// "NAME: VALUE" quoted so that the report's redaction reads it as a
+// header line (proxy.header.set: "Authorization: Bearer ..."); a value of
+// several lines (an mruby handler's code) by its length only; a mapping
+// or sequence by its name.
 func h2oShown(v lint.H2OValue) string {
 	val := v.Value
-	if name, _, ok := strings.Cut(val, ":"); ok && strings.Contains(v.Name, "header") && redact.Sensitive(strings.TrimSpace(name)) {
-		val = name + ": " + redact.Mark
-	}
 	switch {
 	case strings.Contains(val, "\n"):
 		return fmt.Sprintf("%s: |  # %d lines", v.Name, strings.Count(strings.TrimRight(val, "\n"), "\n")+1)

@@ -100,6 +100,13 @@ func line(l string) string {
 	last := 0
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
+		if q := quotedHeader(l[t.start:t.end]); q != "" {
+			// A quoted header line, h2o's "Authorization: Bearer x".
+			b.WriteString(l[last:t.start])
+			b.WriteString(q)
+			last = t.end
+			continue
+		}
 		m := identifier.FindStringSubmatch(l[t.start:t.end])
 		if m == nil || !Sensitive(m[1]) {
 			continue
@@ -204,6 +211,27 @@ func unquote(v string) (inner, open, close string) {
 	}
 	return tail, "", suffix
 }
+
+// quotedHeader is a quoted header line whose header marks a credential
+// ("Authorization: Bearer x", quotes included) with its value redacted, a
+// list ([...]) with such lines redacted, or "" for any other token.
+func quotedHeader(tok string) string {
+	inner, open, close := unquote(tok)
+	if open == "[" {
+		if r := line(inner); r != inner {
+			return open + r + close
+		}
+		return ""
+	}
+	name, value, ok := strings.Cut(inner, ":")
+	if open == "" || !ok || !headerName.MatchString(name) || !Sensitive(name) || keep(value) {
+		return ""
+	}
+	return open + name + ": " + Mark + close
+}
+
+// headerName is an HTTP header's name.
+var headerName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
 
 func quoted(v string) bool { return strings.HasPrefix(v, `"`) || strings.HasPrefix(v, `'`) }
 

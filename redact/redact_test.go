@@ -30,6 +30,8 @@ func TestText(t *testing.T) {
 		{"json header", `  "Authorization": "Bearer j50n",`, `  "Authorization": "REDACTED",`},
 		{"json array", `"X-Api-Key": ["one", "two"]`, `"X-Api-Key": [REDACTED]`},
 		{"header line", `Proxy-Authorization: Basic dXNlcjpwYXNz`, `Proxy-Authorization: REDACTED`},
+		{"h2o quoted header line", `      proxy.header.set: "Authorization: Bearer h2o-s3cr3t"`, `      proxy.header.set: "Authorization: REDACTED"`},
+		{"h2o quoted header line in a list", `  proxy.header.add: ['X-Api-Key: k3y', "Cookie: sid=abc"]`, `  proxy.header.add: ['X-Api-Key: REDACTED', "Cookie: REDACTED"]`},
 		{"query string", `request: "GET /x?token=abc123&page=2 HTTP/1.1"`, `request: "GET /x?token=REDACTED&page=2 HTTP/1.1"`},
 		{"ini", `password = hunter2`, `password = REDACTED`},
 		{"key alone", `key = s3cr3tk3y`, `key = REDACTED`},
