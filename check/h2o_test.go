@@ -140,7 +140,7 @@ func TestH2ORoute(t *testing.T) {
 		got = append(got, j.loc.Location+" "+j.loc.Request.String())
 	}
 	want := []string{"host a.example path / GET http://a.example:8080/", "host a.example path /api/ GET http://a.example:8080/api/",
-		"host *.b.example:8443 path / GET http://www.b.example:8443:8443/"}
+		"host *.b.example:8443 path / GET http://www.b.example:8443/"}
 	if !slices.Equal(got, want) {
 		t.Errorf("jobs\n%q\nwant\n%q", got, want)
 	}
@@ -155,7 +155,7 @@ func TestH2ORoute(t *testing.T) {
 	}
 	want = []string{
 		"host a.example path /api/ | GET http://a.example:8080/api/v1 | ",
-		"host *.b.example:8443 path / | GET http://x.b.example:8443:8443/ | ",
+		"host *.b.example:8443 path / | GET http://x.b.example:8443/ | ",
 		"no path | GET http://a.example:8080/static/x | host a.example path /static/ has no https proxy.reverse.url",
 		"host a.example path / | " + a.rel(file) + " host a.example path / | no entry of the expectations file requests it",
 	}
