@@ -132,7 +132,7 @@ func (a *trafficserverAdapter) plan(r *runner) {
 			for _, k := range slices.Sorted(maps.Keys(e.Keys)) {
 				keys = append(keys, k+": "+e.Keys[k].Value)
 			}
-			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s:%d: sni.yaml's entry for %s (%s) applies to the origin connections of TLS clients whose SNI matches it: check's requests to a rule of https:// clients send the rule's host as SNI, its plain-HTTP ones match no entry", a.rel(e.File), e.Line, e.FQDN, strings.Join(keys, ", ")))
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s:%d: sni.yaml's entry for %s (%s) applies to the origin connections of TLS clients whose SNI matches it: check's requests to a rule of https:// clients send the rule's host as SNI, its plain-HTTP ones match no entry (client_sni_policy is the sni_policy, verify_server_policy and verify_server_properties the verification of the rules whose TLS clients it matches, unless conf_remap on the rule overrides them)", a.rel(e.File), e.Line, e.FQDN, strings.Join(keys, ", ")))
 		}
 	}
 	for _, f := range a.findings() {
@@ -238,7 +238,7 @@ func (a *trafficserverAdapter) launch(ctx context.Context, r *runner) error {
 		files[p] = d
 	}
 	env := slices.Clone(tsDiagsEnv)
-	if rec := a.cfg.Setting(nil, lint.TSCAFile); rec.File == "" || tsNull(rec.Value) {
+	if rec := a.cfg.Setting(nil, lint.TSCAFile); rec.File == "" || lint.TSNull(rec.Value) {
 		files[tsRunCA] = r.ca.CertPEM()
 		env = append(env, "PROXY_CONFIG_SSL_CLIENT_CA_CERT_FILENAME="+tsRunCA)
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("no record names a CA file (%s): check names the run's CA with PROXY_CONFIG_SSL_CLIENT_CA_CERT_FILENAME=%s, so that Traffic Server trusts the backend's certificate as production trusts the upstreams' (Traffic Server 9.2 does not read OpenSSL's default CA file, and the image has no system store)", lint.TSCAFile, tsRunCA))
@@ -311,9 +311,6 @@ func (a *trafficserverAdapter) recordsEnv() []string {
 // configuration that names no CA file.
 const tsRunCA = "/etc/sniproof/trafficserver-ca.pem"
 
-// tsNull reports whether a string record is unset: empty, or NULL.
-func tsNull(v string) bool { return v == "" || v == "NULL" }
-
 // tsCA is a CA file a record names, where Traffic Server opens it.
 type tsCA struct {
 	at  string
@@ -326,7 +323,7 @@ func (a *trafficserverAdapter) caFiles() []tsCA {
 	var out []tsCA
 	add := func(rec lint.TSRecord) {
 		v := strings.TrimSpace(rec.Value)
-		if rec.File == "" || tsNull(v) {
+		if rec.File == "" || lint.TSNull(v) {
 			return
 		}
 		if !path.IsAbs(v) {
@@ -356,7 +353,7 @@ func (a *trafficserverAdapter) certStandIns(r *runner, files map[string][]byte) 
 		return nil
 	}
 	dir := strings.TrimSpace(a.cfg.Setting(nil, "proxy.config.ssl.server.cert.path").Value)
-	if tsNull(dir) {
+	if lint.TSNull(dir) {
 		dir = lint.TrafficServerConfDir
 	}
 	cert, key, err := r.leafPEM("localhost")

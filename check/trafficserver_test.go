@@ -1,7 +1,6 @@
 package check
 
 import (
-	"cmp"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -36,7 +35,11 @@ func TestTrafficServerJobs(t *testing.T) {
 	a, r := tsSample(t)
 	var got []string
 	for _, j := range a.jobs(r, nil) {
-		got = append(got, fmt.Sprintf("%s %s %v %s", j.loc.Location, j.loc.At, j.targets, cmp.Or(j.loc.NotChecked, j.loc.Request.String())))
+		req := j.loc.NotChecked
+		if j.loc.Request != nil {
+			req = j.loc.Request.String()
+		}
+		got = append(got, fmt.Sprintf("%s %s %v %s", j.loc.Location, j.loc.At, j.targets, req))
 	}
 	want := []string{
 		"map http://www.media.example/ remap.config:13 [web-origin.media.example:443] GET http://www.media.example:8080/",

@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -49,6 +50,16 @@ const (
 	tsDefaultPorts    = "8080 8080:ipv6"
 	tsDefaultPristine = "0"
 )
+
+// The records naming the remap rules' file and sni.yaml, relative to
+// /etc/trafficserver.
+const (
+	tsRemapFile = "proxy.config.url_remap.filename"
+	tsSNIFile   = "proxy.config.ssl.servername.filename"
+)
+
+// TSNull reports whether a string record is unset: empty, or NULL.
+func TSNull(v string) bool { return v == "" || v == "NULL" }
 
 // tsDefaults are the records' values when nothing sets them.
 var tsDefaults = map[string]string{TSSNIPolicy: tsDefaultPolicy, TSPristine: tsDefaultPristine, TSVerifyPolicy: tsDefaultVerify,
@@ -216,16 +227,53 @@ type TrafficServerConfig struct {
 	Notes       []string
 }
 
+// tsSNIKeys are sni.yaml's outbound keys by the record each stands for.
+var tsSNIKeys = map[string]string{TSSNIPolicy: "client_sni_policy", TSVerifyPolicy: "verify_server_policy", TSVerifyProps: "verify_server_properties"}
+
+// SNIEntry is the sni.yaml entry a TLS client of rule r matches by the
+// SNI it sends, the rule's host (an fqdn equal to it, else the first
+// *.DOMAIN wildcard it ends in); nil for a rule of plain-HTTP clients,
+// whose connections no entry matches.
+func (c *TrafficServerConfig) SNIEntry(r *TSRule) *TSSNIEntry {
+	if r == nil || r.From.Scheme != "https" || r.From.Host == "" || strings.HasPrefix(r.Kind, "regex_") {
+		return nil
+	}
+	host := strings.ToLower(r.From.Host)
+	for i, e := range c.SNI {
+		if strings.EqualFold(e.FQDN, host) {
+			return &c.SNI[i]
+		}
+	}
+	for i, e := range c.SNI {
+		if suffix, ok := strings.CutPrefix(strings.ToLower(e.FQDN), "*"); ok && strings.HasPrefix(suffix, ".") && strings.HasSuffix(host, suffix) {
+			return &c.SNI[i]
+		}
+	}
+	return nil
+}
+
 // Setting is the record name in effect for rule r (nil: the records'
-// alone): its last conf_remap override, else the records' value, else
-// the default (with no file).
+// alone): its last conf_remap override, else the key standing for it in
+// the sni.yaml entry its TLS clients match, else the records' value, else
+// the default (with no file). The entry's client_sni_policy wins over
+// conf_remap's sni_policy (observed in 9.2.9).
 func (c *TrafficServerConfig) Setting(r *TSRule, name string) TSRecord {
+	entry, fromEntry := TSRecord{}, false
+	if e := c.SNIEntry(r); e != nil {
+		entry, fromEntry = e.Keys[tsSNIKeys[name]]
+	}
+	if fromEntry && name == TSSNIPolicy {
+		return entry
+	}
 	if r != nil {
 		for i := len(r.Overrides) - 1; i >= 0; i-- {
 			if r.Overrides[i].Name == name {
 				return r.Overrides[i]
 			}
 		}
+	}
+	if fromEntry {
+		return entry
 	}
 	if rec, ok := c.Records[name]; ok {
 		return rec
@@ -340,11 +388,23 @@ func ParseTrafficServerFolder(file string) (*TrafficServerConfig, error) {
 		}
 		break
 	}
+	if rec, ok := c.Records[tsRemapFile]; ok && c.local(rec.Value) != "" && c.local(rec.Value) != filepath.Join(c.Dir, filepath.Base(file)) {
+		d, local, err := read(rec.Value)
+		if err != nil {
+			return nil, &ConfigError{File: rec.File, Line: rec.Line, Msg: fmt.Sprintf("%s %s: cannot read %s: %s", tsRemapFile, rec.Value, local, cause(err))}
+		}
+		c.Notes = append(c.Notes, fmt.Sprintf("%s: %s names %s, which Traffic Server reads instead of %s", rec.Pos(), tsRemapFile, rec.Value, filepath.Base(file)))
+		file, data, c.Remap = local, d, local
+	}
 	if err := c.parse(file, data, read, 0); err != nil {
 		return nil, err
 	}
 	c.Files = append([]string{file}, slices.DeleteFunc(c.Files, func(f string) bool { return f == file })...)
-	if d, local, err := read("sni.yaml"); err == nil {
+	sniFile := "sni.yaml"
+	if rec, ok := c.Records[tsSNIFile]; ok && !TSNull(rec.Value) {
+		sniFile = rec.Value
+	}
+	if d, local, err := read(sniFile); err == nil {
 		c.Files = append(c.Files, local)
 		if err := c.parseSNI(local, d); err != nil {
 			return nil, err
@@ -737,26 +797,31 @@ func TSSource(rec TSRecord) string {
 
 // TSPolicyFix is the fix of rule r's SNI policy: the remap target as SNI
 // (sni_policy remap), or for an IP origin the upstream's name (@NAME); in
-// the records file when rec, the policy in effect, is set there, else on
-// the rule.
+// sni.yaml's entry when rec, the policy in effect, is set there (it wins
+// over conf_remap), in the records file when set there (but for an IP
+// origin, whose name is the rule's own), else on the rule.
 func TSPolicyFix(r *TSRule, rec TSRecord, ip bool) string {
 	value := "remap"
 	if ip {
 		value = "@" + nameUnknown
 	}
-	if rec.File != "" && !rec.Rule && !ip {
+	sniYAML := rec.File != "" && !strings.HasPrefix(rec.Name, "proxy.config.")
+	if sniYAML || rec.File != "" && !rec.Rule && !ip {
 		return TSRecordFix(rec, value)
 	}
 	return TSOverrideFix(r, TSSNIPolicy, value)
 }
 
-// tsIntRecords are the records of type INT among those a fix sets.
-var tsIntRecords = []string{TSPristine}
-
-// TSRecordFix is the line setting rec's record to value in the file that
-// sets it: records.config's CONFIG line, or records.yaml's keys (flow
-// style).
+// TSRecordFix is the line setting rec's record, a STRING one, to value in
+// the file that sets it: records.config's CONFIG line, records.yaml's
+// keys (flow style), or sni.yaml's key.
 func TSRecordFix(rec TSRecord, value string) string {
+	if !strings.HasPrefix(rec.Name, "proxy.config.") {
+		if strings.HasPrefix(value, "@") {
+			value = strconv.Quote(value)
+		}
+		return fmt.Sprintf("%s: %s (%s:%d, sni.yaml's entry)", rec.Name, value, filepath.Base(rec.File), rec.Line)
+	}
 	if strings.HasSuffix(rec.File, ".yaml") {
 		keys := strings.Split(strings.TrimPrefix(rec.Name, "proxy.config."), ".")
 		out := value
@@ -765,11 +830,7 @@ func TSRecordFix(rec TSRecord, value string) string {
 		}
 		return "ts: " + out + " (" + filepath.Base(rec.File) + ")"
 	}
-	typ := "STRING"
-	if slices.Contains(tsIntRecords, rec.Name) {
-		typ = "INT"
-	}
-	return fmt.Sprintf("CONFIG %s %s %s (%s)", rec.Name, typ, value, filepath.Base(rec.File))
+	return fmt.Sprintf("CONFIG %s STRING %s (%s)", rec.Name, value, filepath.Base(rec.File))
 }
 
 // TSOverrideFix is rule r with record name overridden to value by

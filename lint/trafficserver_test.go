@@ -153,7 +153,7 @@ func TestTrafficServerRecordsYAML(t *testing.T) {
 		t.Errorf("findings %v, want TSV002 first, fixed in records.yaml", fs)
 	}
 	rec.File = filepath.Join(dir, "records.config")
-	if fix := TSRecordFix(TSRecord{Name: TSPristine, File: rec.File}, "0"); fix != "CONFIG proxy.config.url_remap.pristine_host_hdr INT 0 (records.config)" {
+	if fix := TSRecordFix(TSRecord{Name: TSSNIPolicy, File: rec.File}, "remap"); fix != "CONFIG proxy.config.ssl.client.sni_policy STRING remap (records.config)" {
 		t.Errorf("records.config fix %q", fix)
 	}
 }
@@ -226,5 +226,67 @@ func TestTrafficServerRedacts(t *testing.T) {
 		if strings.Contains(text, "CANARY") || !strings.Contains(text, "@pparam=--version @pparam=2") && strings.Contains(text, "s3_auth") {
 			t.Errorf("%q names a credential, or lost a parameter", text)
 		}
+	}
+}
+
+// TestTrafficServerFileRecords: proxy.config.url_remap.filename and
+// proxy.config.ssl.servername.filename name the files Traffic Server
+// reads instead of remap.config and sni.yaml.
+func TestTrafficServerFileRecords(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"records.config":    "CONFIG proxy.config.url_remap.filename STRING edge-remap.config\nCONFIG proxy.config.ssl.servername.filename STRING edge-sni.yaml\n",
+		"remap.config":      "map http://old.example/ https://10.0.0.1/\n",
+		"edge-remap.config": "map http://new.example/ https://new.origin.example/ @plugin=conf_remap.so @pparam=proxy.config.ssl.client.verify.server.policy=ENFORCED\n",
+		"edge-sni.yaml":     "sni:\n- fqdn: new.example\n  verify_server_properties: NONE\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := ParseTrafficServerFolder(filepath.Join(dir, "remap.config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range c.Findings() {
+		got = append(got, fmt.Sprintf("%s %s:%d", f.Rule, filepath.Base(f.File), f.Line))
+	}
+	if len(c.Rules) != 1 || c.Rules[0].From.Host != "new.example" || !slices.Equal(got, []string{"TSV004 edge-sni.yaml:3"}) || len(c.Notes) != 1 {
+		t.Errorf("rules %v, findings %q, notes %q: want edge-remap.config's rule and edge-sni.yaml's entry", c.Rules, got, c.Notes)
+	}
+}
+
+// TestTrafficServerSNIYAML: the rules of https:// clients take sni.yaml's
+// outbound keys from the entry their host matches (exactly, else by a
+// *.DOMAIN wildcard); client_sni_policy wins over conf_remap's sni_policy,
+// as 9.2.9 does, and its fix is in sni.yaml.
+func TestTrafficServerSNIYAML(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"remap.config": "map https://a.example/ https://a.origin.example/ @plugin=conf_remap.so @pparam=proxy.config.ssl.client.sni_policy=remap\n" +
+			"map https://b.example/ https://10.0.0.2/\nmap http://a.example/ https://a.origin.example/\n",
+		"sni.yaml": "sni:\n- fqdn: '*.example'\n  client_sni_policy: server_name\n  verify_server_policy: ENFORCED\n- fqdn: a.example\n  client_sni_policy: host\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := ParseTrafficServerFolder(filepath.Join(dir, "remap.config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range c.Rules {
+		p, v := c.Setting(r, TSSNIPolicy), c.Setting(r, TSVerifyPolicy)
+		got = append(got, fmt.Sprintf("%s %s:%d %s %s", r.From.Raw, filepath.Base(p.File), p.Line, p.Value, v.Value))
+	}
+	want := []string{"https://a.example/ sni.yaml:6 host PERMISSIVE", "https://b.example/ sni.yaml:3 server_name ENFORCED", "http://a.example/ .:0 host PERMISSIVE"}
+	if !slices.Equal(got, want) {
+		t.Errorf("settings %q, want %q", got, want)
+	}
+	fs := c.RuleFindings(c.Rules[1])
+	if len(fs) != 1 || fs[0].Rule != "TSV002" || fs[0].Fix != `client_sni_policy: "@<the upstream's host name>" (sni.yaml:3, sni.yaml's entry)` {
+		t.Errorf("findings %+v, want TSV002 fixed in sni.yaml", fs)
 	}
 }
