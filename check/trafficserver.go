@@ -599,26 +599,26 @@ func diagnoseTrafficServer(c *lint.TrafficServerConfig, rule *lint.TSRule, obs *
 		d.Cause = CauseNoSNI
 		switch {
 		case clientSNI:
-			d.Explanation = fmt.Sprintf("Traffic Server sent no SNI: sni_policy server_name (%s) forwards the client's own SNI, and a plain-HTTP client has none; the upstream refused the handshake%s", lint.TSSource(policy), alertOf(obs))
+			d.Explanation = fmt.Sprintf("Traffic Server sent no SNI: %s server_name (%s) forwards the client's own SNI, and a plain-HTTP client has none; the upstream refused the handshake%s", lint.TSKey(policy), lint.TSSource(policy), alertOf(obs))
 			d.Fix = lint.TSPolicyFix(rule, policy, ip)
 		case ip:
-			d.Explanation = fmt.Sprintf("Traffic Server sent no SNI (the origin %s is an IP address, which it never sends, with sni_policy %s, %s), and the upstream refused the handshake%s", rule.To.Host, policy.Value, lint.TSSource(policy), alertOf(obs))
+			d.Explanation = fmt.Sprintf("Traffic Server sent no SNI (the origin %s is an IP address, which it never sends, with %s %s, %s), and the upstream refused the handshake%s", rule.To.Host, lint.TSKey(policy), policy.Value, lint.TSSource(policy), alertOf(obs))
 			d.Fix = nameFix
 		default:
-			d.Explanation = fmt.Sprintf("Traffic Server sent no SNI (sni_policy %s, %s), and the upstream refused the handshake%s", policy.Value, lint.TSSource(policy), alertOf(obs))
+			d.Explanation = fmt.Sprintf("Traffic Server sent no SNI (%s %s, %s), and the upstream refused the handshake%s", lint.TSKey(policy), policy.Value, lint.TSSource(policy), alertOf(obs))
 			d.Fix = nameFix
 		}
 	case obs.Backend == fixtures.BackendRefused && obs.Reason == backend.ReasonUnknownSNI:
 		d.Cause = CauseWrongName
 		switch {
 		case clientHost:
-			d.Explanation = fmt.Sprintf("Traffic Server sent the client's Host %q as SNI (pristine_host_hdr 1, %s, with sni_policy %s, %s), a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), lint.TSSource(c.Setting(rule, lint.TSPristine)), policy.Value, lint.TSSource(policy), alertOf(obs))
+			d.Explanation = fmt.Sprintf("Traffic Server sent the client's Host %q as SNI (pristine_host_hdr 1, %s, with %s %s, %s), a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), lint.TSSource(c.Setting(rule, lint.TSPristine)), lint.TSKey(policy), policy.Value, lint.TSSource(policy), alertOf(obs))
 			d.Fix = lint.TSPolicyFix(rule, lint.TSRecord{}, ip)
 		case clientSNI:
-			d.Explanation = fmt.Sprintf("Traffic Server forwarded the client's own SNI %q (sni_policy server_name, %s), a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), lint.TSSource(policy), alertOf(obs))
+			d.Explanation = fmt.Sprintf("Traffic Server forwarded the client's own SNI %q (%s server_name, %s), a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), lint.TSKey(policy), lint.TSSource(policy), alertOf(obs))
 			d.Fix = lint.TSPolicyFix(rule, policy, ip)
 		default:
-			d.Explanation = fmt.Sprintf("Traffic Server sent SNI %q (sni_policy %s, %s), a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), policy.Value, lint.TSSource(policy), alertOf(obs))
+			d.Explanation = fmt.Sprintf("Traffic Server sent SNI %q (%s %s, %s), a name the upstream does not serve, and it refused the handshake%s", deref(obs.SNI), lint.TSKey(policy), policy.Value, lint.TSSource(policy), alertOf(obs))
 			d.Fix = nameFix
 		}
 	case obs.Backend == fixtures.BackendRefused:

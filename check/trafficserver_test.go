@@ -48,8 +48,8 @@ func TestTrafficServerJobs(t *testing.T) {
 		"map http://img.media.example/ remap.config:23 [10.73.4.20:8443] GET http://img.media.example:8080/",
 		"map http://shop.media.example/ remap.config:26 [shop-origin.media.example:443] GET http://shop.media.example:8080/",
 		"map http://media.example/live/ remap.config:31 [live-origin.media.example:443] GET http://media.example:8080/live/",
-		"map https://partners.media.example/ remap.config:37 [partners-origin.media.example:443] GET https://partners.media.example/",
-		`regex_map http://([a-z0-9-]+)\.cdn\.media\.example/ remap.config:41 [cdn-origin.media.example:443] GET http://0.cdn.media.example:8080/`,
+		"map https://partners.media.example/ remap.config:36 [partners-origin.media.example:443] GET https://partners.media.example/",
+		`regex_map http://([a-z0-9-]+)\.cdn\.media\.example/ remap.config:39 [cdn-origin.media.example:443] GET http://0.cdn.media.example:8080/`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("jobs\n%q\nwant\n%q", got, want)

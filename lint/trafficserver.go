@@ -763,13 +763,13 @@ func (c *TrafficServerConfig) RuleFindings(r *TSRule) []Finding {
 	name, clientHost, clientSNI := c.OutboundSNI(r)
 	switch {
 	case clientSNI:
-		out = append(out, tsFinding("TSV002", at, fmt.Sprintf("%s has sni_policy server_name (%s): the SNI is the client's own, none for a plain-HTTP client and the public name for a TLS client, and an upstream that routes by SNI refuses the handshake (502)", who, TSSource(policy)),
+		out = append(out, tsFinding("TSV002", at, fmt.Sprintf("%s has %s server_name (%s): the SNI is the client's own, none for a plain-HTTP client and the public name for a TLS client, and an upstream that routes by SNI refuses the handshake (502)", who, TSKey(policy), TSSource(policy)),
 			TSPolicyFix(r, policy, ip)))
 	case clientHost:
-		out = append(out, tsFinding("TSV003", at, fmt.Sprintf("%s has pristine_host_hdr 1 (%s) and sni_policy %s (%s): the client's Host is sent as SNI, which the origin %s must serve (502 otherwise)", who, TSSource(c.Setting(r, TSPristine)), policy.Value, TSSource(policy), r.To.Host),
+		out = append(out, tsFinding("TSV003", at, fmt.Sprintf("%s has pristine_host_hdr 1 (%s) and %s %s (%s): the client's Host is sent as SNI, which the origin %s must serve (502 otherwise)", who, TSSource(c.Setting(r, TSPristine)), TSKey(policy), policy.Value, TSSource(policy), r.To.Host),
 			TSPolicyFix(r, TSRecord{}, ip)))
 	case name == "" && ip && !strings.HasPrefix(c.SNIPolicy(r), "@"):
-		out = append(out, tsFinding("TSV001", at, fmt.Sprintf("%s proxies to %s, an IP address, with sni_policy %s (%s): Traffic Server sends no IP literal as SNI, so it sends none, and an upstream that routes by SNI refuses the handshake (502)", who, r.To.Host, policy.Value, TSSource(policy)),
+		out = append(out, tsFinding("TSV001", at, fmt.Sprintf("%s proxies to %s, an IP address, with %s %s (%s): Traffic Server sends no IP literal as SNI, so it sends none, and an upstream that routes by SNI refuses the handshake (502)", who, r.To.Host, TSKey(policy), policy.Value, TSSource(policy)),
 			TSOverrideFix(r, TSSNIPolicy, "@"+nameUnknown)))
 	}
 	verify, props := c.Setting(r, TSVerifyPolicy), c.Setting(r, TSVerifyProps)
@@ -782,6 +782,15 @@ func (c *TrafficServerConfig) RuleFindings(r *TSRule) []Finding {
 			TSOverrideFix(r, TSVerifyProps, "ALL")))
 	}
 	return out
+}
+
+// TSKey is the name rec's setting has where it is set: sni_policy,
+// pristine_host_hdr, ... for a record, sni.yaml's key for an entry's.
+func TSKey(rec TSRecord) string {
+	if n, ok := strings.CutPrefix(rec.Name, "proxy.config."); ok {
+		return n[strings.LastIndex(n, ".")+1:]
+	}
+	return rec.Name
 }
 
 // TSSource says where a record's value comes from.

@@ -10,7 +10,7 @@ import "github.com/sniproof/sniproof/check"
 // then goes out as SNI, one that forwards the TLS client's own SNI.
 func init() {
 	samples = append(samples, sample{"check/trafficserver/edge", "trafficserver", "fixtures/check/trafficserver",
-		"sniproof check runs a Debian /etc/trafficserver unchanged: remap rules with conf_remap overrides, an IP origin with and without sni_policy @NAME, pristine_host_hdr with sni_policy host and remap, sni_policy server_name for TLS clients, a regex_map, ENFORCED verification, ssl_multicert certificates it lacks",
+		"sniproof check runs a Debian /etc/trafficserver unchanged: remap rules with conf_remap overrides, an IP origin with and without sni_policy @NAME, pristine_host_hdr with sni_policy host and remap, client_sni_policy server_name in sni.yaml for TLS clients, a regex_map, ENFORCED verification, ssl_multicert certificates it lacks",
 		"Traffic Server joins check with an adapter of its own: one request per remap rule to an https:// origin (plain HTTP, or TLS for a rule of https:// clients), each origin impersonated at its own address, the run's CA in the system store (issue 15)",
 		[]sampleWant{
 			{location: "map http://www.media.example/", status: 200, sni: "web-origin.media.example"},
