@@ -36,19 +36,14 @@ func (trafficserverDialect) none() string { return "no remap rule maps to an htt
 const TrafficServerConfDir = "/etc/trafficserver"
 
 // The records that decide the SNI and the verification of an origin's
-// certificate, and their defaults (records.config of 9.2).
+// certificate, and the ports.
 const (
-	TSSNIPolicy       = "proxy.config.ssl.client.sni_policy"
-	TSPristine        = "proxy.config.url_remap.pristine_host_hdr"
-	TSVerifyPolicy    = "proxy.config.ssl.client.verify.server.policy"
-	TSVerifyProps     = "proxy.config.ssl.client.verify.server.properties"
-	TSCAFile          = "proxy.config.ssl.client.CA.cert.filename"
-	TSServerPorts     = "proxy.config.http.server_ports"
-	tsDefaultPolicy   = "host"
-	tsDefaultVerify   = "PERMISSIVE"
-	tsDefaultProps    = "ALL"
-	tsDefaultPorts    = "8080 8080:ipv6"
-	tsDefaultPristine = "0"
+	TSSNIPolicy    = "proxy.config.ssl.client.sni_policy"
+	TSPristine     = "proxy.config.url_remap.pristine_host_hdr"
+	TSVerifyPolicy = "proxy.config.ssl.client.verify.server.policy"
+	TSVerifyProps  = "proxy.config.ssl.client.verify.server.properties"
+	TSCAFile       = "proxy.config.ssl.client.CA.cert.filename"
+	TSServerPorts  = "proxy.config.http.server_ports"
 )
 
 // The records naming the remap rules' file and sni.yaml, relative to
@@ -61,9 +56,10 @@ const (
 // TSNull reports whether a string record is unset: empty, or NULL.
 func TSNull(v string) bool { return v == "" || v == "NULL" }
 
-// tsDefaults are the records' values when nothing sets them.
-var tsDefaults = map[string]string{TSSNIPolicy: tsDefaultPolicy, TSPristine: tsDefaultPristine, TSVerifyPolicy: tsDefaultVerify,
-	TSVerifyProps: tsDefaultProps, TSServerPorts: tsDefaultPorts}
+// tsDefaults are the records' values when nothing sets them, 9.2's (and
+// those of Debian's packaged records.config).
+var tsDefaults = map[string]string{TSSNIPolicy: "host", TSPristine: "0", TSVerifyPolicy: "PERMISSIVE", TSVerifyProps: "ALL",
+	TSServerPorts: "8080 8080:ipv6"}
 
 // tsRemapKinds are remap.config's rule keywords; tsFilterKinds its other
 // directives, which name no origin.
@@ -160,8 +156,6 @@ type TSRule struct {
 	From, To TSURL
 	// Overrides are its conf_remap.so parameters, in order.
 	Overrides []TSRecord
-	// Plugins are the plugins named on the line (@plugin=), in order.
-	Plugins []string
 	// Words are the line's words after the two URLs.
 	Words []string
 	File  string
@@ -213,9 +207,9 @@ type TSSNIEntry struct {
 // TrafficServerConfig is a Traffic Server configuration folder as lint
 // reads it from its remap.config.
 type TrafficServerConfig struct {
-	// Remap is remap.config on this machine, Dir its folder, standing for
+	// Dir is the folder of remap.config on this machine, standing for
 	// /etc/trafficserver.
-	Remap, Dir string
+	Dir string
 	// Files are the files read, remap.config first.
 	Files []string
 	// Records are the records set by records.config or records.yaml, by
@@ -366,7 +360,7 @@ func ParseTrafficServerFolder(file string) (*TrafficServerConfig, error) {
 	if err != nil {
 		return nil, &ConfigError{File: file, Msg: "cannot read: " + cause(err)}
 	}
-	c := &TrafficServerConfig{Remap: file, Dir: filepath.Dir(file), Records: map[string]TSRecord{}}
+	c := &TrafficServerConfig{Dir: filepath.Dir(file), Records: map[string]TSRecord{}}
 	read := func(name string) ([]byte, string, error) {
 		local := c.local(name)
 		if local == "" {
@@ -394,7 +388,7 @@ func ParseTrafficServerFolder(file string) (*TrafficServerConfig, error) {
 			return nil, &ConfigError{File: rec.File, Line: rec.Line, Msg: fmt.Sprintf("%s %s: cannot read %s: %s", tsRemapFile, rec.Value, local, cause(err))}
 		}
 		c.Notes = append(c.Notes, fmt.Sprintf("%s: %s names %s, which Traffic Server reads instead of %s", rec.Pos(), tsRemapFile, rec.Value, filepath.Base(file)))
-		file, data, c.Remap = local, d, local
+		file, data = local, d
 	}
 	if err := c.parse(file, data, read, 0); err != nil {
 		return nil, err
@@ -416,7 +410,7 @@ func ParseTrafficServerFolder(file string) (*TrafficServerConfig, error) {
 // ParseTrafficServer parses one remap.config alone, with the records'
 // defaults, following no .include.
 func ParseTrafficServer(file string, data []byte) (*TrafficServerConfig, error) {
-	c := &TrafficServerConfig{Remap: file, Dir: filepath.Dir(file), Records: map[string]TSRecord{}}
+	c := &TrafficServerConfig{Dir: filepath.Dir(file), Records: map[string]TSRecord{}}
 	return c, c.parse(file, data, nil, 0)
 }
 
@@ -629,9 +623,7 @@ func (c *TrafficServerConfig) parseRule(file string, line int, w []string, read 
 	for _, opt := range w[3:] {
 		switch {
 		case strings.HasPrefix(opt, "@plugin="):
-			p := strings.TrimPrefix(opt, "@plugin=")
-			r.Plugins = append(r.Plugins, p)
-			confRemap = path.Base(p) == "conf_remap.so"
+			confRemap = path.Base(strings.TrimPrefix(opt, "@plugin=")) == "conf_remap.so"
 		case strings.HasPrefix(opt, "@pparam=") && confRemap:
 			param := strings.TrimPrefix(opt, "@pparam=")
 			name, value, ok := strings.Cut(param, "=")
