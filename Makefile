@@ -49,7 +49,7 @@ FUZZ_TARGETS = backend:FuzzParseClientHello:40000 backend:FuzzDecodeConfig:35000
 	fixtures:FuzzCaseTable:3500 fixtures:FuzzLedger:60000 harness:FuzzRecipe:18000 lint:FuzzParseHAProxy:50000 \
 	backend:FuzzAnswerDNS:30000 redact:FuzzText:30000 check:FuzzPathFor:20000 lint:FuzzPaths:5000 lint:FuzzFiles:8000 \
 	lint:FuzzParseApache:20000 lint:FuzzParseCaddy:10000 lint:FuzzParseNghttpx:40000 lint:FuzzParsePound:50000 \
-	lint:FuzzParseSquid:40000 lint:FuzzParseStunnel:40000
+	lint:FuzzParseSquid:40000 lint:FuzzParseStunnel:40000 lint:FuzzParseH2O:8000 lint:FuzzParseTrafficServer:40000
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; rest=$${t#*:}; fn=$${rest%%:*}; n=$$(( $${rest##*:} * $(FUZZSCALE) )); \

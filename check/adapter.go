@@ -91,6 +91,10 @@ func ProxyKind(proxy, config string) (string, error) {
 	return ProxyNginx, nil
 }
 
+// Proxies are the names of the proxies check runs, as --proxy takes them,
+// in order.
+func Proxies() []string { return slices.Sorted(maps.Keys(adapters)) }
+
 // adapterNames are the proxies check runs, "goproxy, haproxy or nginx".
 func adapterNames() string {
 	names := slices.Sorted(maps.Keys(adapters))

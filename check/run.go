@@ -412,13 +412,13 @@ func (r *runner) impersonate(ctx context.Context) ([][]harness.StaticIP, []*test
 		}
 	}
 	for _, group := range groupBy24(close) {
-		c, ok := groupSubnet(group)
+		c, ips, rest, ok := joinGroup(group, plan)
 		why := "no subnet of /29 to /24 holds these addresses with room for a gateway and the proxy"
 		if ok {
 			why = routeClash(c.Prefix, routes)
 		}
 		if why == "" {
-			plan = append(plan, &impersonation{c: c, ips: group})
+			plan = append(rest, &impersonation{c: c, ips: ips})
 			continue
 		}
 		for _, ip := range group {
@@ -487,6 +487,33 @@ func (r *runner) impersonate(ctx context.Context) ([][]harness.StaticIP, []*test
 	return statics, networks, nil
 }
 
+// joinGroup finds the subnet of a group of addresses too close to have a
+// subnet each (groupSubnet). Where it overlaps the subnet planned for a
+// single address (10.0.0.15's /27 over 10.0.0.20's /29), that address
+// joins the group, as two networks cannot overlap, and the subnet is found
+// again. It returns the subnet, its addresses and the plan without the
+// entries the group took; ok is false, and the plan unchanged, when no
+// subnet holds them.
+func joinGroup(group []netip.Addr, plan []*impersonation) (c subnet, ips []netip.Addr, rest []*impersonation, ok bool) {
+	ips, rest = slices.Clone(group), slices.Clone(plan)
+	for {
+		if c, ok = groupSubnet(ips); !ok {
+			return c, group, plan, false
+		}
+		n := len(rest)
+		rest = slices.DeleteFunc(rest, func(p *impersonation) bool {
+			if p.c.Prefix.Overlaps(c.Prefix) {
+				ips = append(ips, p.ips...)
+				return true
+			}
+			return false
+		})
+		if len(rest) == n {
+			return c, ips, rest, true
+		}
+	}
+}
+
 // impersonation is a subnet impersonate makes for IP upstreams: the
 // backend takes the first address in it, replicas of it the others.
 type impersonation struct {
@@ -528,14 +555,16 @@ func (r *runner) takeSubnets(ctx context.Context, plan []*impersonation) error {
 				}
 				return err
 			}
-			continue
-		}
-		if !told {
+		} else if !told {
 			told = true
 			r.say("waiting, at most %s, for %s: another sniproof check on this engine impersonates an address there (if none is running, bin/sniproof sweep --session SESSION removes what an interrupted one left)", r.opts.Waits.Subnet, holderList(busy))
 		}
 		if time.Since(start) > r.opts.Waits.Subnet {
-			return &harness.InfraError{Op: "impersonate the upstreams' addresses", Err: fmt.Errorf("%s still held after %s", holderList(busy), r.opts.Waits.Subnet)}
+			held := "a network the engine does not list yet"
+			if len(busy) > 0 {
+				held = holderList(busy)
+			}
+			return &harness.InfraError{Op: "impersonate the upstreams' addresses", Err: fmt.Errorf("the subnets are still held after %s, by %s", r.opts.Waits.Subnet, held)}
 		}
 		select {
 		case <-ctx.Done():
@@ -591,7 +620,10 @@ func (r *runner) makeSubnets(ctx context.Context, plan []*impersonation) (retry 
 		if herr != nil {
 			return false, herr
 		}
-		if len(busy) == 0 {
+		// The engine reserves a subnet before it lists the network
+		// that holds it: an overlap nothing lists yet is another
+		// check's network in the making.
+		if len(busy) == 0 && (p.why != "" || !strings.Contains(err.Error(), "Pool overlaps")) {
 			if p.why == "" {
 				p.why = err.Error()
 			}

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -131,5 +132,23 @@ func TestDestination(t *testing.T) {
 		if got := r.destination(c.t); got != c.want {
 			t.Errorf("%s: %q want %q", c.t, got, c.want)
 		}
+	}
+}
+
+// TestJoinGroup: 10.73.2.15 is the broadcast address of its /29 and /28,
+// so it needs the /27, which holds 10.73.2.20's /29: .20 joins it, and
+// the two share one network (a backend and a replica).
+func TestJoinGroup(t *testing.T) {
+	single := &impersonation{c: subnet{Prefix: netip.MustParsePrefix("10.73.2.16/29")}, ips: []netip.Addr{netip.MustParseAddr("10.73.2.20")}}
+	other := &impersonation{c: subnet{Prefix: netip.MustParsePrefix("10.73.9.0/29")}, ips: []netip.Addr{netip.MustParseAddr("10.73.9.5")}}
+	c, ips, rest, ok := joinGroup([]netip.Addr{netip.MustParseAddr("10.73.2.15")}, []*impersonation{single, other})
+	if !ok || c.Prefix.String() != "10.73.2.0/27" {
+		t.Fatalf("subnet %v (ok %v), want 10.73.2.0/27", c.Prefix, ok)
+	}
+	if got := fmt.Sprint(ips); got != "[10.73.2.15 10.73.2.20]" {
+		t.Errorf("addresses %s, want [10.73.2.15 10.73.2.20]", got)
+	}
+	if len(rest) != 1 || rest[0] != other {
+		t.Errorf("the plan keeps %v, want only 10.73.9.0/29", rest)
 	}
 }

@@ -24,6 +24,11 @@ import (
 // LabelSession marks every container and network of a run with its session id.
 const LabelSession = "org.sniproof.session"
 
+// LabelParent marks everything of a session started inside a run (each
+// check of the check suite) with the run's session id, so that sweeping
+// the run sweeps it too.
+const LabelParent = "org.sniproof.parent"
+
 // ryukRepository is testcontainers' reaper image, which cannot be pulled
 // without a registry.
 const ryukRepository = "testcontainers/ryuk"
@@ -35,7 +40,9 @@ const ryukRepository = "testcontainers/ryuk"
 //
 // The caller must call Close, which removes everything labelled with the id.
 type Session struct {
-	ID       string
+	ID string
+	// Parent is the session of the run this one was started in, or "".
+	Parent   string
 	Docker   *client.Client
 	Images   *Images
 	Front    *testcontainers.DockerNetwork
@@ -66,8 +73,11 @@ func Connect(ctx context.Context) (*client.Client, error) {
 // NewSession connects to Docker, disables testcontainers' reaper when its
 // image is absent (the harness cleans up by label instead), removes the
 // partial image tags that unfinished builds of earlier runs left (see
-// NewImages), and creates the run's networks. The id is SNIPROOF_SESSION
-// when set, else random.
+// NewImages), and creates the run's networks. The id is random; inside a
+// run (SNIPROOF_SESSION set) it is that run's id with a random suffix, and
+// the session is the run's child (LabelParent): sessions that run at the
+// same time in one run, such as the checks of the check suite in its
+// parallel processes, never sweep each other's containers.
 func NewSession(ctx context.Context, progress io.Writer) (*Session, error) {
 	cli, err := Connect(ctx)
 	if err != nil {
@@ -85,11 +95,12 @@ func NewSession(ctx context.Context, progress io.Writer) (*Session, error) {
 	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" {
 		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 	}
-	id := os.Getenv("SNIPROOF_SESSION")
-	if id == "" {
-		id = randomID()
+	parent := os.Getenv("SNIPROOF_SESSION")
+	id := randomID()
+	if parent != "" {
+		id = parent + "-" + id
 	}
-	s := &Session{ID: id, Docker: cli, Images: NewImages(ctx, cli, id, progress)}
+	s := &Session{ID: id, Parent: parent, Docker: cli, Images: NewImages(ctx, cli, id, progress)}
 	s.Front, err = network.New(ctx, network.WithLabels(s.Labels()))
 	if err != nil {
 		return s, &InfraError{Op: "create front network", Err: err}
@@ -103,6 +114,9 @@ func NewSession(ctx context.Context, progress io.Writer) (*Session, error) {
 
 // Labels are the labels of everything the session creates.
 func (s *Session) Labels() map[string]string {
+	if s.Parent != "" {
+		return map[string]string{LabelSession: s.ID, LabelParent: s.Parent}
+	}
 	return map[string]string{LabelSession: s.ID}
 }
 
@@ -121,19 +135,42 @@ func (s *Session) Close(ctx context.Context) error {
 type Swept struct{ Containers, Networks, Volumes, PartialTags int }
 
 // Sweep force-removes every container and then every network and volume
-// labelled with the session id, and the partial image tags of the
+// labelled with the session id, or with it as their parent (LabelParent:
+// the sessions started inside it), and the partial image tags of the
 // session's unfinished builds (LabelBuild); an empty id sweeps every
 // sniproof session and every partial image tag.
 func Sweep(ctx context.Context, cli *client.Client, id string) (Swept, error) {
-	label := LabelSession
+	labels := []string{LabelSession}
 	if id != "" {
-		label += "=" + id
+		labels = []string{LabelSession + "=" + id, LabelParent + "=" + id}
 	}
 	var swept Swept
 	var errs []error
+	for _, label := range labels {
+		if err := sweepLabel(ctx, cli, label, &swept); err != nil {
+			var infra *InfraError
+			if errors.As(err, &infra) {
+				return swept, err
+			}
+			errs = append(errs, err)
+		}
+	}
+	n, err := SweepPartials(ctx, cli, time.Time{}, id)
+	swept.PartialTags = n
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return swept, errors.Join(errs...)
+}
+
+// sweepLabel force-removes every container, then every network and volume,
+// with the label filter label, counting them in swept; the error joins
+// what could not be removed, or is the *InfraError of a listing.
+func sweepLabel(ctx context.Context, cli *client.Client, label string, swept *Swept) error {
+	var errs []error
 	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", label)})
 	if err != nil {
-		return swept, &InfraError{Op: "list containers", Err: err}
+		return &InfraError{Op: "list containers", Err: err}
 	}
 	for _, c := range list.Items {
 		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
@@ -144,7 +181,7 @@ func Sweep(ctx context.Context, cli *client.Client, id string) (Swept, error) {
 	}
 	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", label)})
 	if err != nil {
-		return swept, &InfraError{Op: "list networks", Err: err}
+		return &InfraError{Op: "list networks", Err: err}
 	}
 	for _, n := range nets.Items {
 		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
@@ -155,7 +192,7 @@ func Sweep(ctx context.Context, cli *client.Client, id string) (Swept, error) {
 	}
 	vols, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: make(client.Filters).Add("label", label)})
 	if err != nil {
-		return swept, &InfraError{Op: "list volumes", Err: err}
+		return &InfraError{Op: "list volumes", Err: err}
 	}
 	for _, v := range vols.Items {
 		if _, err := cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
@@ -164,12 +201,7 @@ func Sweep(ctx context.Context, cli *client.Client, id string) (Swept, error) {
 		}
 		swept.Volumes++
 	}
-	n, err := SweepPartials(ctx, cli, time.Time{}, id)
-	swept.PartialTags = n
-	if err != nil {
-		errs = append(errs, err)
-	}
-	return swept, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 func isNotFound(err error) bool {

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
@@ -450,50 +451,88 @@ func (s Shard) String() string {
 // Progress prints how many specs are done, at most every tenth of the run
 // (and every 25 specs at the most often) and at its end,
 // so that a long run shows it is alive without flooding the log. In a
-// Ginkgo process of a parallel run, which does not know the run's total,
-// it prints its own count every 25 specs, naming the process.
+// Ginkgo process of a parallel run, whose output the Ginkgo CLI keeps to
+// itself, it prints nothing: it counts each spec in the file ProgressEnv
+// names, from which the run's parent prints the run's progress.
 type Progress struct {
 	w                  io.Writer
 	quiet              bool
 	total, done, fails int
 	next               int
-	// process is "process 2 of 3: " in a parallel run, else "".
-	process string
+	// counts is the file of a parallel run's counts, or "".
+	counts string
 }
+
+// ProgressEnv names the file in which the Ginkgo processes of a parallel
+// run count their finished specs, a byte each: '.', or 'F' for a failed
+// one (see CountProgress).
+const ProgressEnv = "SNIPROOF_PROGRESS"
 
 // NewProgress reports to w; a quiet Progress prints nothing.
 func NewProgress(w io.Writer, quiet bool) *Progress {
-	p := &Progress{w: w, quiet: quiet, next: 25}
+	p := &Progress{w: w, quiet: quiet}
 	if suite, _ := ginkgo.GinkgoConfiguration(); suite.ParallelTotal > 1 {
-		p.process = fmt.Sprintf("process %d of %d: ", suite.ParallelProcess, suite.ParallelTotal)
+		p.counts, p.quiet = os.Getenv(ProgressEnv), true
 	}
 	return p
 }
 
 // Start sets the number of specs the run will do.
 func (p *Progress) Start(total int) {
-	if p.process == "" {
-		p.total, p.next = total, max(total/10, 25)
-	}
+	p.total, p.next = total, max(total/10, 25)
 }
 
 // Done counts one finished spec.
 func (p *Progress) Done(failed bool) {
+	if p.counts != "" {
+		mark := []byte{'.'}
+		if failed {
+			mark[0] = 'F'
+		}
+		if f, err := os.OpenFile(p.counts, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
+			f.Write(mark)
+			f.Close()
+		}
+	}
 	p.done++
 	if failed {
 		p.fails++
 	}
-	if p.quiet || (p.total == 0 && p.process == "") || (p.done < p.next && p.done != p.total) {
+	if p.quiet || p.total == 0 || (p.done < p.next && p.done != p.total) {
 		return
 	}
 	for p.next <= p.done {
 		p.next += max(p.total/10, 25)
 	}
-	if p.process != "" {
-		fmt.Fprintf(p.w, "\nsniproof: %s%d specs done, %d failed\n", p.process, p.done, p.fails)
-		return
-	}
 	fmt.Fprintf(p.w, "\nsniproof: %d/%d specs done, %d failed\n", p.done, p.total, p.fails)
+}
+
+// CountProgress feeds p, every interval until stop is closed (and once
+// more then), the specs counted in the file ProgressEnv names since it
+// last looked.
+func CountProgress(p *Progress, file string, interval time.Duration, stop <-chan struct{}) {
+	seen := 0
+	look := func() {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return
+		}
+		for _, b := range data[min(seen, len(data)):] {
+			p.Done(b == 'F')
+		}
+		seen = len(data)
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			look()
+			return
+		case <-t.C:
+			look()
+		}
+	}
 }
 
 // Run tracks one suite's run: its progress lines and whether a spec failed.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 
@@ -489,5 +490,23 @@ func TestLanes(t *testing.T) {
 		if got := Lanes(tc.in); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("Lanes(%v) = %v, want %v", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestCountProgress: the parent of a parallel run prints the progress of
+// the specs its processes counted in the file, failures included.
+func TestCountProgress(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "counts")
+	if err := os.WriteFile(file, []byte("..F"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	p := NewProgress(&out, false)
+	p.Start(3)
+	stop := make(chan struct{})
+	close(stop)
+	CountProgress(p, file, time.Hour, stop)
+	if got, want := out.String(), "\nsniproof: 3/3 specs done, 1 failed\n"; got != want {
+		t.Errorf("printed %q, want %q", got, want)
 	}
 }

@@ -8,19 +8,26 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/sniproof/sniproof/check"
 	"github.com/sniproof/sniproof/harness"
 )
 
-const checkUsage = `usage: sniproof check CONFIG [--proxy nginx|haproxy] [--release bookworm|trixie] [--expect FILE.yaml] [--image IMAGE] [--baseline results.json] [--json] [--out FILE]
+const checkUsage = `usage: sniproof check CONFIG [--proxy PROXY] [--release bookworm|trixie] [--expect FILE.yaml] [--image IMAGE] [--baseline results.json] [--json] [--out FILE]
 
-Runs an operator's nginx or HAProxy configuration, unchanged, in the real
-proxy against a backend that impersonates its upstreams, and reports, per
-location (HAProxy: per backend) that proxies to an HTTPS upstream, the SNI
-the upstream saw, the status and, for a failure, the cause and the
-configuration line that fixes it.
+Runs an operator's proxy configuration, unchanged, in the real proxy
+against a backend that impersonates its upstreams, and reports, per
+location (HAProxy: per backend; each proxy's own unit) that proxies to an
+HTTPS upstream, the SNI the upstream saw, the status and, for a failure,
+the cause and the configuration line that fixes it.
+
+PROXY is one of
+  %s;
+without --proxy, check tells the proxy from the configuration's content.
+What follows is nginx's and HAProxy's; docs/PROXY.md says what check reads
+and does for each other proxy.
 
 CONFIG is an nginx.conf (or any main file), a folder holding nginx.conf, or
 a folder of site files, which check wraps in a minimal main file with an
@@ -123,7 +130,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	var roots stringList
 	fs.Var(&roots, "root", "`FOLDER=LOCAL`: LOCAL holds the real files of the proxy host's FOLDER, copied in instead of stand-ins (e.g. --root /etc/letsencrypt=./le); repeatable")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, checkUsage)
+		fmt.Fprintf(stderr, checkUsage, strings.Join(check.Proxies(), ", "))
 		fs.PrintDefaults()
 		fmt.Fprint(stderr, checkExitCodes)
 	}

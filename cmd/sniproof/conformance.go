@@ -144,7 +144,7 @@ func (r *conformanceRun) run() int {
 	r.session = newSessionID()
 	// --fail-on-empty holds per suite: run only the suites the selection
 	// leaves specs in, and say so when it leaves none.
-	selected, err := selectSuites(r.root, ginkgo, r.suites, r.selection(), r.env())
+	selected, specs, err := selectSuites(r.root, ginkgo, r.suites, r.selection(), r.env())
 	if err != nil {
 		return r.fail(report.ExitInfra, err)
 	}
@@ -166,7 +166,7 @@ func (r *conformanceRun) run() int {
 		return r.fail(report.ExitInfra, err)
 	}
 	stopSignals()
-	runErr := r.runSuites(ginkgo, selected)
+	runErr := r.runSuites(ginkgo, selected, specs)
 	if !r.keep() {
 		// The suites clean up after themselves; this catches what a
 		// crashed or killed suite left.
@@ -261,16 +261,22 @@ func (r *conformanceRun) env() []string {
 // runSuites runs the selected suites (./suites/NAME) in Ginkgo, one run
 // per lane (suites.Lanes) at the same time, passing SIGINT and SIGTERM on
 // to each. The first lane writes to the run's output as it is; the lines
-// of the others are each prefixed with their suite's name.
-func (r *conformanceRun) runSuites(ginkgo string, selected []string) error {
+// of the others are each prefixed with their suite's name. A lane of
+// parallel processes, whose output Ginkgo keeps, has its progress lines
+// printed from here, out of the specs they count (suites.ProgressEnv) and
+// specs, the number of each suite's specs that will run.
+func (r *conformanceRun) runSuites(ginkgo string, selected []string, specs map[string]int) error {
 	lanes := suites.Lanes(selected)
 	cmds := make([]*exec.Cmd, len(lanes))
 	var prefixed []*lineWriter
+	stop := make(chan struct{})
+	var counting sync.WaitGroup
 	for i, lane := range lanes {
 		args := []string{"--tags=conformance",
 			"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--keep-going",
 			"--timeout=" + r.timeout.String()}
-		if slices.Contains(suites.Apart, lane[0]) {
+		parallel := slices.Contains(suites.Apart, lane[0])
+		if parallel {
 			args = append(args, fmt.Sprintf("--procs=%d", suites.ApartProcs))
 		}
 		args = append(args, r.selection()...)
@@ -294,6 +300,15 @@ func (r *conformanceRun) runSuites(ginkgo string, selected []string) error {
 			r.lanes = append(r.lanes, session)
 			cmd.Env = append(cmd.Env, "SNIPROOF_SESSION="+session)
 		}
+		if parallel {
+			counts := filepath.Join(r.reports, ".progress-"+strings.Join(lane, "-"))
+			os.Remove(counts)
+			defer os.Remove(counts)
+			cmd.Env = append(cmd.Env, suites.ProgressEnv+"="+counts)
+			p := suites.NewProgress(cmd.Stdout, r.quiet)
+			p.Start(specs[lane[0]])
+			counting.Go(func() { suites.CountProgress(p, counts, time.Second, stop) })
+		}
 		cmds[i] = cmd
 	}
 	if !r.quiet {
@@ -304,6 +319,8 @@ func (r *conformanceRun) runSuites(ginkgo string, selected []string) error {
 		fmt.Fprintf(r.stderr, "sniproof: session %s: running the suites %s at the same time (reports in %s)\n", r.session, strings.Join(names, " | "), r.reports)
 	}
 	err := runForwardingSignals(cmds...)
+	close(stop)
+	counting.Wait()
 	for _, w := range prefixed {
 		w.Flush()
 	}
@@ -358,11 +375,12 @@ func (r *conformanceRun) writeReports() (report.Document, error) {
 }
 
 // selectSuites dry-runs the named suites with the selection and returns
-// those in which at least one spec would run, in the order given.
-func selectSuites(root, ginkgo string, names, selection, env []string) ([]string, error) {
+// those in which at least one spec would run, in the order given, and how
+// many specs will run in each.
+func selectSuites(root, ginkgo string, names, selection, env []string) ([]string, map[string]int, error) {
 	tmp, err := os.MkdirTemp("", "sniproof-dry-run-")
 	if err != nil {
-		return nil, fmt.Errorf("dry run: %w", err)
+		return nil, nil, fmt.Errorf("dry run: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 	args := append([]string{"--tags=conformance", "--dry-run", "--succinct", "--silence-skips",
@@ -377,25 +395,23 @@ func selectSuites(root, ginkgo string, names, selection, env []string) ([]string
 	out, runErr := cmd.CombinedOutput()
 	data, err := os.ReadFile(filepath.Join(tmp, "dry-run.json"))
 	if err != nil {
-		return nil, fmt.Errorf("dry run of the suites: %v\n%s", runErr, lastLines(string(out), 20))
+		return nil, nil, fmt.Errorf("dry run of the suites: %v\n%s", runErr, lastLines(string(out), 20))
 	}
 	var reports []types.Report
 	if err := json.Unmarshal(data, &reports); err != nil {
-		return nil, fmt.Errorf("read the dry run: %w", err)
+		return nil, nil, fmt.Errorf("read the dry run: %w", err)
 	}
-	will := map[string]bool{}
+	specs := map[string]int{}
 	for _, rep := range reports {
-		if rep.PreRunStats.SpecsThatWillRun > 0 {
-			will[filepath.Base(rep.SuitePath)] = true
-		}
+		specs[filepath.Base(rep.SuitePath)] = rep.PreRunStats.SpecsThatWillRun
 	}
 	var selected []string
 	for _, n := range names {
-		if will[n] {
+		if specs[n] > 0 {
 			selected = append(selected, n)
 		}
 	}
-	return selected, nil
+	return selected, specs, nil
 }
 
 func lastLines(s string, n int) string {

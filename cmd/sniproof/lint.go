@@ -19,14 +19,19 @@ const (
 )
 
 // lintReads is what sniproof lint reads, said after a file that is none of
-// it.
-const lintReads = "lint reads nginx configurations (an nginx.conf, site files), haproxy.cfg files and the Go proxy's JSON (sniproof proxy --config)"
+// it: every registered dialect's proxy.
+func lintReads() string {
+	return "lint reads the configurations of " + strings.Join(lint.Dialects(), ", ") + " (docs/PROXY.md says which files of each; the Go proxy's is goproxy, the JSON of sniproof proxy --config)"
+}
 
 const lintUsage = `usage: sniproof lint [--format text|sarif] FILE...
 
-Checks nginx (and HAProxy) configurations statically for the pitfalls that make nginx
+Checks proxy configurations statically for the pitfalls that make a proxy
 send no SNI, or the wrong one, to an HTTPS upstream, and prints each finding
-with its file and line, its rule, what nginx does and the fix:
+with its file and line, its rule, what the proxy does and the fix. Each file
+goes to the proxy whose language it is in, one of
+  %s
+(docs/PROXY.md says which files of each); what follows is nginx's:
 
   FILE:LINE: SNIxxx severity: message
       fix: ...
@@ -90,7 +95,7 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(&rules, "                   shown by %s\n", shownBy(r.Cases))
 			}
 		}
-		fmt.Fprintf(stderr, lintUsage, rules.String())
+		fmt.Fprintf(stderr, lintUsage, strings.Join(lint.Dialects(), ", "), rules.String())
 		fs.PrintDefaults()
 		fmt.Fprint(stderr, lintExitCodes)
 	}
@@ -114,7 +119,7 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 	res, notes, err := lint.Lint(lint.Options{ConfDir: *confDir, Versions: versions}, files...)
 	if err != nil {
 		if errors.Is(err, lint.ErrNotConfig) {
-			fmt.Fprintf(stderr, "sniproof lint: %v: %s\n", err, lintReads)
+			fmt.Fprintf(stderr, "sniproof lint: %v: %s\n", err, lintReads())
 		} else {
 			fmt.Fprintf(stderr, "sniproof lint: %v\n", err)
 		}
