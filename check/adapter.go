@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/testcontainers/testcontainers-go"
 
@@ -267,4 +268,40 @@ func mustKind(name string) harness.Kind {
 		panic(fmt.Sprintf("check: %v", err))
 	}
 	return k
+}
+
+// startDaemon starts a proxy in the background of its host with script, a
+// shell command that starts it with its output on the host's and echoes
+// its pid, and waits, at most wait, until it listens on every one of
+// ports. When the proxy exits first, exited is true and logged holds what
+// it logged, for the adapter's rejection; one that is still starting at
+// the deadline is let be, with a message.
+func (r *runner) startDaemon(ctx context.Context, name, script string, ports []int, wait time.Duration) (exited bool, logged []string, err error) {
+	from := r.proxy.Log.Len()
+	code, out, err := r.proxy.Run(ctx, "sh", "-c", script)
+	if err != nil || code != 0 {
+		return false, nil, &harness.InfraError{Op: "start " + name, Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
+	}
+	pid := strings.TrimSpace(out)
+	deadline := time.Now().Add(wait)
+	for {
+		code, out, err := r.proxy.Run(ctx, "sh", "-c", running(pid)+" || exit 3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
+		if err != nil {
+			return false, nil, &harness.InfraError{Op: "wait for " + name, Err: err}
+		}
+		if code == 3 {
+			// Its last words reach the log just after it exits.
+			time.Sleep(200 * time.Millisecond)
+			return true, r.proxy.Log.Lines(from), nil
+		}
+		listening := listeningPorts(out)
+		if !slices.ContainsFunc(ports, func(p int) bool { return !listening[p] }) {
+			return false, nil, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			r.say("%s does not listen on every port within %s; going on", name, wait)
+			return false, nil, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/testcontainers/testcontainers-go"
 
@@ -341,34 +340,14 @@ func (a *h2oAdapter) launch(ctx context.Context, r *runner) error {
 		a.reject(r, code, out)
 		return nil
 	}
-	from := r.proxy.Log.Len()
 	script := fmt.Sprintf("cd / && h2o -c %s -m master </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(a.main))
-	code, out, err = r.proxy.Run(ctx, "sh", "-c", script)
-	if err != nil || code != 0 {
-		return &harness.InfraError{Op: "start h2o", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
+	exited, logged, err := r.startDaemon(ctx, "h2o", script, a.ports(r), r.opts.Waits.Start)
+	if err != nil {
+		return err
 	}
-	pid := strings.TrimSpace(out)
-	ports := a.ports(r)
-	deadline := time.Now().Add(r.opts.Waits.Start)
-	for {
-		code, out, err := r.proxy.Run(ctx, "sh", "-c", running(pid)+" || exit 3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
-		if err != nil {
-			return &harness.InfraError{Op: "wait for h2o", Err: err}
-		}
-		if code == 3 {
-			time.Sleep(200 * time.Millisecond)
-			a.reject(r, 1, "h2o -t accepted the configuration, but h2o did not start:\n"+strings.Join(r.proxy.Log.Lines(from), "\n"))
-			return nil
-		}
-		listening := listeningPorts(out)
-		if !slices.ContainsFunc(ports, func(p int) bool { return !listening[p] }) {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			r.say("h2o does not listen on every port within %s; going on", r.opts.Waits.Start)
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+	if exited {
+		a.reject(r, 1, "h2o -t accepted the configuration, but h2o did not start:\n"+strings.Join(logged, "\n"))
+		return nil
 	}
 	// Followed once h2o listens: rotatelogs -L makes its link then.
 	if logFile != "" {

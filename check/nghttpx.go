@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/testcontainers/testcontainers-go"
 
@@ -197,34 +196,14 @@ func (a *nghttpxAdapter) launch(ctx context.Context, r *runner) error {
 	if err := r.proxy.CopyFiles(ctx, files); err != nil {
 		return &harness.InfraError{Op: "copy the configuration into nghttpx", Err: err}
 	}
-	from := r.proxy.Log.Len()
 	cmd := fmt.Sprintf("nghttpx --conf=%s --errorlog-file=/dev/stderr </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(nghttpxMain))
-	code, out, err := r.proxy.Run(ctx, "sh", "-c", cmd)
-	if err != nil || code != 0 {
-		return &harness.InfraError{Op: "start nghttpx", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
+	exited, logged, err := r.startDaemon(ctx, "nghttpx", cmd, a.ports(r), r.opts.Waits.Start)
+	if err != nil {
+		return err
 	}
-	pid := strings.TrimSpace(out)
-	ports := a.ports(r)
-	deadline := time.Now().Add(r.opts.Waits.Start)
-	for {
-		code, out, err := r.proxy.Run(ctx, "sh", "-c", running(pid)+" || exit 3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
-		if err != nil {
-			return &harness.InfraError{Op: "wait for nghttpx", Err: err}
-		}
-		if code == 3 {
-			time.Sleep(200 * time.Millisecond)
-			a.reject(r, 1, strings.Join(r.proxy.Log.Lines(from), "\n"))
-			return nil
-		}
-		listening := listeningPorts(out)
-		if !slices.ContainsFunc(ports, func(p int) bool { return !listening[p] }) {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			r.say("nghttpx does not listen on every port within %s; going on", r.opts.Waits.Start)
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+	if exited {
+		a.reject(r, 1, strings.Join(logged, "\n"))
+		return nil
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("nghttpx runs your configuration unchanged (nghttpx --conf=%s, its error log on stderr, which check reads)", nghttpxMain))
 	if on, o := a.cfg.Flag("errorlog-syslog"); on {

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/testcontainers/testcontainers-go"
 
@@ -220,34 +219,14 @@ func (a *squidAdapter) launch(ctx context.Context, r *runner) error {
 		a.reject(r, code, out)
 		return nil
 	}
-	from := r.proxy.Log.Len()
 	cmd := fmt.Sprintf("chmod 0666 /proc/1/fd/1 /proc/1/fd/2; squid -N -d 1 -f %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(squidMain))
-	code, out, err = r.proxy.Run(ctx, "sh", "-c", cmd)
-	if err != nil || code != 0 {
-		return &harness.InfraError{Op: "start squid", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
+	exited, logged, err := r.startDaemon(ctx, "squid", cmd, a.ports(r), r.opts.Waits.Start)
+	if err != nil {
+		return err
 	}
-	pid := strings.TrimSpace(out)
-	ports := a.ports(r)
-	deadline := time.Now().Add(r.opts.Waits.Start)
-	for {
-		code, out, err := r.proxy.Run(ctx, "sh", "-c", running(pid)+" || exit 3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
-		if err != nil {
-			return &harness.InfraError{Op: "wait for squid", Err: err}
-		}
-		if code == 3 {
-			time.Sleep(200 * time.Millisecond)
-			a.reject(r, 1, "squid -k parse accepted the configuration, but squid did not start:\n"+strings.Join(r.proxy.Log.Lines(from), "\n"))
-			return nil
-		}
-		listening := listeningPorts(out)
-		if !slices.ContainsFunc(ports, func(p int) bool { return !listening[p] }) {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			r.say("squid does not listen on every port within %s; going on", r.opts.Waits.Start)
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+	if exited {
+		a.reject(r, 1, "squid -k parse accepted the configuration, but squid did not start:\n"+strings.Join(logged, "\n"))
+		return nil
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s runs your configuration unchanged (squid -N -d 1 -f %s, its cache.log messages on stderr, which check reads)", a.k.Name, squidMain))
 	return nil

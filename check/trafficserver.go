@@ -257,36 +257,15 @@ func (a *trafficserverAdapter) launch(ctx context.Context, r *runner) error {
 		env = append(env, a.recordsEnv()...)
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("Traffic Server %s reads records.config, not records.yaml (10.0 on): check gives it records.yaml's records as PROXY_CONFIG_ variables, which override records.config", r.rep.Version))
 	}
-	from := r.proxy.Log.Len()
 	script := "mkdir -p /run/trafficserver && chown -R trafficserver: /run/trafficserver /var/log/trafficserver /var/cache/trafficserver 2>/dev/null; " +
 		"env " + strings.Join(env, " ") + " traffic_server </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!"
-	code, out, err := r.proxy.Run(ctx, "sh", "-c", script)
-	if err != nil || code != 0 {
-		return &harness.InfraError{Op: "start traffic_server", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
+	exited, logged, err := r.startDaemon(ctx, "traffic_server", script, a.ports(r), r.opts.Waits.Start+tsStartWait)
+	if err != nil {
+		return err
 	}
-	pid := strings.TrimSpace(out)
-	ports := a.ports(r)
-	wait := r.opts.Waits.Start + tsStartWait
-	deadline := time.Now().Add(wait)
-	for {
-		code, out, err := r.proxy.Run(ctx, "sh", "-c", running(pid)+" || exit 3; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null")
-		if err != nil {
-			return &harness.InfraError{Op: "wait for traffic_server", Err: err}
-		}
-		if code == 3 {
-			time.Sleep(200 * time.Millisecond)
-			a.reject(r, 1, strings.Join(r.proxy.Log.Lines(from), "\n"))
-			return nil
-		}
-		listening := listeningPorts(out)
-		if !slices.ContainsFunc(ports, func(p int) bool { return !listening[p] }) {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			r.say("traffic_server does not listen on every port within %s; going on", wait)
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	if exited {
+		a.reject(r, 1, strings.Join(logged, "\n"))
+		return nil
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("Traffic Server runs your configuration unchanged from %s (traffic_server, its diagnostics on stderr, which check reads: %s)", lint.TrafficServerConfDir, strings.Join(tsDiagsEnv, " ")))
 	return nil
