@@ -270,6 +270,15 @@ func mustKind(name string) harness.Kind {
 	return k
 }
 
+// relTo is a file of a configuration as reports name it: relative to dir,
+// the configuration's folder, when it is in it.
+func relTo(dir, file string) string {
+	if rel, err := filepath.Rel(dir, file); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return file
+}
+
 // startDaemon starts a proxy in the background of its host with script, a
 // shell command that starts it with its output on the host's and echoes
 // its pid, and waits, at most wait, until it listens on every one of

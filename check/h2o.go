@@ -83,17 +83,10 @@ func (a *h2oAdapter) load(r *runner) (error, error) {
 	return nil, nil
 }
 
-// rel is a file of the configuration as reports name it: relative to the
-// configuration's folder.
-func (a *h2oAdapter) rel(file string) string {
-	if rel, err := filepath.Rel(a.dir, file); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return file
-}
-
 // at is a directive's FILE:LINE as reports name it.
-func (a *h2oAdapter) at(v lint.H2OValue) string { return fmt.Sprintf("%s:%d", a.rel(v.File), v.Line) }
+func (a *h2oAdapter) at(v lint.H2OValue) string {
+	return fmt.Sprintf("%s:%d", relTo(a.dir, v.File), v.Line)
+}
 
 func (a *h2oAdapter) plan(r *runner) {
 	up := newCollector()
@@ -117,7 +110,7 @@ func (a *h2oAdapter) plan(r *runner) {
 // findings are lint's fs, with files named as reports name them.
 func (a *h2oAdapter) findings(fs []lint.Finding) []lint.Finding {
 	for i := range fs {
-		fs[i].File = a.rel(fs[i].File)
+		fs[i].File = relTo(a.dir, fs[i].File)
 	}
 	return fs
 }
@@ -299,7 +292,7 @@ func (a *h2oAdapter) reject(r *runner, code int, out string) {
 		ct.At = file + ":" + line
 		for _, f := range a.cfg.Files {
 			if f.Container == file {
-				ct.At = a.rel(f.Path) + ":" + line
+				ct.At = relTo(a.dir, f.Path) + ":" + line
 			}
 		}
 	}
@@ -477,9 +470,9 @@ func (a *h2oAdapter) route(req *Request) (p *h2Path, host *lint.H2OHost, why str
 // job is path p's job, not checked when no listener of its host is on
 // every address or the backend cannot take its upstream's address.
 func (a *h2oAdapter) job(r *runner, p *h2Path) job {
-	j := job{targets: []Target{p.target}, loc: Location{Location: p.Location(), At: fmt.Sprintf("%s:%d", a.rel(p.File), p.Line),
+	j := job{targets: []Target{p.target}, loc: Location{Location: p.Location(), At: fmt.Sprintf("%s:%d", relTo(a.dir, p.File), p.Line),
 		Server: "host " + p.Host.Key, Pass: "proxy.reverse.url: " + p.up.URL.Value, PassAt: a.at(p.up.URL),
-		Place: a.rel(a.file) + " " + p.Location()}}
+		Place: relTo(a.dir, a.file) + " " + p.Location()}}
 	a.byPlace[j.loc.Place] = p
 	switch why := r.skipIP[p.target.Host]; {
 	case p.listen == nil:

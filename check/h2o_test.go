@@ -157,7 +157,7 @@ func TestH2ORoute(t *testing.T) {
 		"host a.example path /api/ | GET http://a.example:8080/api/v1 | ",
 		"host *.b.example:8443 path / | GET http://x.b.example:8443/ | ",
 		"no path | GET http://a.example:8080/static/x | host a.example path /static/ has no https proxy.reverse.url",
-		"host a.example path / | " + a.rel(file) + " host a.example path / | no entry of the expectations file requests it",
+		"host a.example path / | " + relTo(a.dir, file) + " host a.example path / | no entry of the expectations file requests it",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("entry jobs\n%q\nwant\n%q", got, want)

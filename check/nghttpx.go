@@ -88,15 +88,6 @@ func (a *nghttpxAdapter) load(r *runner) (error, error) {
 	return nil, nil
 }
 
-// rel is a file of the configuration as reports name it: relative to the
-// configuration's folder.
-func (a *nghttpxAdapter) rel(file string) string {
-	if rel, err := filepath.Rel(a.dir, file); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return file
-}
-
 func (a *nghttpxAdapter) plan(r *runner) {
 	up := newCollector()
 	byPattern := map[string]*ngRoute{}
@@ -134,7 +125,7 @@ func (a *nghttpxAdapter) plan(r *runner) {
 func (a *nghttpxAdapter) findings() []lint.Finding {
 	fs := a.cfg.Findings()
 	for i := range fs {
-		fs[i].File = a.rel(fs[i].File)
+		fs[i].File = relTo(a.dir, fs[i].File)
 	}
 	return fs
 }
@@ -181,7 +172,7 @@ func (a *nghttpxAdapter) launch(ctx context.Context, r *runner) error {
 	}
 	if o, ok := a.cfg.Option("cacert"); ok && o.Value != "" {
 		files[o.Value] = r.ca.CertPEM()
-		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (cacert= at %s:%d), so that nghttpx trusts the backend's certificate", o.Value, a.rel(o.File), o.Line))
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (cacert= at %s:%d), so that nghttpx trusts the backend's certificate", o.Value, relTo(a.dir, o.File), o.Line))
 	} else {
 		for _, f := range systemStores {
 			files[f] = r.ca.CertPEM()
@@ -207,7 +198,7 @@ func (a *nghttpxAdapter) launch(ctx context.Context, r *runner) error {
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("nghttpx runs your configuration unchanged (nghttpx --conf=%s, its error log on stderr, which check reads)", nghttpxMain))
 	if on, o := a.cfg.Flag("errorlog-syslog"); on {
-		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("errorlog-syslog=yes (%s:%d) sends nghttpx's errors to syslog, which the run has not: check reads no error log, so a certificate nghttpx refuses after the handshake is told by the status alone", a.rel(o.File), o.Line))
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("errorlog-syslog=yes (%s:%d) sends nghttpx's errors to syslog, which the run has not: check reads no error log, so a certificate nghttpx refuses after the handshake is told by the status alone", relTo(a.dir, o.File), o.Line))
 	}
 	return nil
 }
@@ -277,7 +268,7 @@ func (a *nghttpxAdapter) optionAt(option, word string) string {
 	lines = append(lines, a.cfg.Options...)
 	for _, o := range lines {
 		if o.Name == option && strings.Contains(o.Value, word) {
-			return fmt.Sprintf("%s:%d", a.rel(o.File), o.Line)
+			return fmt.Sprintf("%s:%d", relTo(a.dir, o.File), o.Line)
 		}
 	}
 	return ""
@@ -289,7 +280,7 @@ func (a *nghttpxAdapter) reject(r *runner, code int, out string) {
 	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace("nghttpx exited on the configuration:\n" + out)}
 	if m := ngAtLine.FindStringSubmatch(out); m != nil && a.cfg != nil {
 		if i := slices.Index(a.cfg.Paths, m[1]); i >= 0 {
-			ct.At = a.rel(a.cfg.Files[i]) + ":" + m[2]
+			ct.At = relTo(a.dir, a.cfg.Files[i]) + ":" + m[2]
 		}
 	}
 	if m := ngOptionError.FindStringSubmatch(out); m != nil && a.cfg != nil && ct.At == "" {
@@ -317,7 +308,7 @@ func (a *nghttpxAdapter) unparsable(ctx context.Context, r *runner, perr error) 
 	ct := &ConfigTest{Exit: code, Output: strings.TrimSpace(out)}
 	var ce *lint.ConfigError
 	if errors.As(perr, &ce) && ce.Line > 0 {
-		ct.At = fmt.Sprintf("%s:%d", a.rel(ce.File), ce.Line)
+		ct.At = fmt.Sprintf("%s:%d", relTo(a.dir, ce.File), ce.Line)
 	}
 	r.rep.Rejected = ct
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("sniproof's parser stopped at %v; nghttpx ran on the file", perr))
@@ -429,9 +420,9 @@ func (rt *ngRoute) name() string {
 // one of its upstreams.
 func (a *nghttpxAdapter) job(r *runner, rt *ngRoute) job {
 	b := rt.backends[0]
-	at := fmt.Sprintf("%s:%d", a.rel(b.File), b.Line)
+	at := fmt.Sprintf("%s:%d", relTo(a.dir, b.File), b.Line)
 	j := job{targets: rt.targets, loc: Location{Location: rt.name(), At: at, Pass: "backend=" + b.Value, PassAt: at,
-		Place: fmt.Sprintf("%s %s", a.rel(a.file), rt.name())}}
+		Place: fmt.Sprintf("%s %s", relTo(a.dir, a.file), rt.name())}}
 	if a.byPlace == nil {
 		a.byPlace = map[string]*ngRoute{}
 	}
@@ -569,7 +560,7 @@ func (a *nghttpxAdapter) describe(_ *runner, j *job) {
 	}
 	insecure, _ := a.cfg.Flag("insecure")
 	for _, f := range a.findings() {
-		if slices.ContainsFunc(rt.backends, func(b lint.NgBackend) bool { return a.rel(b.File) == f.File && b.Line == f.Line }) || insecure && f.Rule == "NGH003" {
+		if slices.ContainsFunc(rt.backends, func(b lint.NgBackend) bool { return relTo(a.dir, b.File) == f.File && b.Line == f.Line }) || insecure && f.Rule == "NGH003" {
 			j.loc.Lint = append(j.loc.Lint, finding(f))
 		}
 	}

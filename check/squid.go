@@ -104,15 +104,6 @@ func (a *squidAdapter) load(r *runner) (error, error) {
 	return nil, nil
 }
 
-// rel is a file of the configuration as reports name it: relative to the
-// configuration's folder.
-func (a *squidAdapter) rel(file string) string {
-	if rel, err := filepath.Rel(a.dir, file); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return file
-}
-
 func (a *squidAdapter) plan(r *runner) {
 	up := newCollector()
 	for _, p := range a.cfg.Peers {
@@ -146,7 +137,7 @@ func (a *squidAdapter) findings() []lint.Finding {
 		if f.Rule == "SQD001" && !a.gnutls() {
 			continue
 		}
-		f.File = a.rel(f.File)
+		f.File = relTo(a.dir, f.File)
 		out = append(out, f)
 	}
 	return out
@@ -191,7 +182,7 @@ func (a *squidAdapter) launch(ctx context.Context, r *runner) error {
 		}
 		if _, done := files[p.CAFile]; !done {
 			files[p.CAFile] = r.ca.CertPEM()
-			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (tls-cafile= of cache_peer %s, %s:%d), so that Squid trusts the backend's certificate", p.CAFile, p.Name, a.rel(p.File), p.Line))
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (tls-cafile= of cache_peer %s, %s:%d), so that Squid trusts the backend's certificate", p.CAFile, p.Name, relTo(a.dir, p.File), p.Line))
 		}
 	}
 	if system {
@@ -259,7 +250,7 @@ func (a *squidAdapter) portCert(r *runner, files map[string][]byte, p lint.Squid
 	} else {
 		files[p.Cert], files[p.Key] = c, k
 	}
-	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the certificate %s of %s:%d is missing: check made a throwaway certificate and key there", p.Cert, a.rel(p.File), p.Line))
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the certificate %s of %s:%d is missing: check made a throwaway certificate and key there", p.Cert, relTo(a.dir, p.File), p.Line))
 	return nil
 }
 
@@ -275,7 +266,7 @@ func (a *squidAdapter) reject(r *runner, code int, out string) {
 			break
 		}
 		if i := slices.Index(a.cfg.Paths, m[1]); i >= 0 {
-			ct.At = a.rel(a.cfg.Files[i]) + ":" + m[2] + m[3]
+			ct.At = relTo(a.dir, a.cfg.Files[i]) + ":" + m[2] + m[3]
 			break
 		}
 	}
@@ -301,7 +292,7 @@ func (a *squidAdapter) unparsable(ctx context.Context, r *runner, perr error) (*
 	a.reject(r, code, out)
 	var ce *lint.ConfigError
 	if errors.As(perr, &ce) && ce.Line > 0 && r.rep.Rejected.At == "" {
-		r.rep.Rejected.At = fmt.Sprintf("%s:%d", a.rel(ce.File), ce.Line)
+		r.rep.Rejected.At = fmt.Sprintf("%s:%d", relTo(a.dir, ce.File), ce.Line)
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("sniproof's parser stopped at %v; squid -k parse ran on the file", perr))
 	r.rep.summarise()
@@ -455,10 +446,10 @@ func (a *squidAdapter) route(host, reqPath string) *sqPeer {
 
 // job is peer p's job, not checked when the backend cannot stand for it.
 func (a *squidAdapter) job(r *runner, p *sqPeer) job {
-	at := fmt.Sprintf("%s:%d", a.rel(p.File), p.Line)
+	at := fmt.Sprintf("%s:%d", relTo(a.dir, p.File), p.Line)
 	name := "cache_peer " + p.Name
 	j := job{targets: []Target{p.target}, loc: Location{Location: name, At: at, Pass: p.Text(), PassAt: at,
-		Place: fmt.Sprintf("%s %s", a.rel(a.file), name)}}
+		Place: fmt.Sprintf("%s %s", relTo(a.dir, a.file), name)}}
 	if a.byPlace == nil {
 		a.byPlace = map[string]*sqPeer{}
 	}
@@ -675,7 +666,7 @@ func (a *squidAdapter) describe(_ *runner, j *job) {
 		return
 	}
 	for _, f := range a.findings() {
-		if f.File == a.rel(p.File) && f.Line == p.Line {
+		if f.File == relTo(a.dir, p.File) && f.Line == p.Line {
 			j.loc.Lint = append(j.loc.Lint, finding(f))
 		}
 	}

@@ -97,15 +97,6 @@ func (a *trafficserverAdapter) load(r *runner) (error, error) {
 	return nil, nil
 }
 
-// rel is a file of the configuration as reports name it: relative to the
-// configuration's folder.
-func (a *trafficserverAdapter) rel(file string) string {
-	if rel, err := filepath.Rel(a.dir, file); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return file
-}
-
 func (a *trafficserverAdapter) plan(r *runner) {
 	up := newCollector()
 	for _, rule := range a.cfg.Rules {
@@ -132,7 +123,7 @@ func (a *trafficserverAdapter) plan(r *runner) {
 			for _, k := range slices.Sorted(maps.Keys(e.Keys)) {
 				keys = append(keys, k+": "+e.Keys[k].Value)
 			}
-			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s:%d: sni.yaml's entry for %s (%s) applies to the origin connections of TLS clients whose SNI matches it: check's requests to a rule of https:// clients send the rule's host as SNI, its plain-HTTP ones match no entry (client_sni_policy is the sni_policy, verify_server_policy and verify_server_properties the verification of the rules whose TLS clients it matches, unless conf_remap on the rule overrides them)", a.rel(e.File), e.Line, e.FQDN, strings.Join(keys, ", ")))
+			r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s:%d: sni.yaml's entry for %s (%s) applies to the origin connections of TLS clients whose SNI matches it: check's requests to a rule of https:// clients send the rule's host as SNI, its plain-HTTP ones match no entry (client_sni_policy is the sni_policy, verify_server_policy and verify_server_properties the verification of the rules whose TLS clients it matches, unless conf_remap on the rule overrides them)", relTo(a.dir, e.File), e.Line, e.FQDN, strings.Join(keys, ", ")))
 		}
 	}
 	for _, f := range a.findings() {
@@ -149,7 +140,7 @@ func (a *trafficserverAdapter) relText(s string) string {
 func (a *trafficserverAdapter) findings() []lint.Finding {
 	fs := a.cfg.Findings()
 	for i := range fs {
-		fs[i].File = a.rel(fs[i].File)
+		fs[i].File = relTo(a.dir, fs[i].File)
 	}
 	return fs
 }
@@ -245,7 +236,7 @@ func (a *trafficserverAdapter) launch(ctx context.Context, r *runner) error {
 	}
 	for _, ca := range a.caFiles() {
 		files[ca.at] = r.ca.CertPEM()
-		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (%s at %s), so that Traffic Server trusts the backend's certificate", ca.at, ca.rec.Name, a.rel(ca.rec.File)+":"+strconv.Itoa(ca.rec.Line)))
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("the run's CA was written at %s (%s at %s), so that Traffic Server trusts the backend's certificate", ca.at, ca.rec.Name, relTo(a.dir, ca.rec.File)+":"+strconv.Itoa(ca.rec.Line)))
 	}
 	if err := a.certStandIns(r, files); err != nil {
 		return err
@@ -393,7 +384,7 @@ func (a *trafficserverAdapter) unparsable(ctx context.Context, r *runner, perr e
 	a.reject(r, code, out)
 	var ce *lint.ConfigError
 	if errors.As(perr, &ce) && ce.Line > 0 {
-		r.rep.Rejected.At = fmt.Sprintf("%s:%d", a.rel(ce.File), ce.Line)
+		r.rep.Rejected.At = fmt.Sprintf("%s:%d", relTo(a.dir, ce.File), ce.Line)
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("sniproof's parser stopped at %s; traffic_server ran on the folder", a.relText(perr.Error())))
 	r.rep.summarise()
@@ -485,9 +476,9 @@ func (a *trafficserverAdapter) route(scheme, host, p string) *lint.TSRule {
 // job is rule's job, not checked when the backend cannot stand for its
 // origin.
 func (a *trafficserverAdapter) job(r *runner, rule *lint.TSRule) job {
-	at := a.rel(rule.File) + ":" + strconv.Itoa(rule.Line)
+	at := relTo(a.dir, rule.File) + ":" + strconv.Itoa(rule.Line)
 	name := rule.Kind + " " + rule.From.Raw
-	j := job{loc: Location{Location: name, At: at, Pass: rule.To.Raw, PassAt: at, Place: a.rel(rule.File) + " " + name}}
+	j := job{loc: Location{Location: name, At: at, Pass: rule.To.Raw, PassAt: at, Place: relTo(a.dir, rule.File) + " " + name}}
 	if a.byPlace == nil {
 		a.byPlace = map[string]*lint.TSRule{}
 	}
@@ -632,7 +623,7 @@ func (a *trafficserverAdapter) describe(_ *runner, j *job) {
 		return
 	}
 	for _, f := range a.cfg.RuleFindings(rule) {
-		f.File = a.rel(f.File)
+		f.File = relTo(a.dir, f.File)
 		j.loc.Lint = append(j.loc.Lint, finding(f))
 	}
 	var b strings.Builder

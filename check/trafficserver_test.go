@@ -70,7 +70,7 @@ func TestTrafficServerJobs(t *testing.T) {
 	} {
 		got := ""
 		if rule := a.route(tc.scheme, tc.host, tc.path); rule != nil {
-			got = a.rel(rule.File) + fmt.Sprintf(":%d", rule.Line)
+			got = relTo(a.dir, rule.File) + fmt.Sprintf(":%d", rule.Line)
 		}
 		if got != tc.want {
 			t.Errorf("route(%s, %s, %s) = %q, want %q", tc.scheme, tc.host, tc.path, got, tc.want)
