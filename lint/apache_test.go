@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/sniproof/sniproof/fixtures"
-	"github.com/sniproof/sniproof/harness"
 )
 
 // TestApacheCasesAgree lints every case of Apache's table, as the proxies
@@ -17,18 +16,7 @@ import (
 // what the real Apache did: no SNI seen wants APA002 (or APA001 when no
 // ClientHello was sent), a name sent and 200 wants no error.
 func TestApacheCasesAgree(t *testing.T) {
-	k, err := harness.LookupKind("apache")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases, err := fixtures.Cases("apache")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := harness.Standalone(k, k.Releases[0], "192.0.2.10", cases)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rendered := standalone(t, "apache")
 	lintEveryCase(t, "apache", ".conf", func(c fixtures.Case) ([]byte, error) {
 		return []byte(rendered[c.ID]), nil
 	}, func(e fixtures.Expect, rules []string) string {

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/sniproof/sniproof/fixtures"
-	"github.com/sniproof/sniproof/harness"
 )
 
 // TestCaddyCasesAgree lints every case of Caddy's table, as the proxies
@@ -13,18 +12,7 @@ import (
 // the case's lint field or to what the real proxy did: no SNI seen wants
 // CAD001, a name sent and 200 wants no error.
 func TestCaddyCasesAgree(t *testing.T) {
-	k, err := harness.LookupKind("caddy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases, err := fixtures.Cases("caddy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := harness.Standalone(k, k.Releases[0], "192.0.2.10", cases)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rendered := standalone(t, "caddy")
 	lintEveryCase(t, "caddy", ".Caddyfile", func(c fixtures.Case) ([]byte, error) {
 		return []byte(rendered[c.ID]), nil
 	}, func(e fixtures.Expect, rules []string) string {

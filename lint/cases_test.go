@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sniproof/sniproof/fixtures"
+	"github.com/sniproof/sniproof/harness"
 )
 
 // noSNIRules are the rules that predict that nginx sends no SNI.
@@ -120,4 +121,23 @@ func TestRulesGrounded(t *testing.T) {
 			t.Errorf("%s (%s): no case's lint field names it", r.ID, r.Name)
 		}
 	}
+}
+
+// standalone is kind's case table and each case's configuration as the
+// proxies suite renders it alone, by case id.
+func standalone(t *testing.T, kind string) ([]fixtures.Case, map[string]string) {
+	t.Helper()
+	k, err := harness.LookupKind(kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := fixtures.Cases(kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := harness.Standalone(k, k.Releases[0], "192.0.2.10", cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cases, rendered
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/sniproof/sniproof/fixtures"
-	"github.com/sniproof/sniproof/harness"
 )
 
 // TestGoProxyCasesAgree lints every case of the Go proxy's table, as the
@@ -14,18 +13,7 @@ import (
 // or to what the real proxy did: no SNI seen wants GOP001 or GOP002, a
 // name sent and 200 wants no error.
 func TestGoProxyCasesAgree(t *testing.T) {
-	k, err := harness.LookupKind("goproxy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases, err := fixtures.Cases("goproxy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := harness.Standalone(k, k.Releases[0], "192.0.2.10", cases)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rendered := standalone(t, "goproxy")
 	lintEveryCase(t, "goproxy", ".json", func(c fixtures.Case) ([]byte, error) {
 		return []byte(rendered[c.ID]), nil
 	}, func(e fixtures.Expect, rules []string) string {

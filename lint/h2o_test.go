@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/sniproof/sniproof/fixtures"
-	"github.com/sniproof/sniproof/harness"
 )
 
 // TestH2OCasesAgree lints every case of h2o's table, as the proxies suite
@@ -18,18 +17,7 @@ import (
 // the real h2o did: an IP literal sent as SNI wants H2O001, a name sent
 // and 200 wants no error.
 func TestH2OCasesAgree(t *testing.T) {
-	k, err := harness.LookupKind("h2o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases, err := fixtures.Cases("h2o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := harness.Standalone(k, k.Releases[0], "192.0.2.10", cases)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rendered := standalone(t, "h2o")
 	lintEveryCase(t, "h2o", ".conf", func(c fixtures.Case) ([]byte, error) {
 		return []byte(rendered[c.ID]), nil
 	}, func(e fixtures.Expect, rules []string) string {

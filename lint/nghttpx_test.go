@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/sniproof/sniproof/fixtures"
-	"github.com/sniproof/sniproof/harness"
 )
 
 // nghttpxCaseConf is a case's own nghttpx configuration, as the rendered
@@ -28,18 +27,7 @@ func nghttpxCaseConf(script string) (string, error) {
 // to the case's lint field or to what the real proxy did: no SNI seen
 // wants NGH001, a name sent and 200 wants no error.
 func TestNghttpxCasesAgree(t *testing.T) {
-	k, err := harness.LookupKind("nghttpx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases, err := fixtures.Cases("nghttpx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := harness.Standalone(k, k.Releases[0], "192.0.2.10", cases)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rendered := standalone(t, "nghttpx")
 	lintEveryCase(t, "nghttpx", ".conf", func(c fixtures.Case) ([]byte, error) {
 		conf, err := nghttpxCaseConf(rendered[c.ID])
 		return []byte(conf), err

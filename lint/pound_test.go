@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/sniproof/sniproof/fixtures"
-	"github.com/sniproof/sniproof/harness"
 )
 
 // TestPoundCasesAgree lints every case of pound's table, as the proxies
@@ -18,18 +17,7 @@ import (
 // every case has, or, were one without, to what the real pound did: no SNI
 // seen wants POU001, a name sent and 200 no error.
 func TestPoundCasesAgree(t *testing.T) {
-	k, err := harness.LookupKind("pound")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases, err := fixtures.Cases("pound")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := harness.Standalone(k, k.Releases[0], "192.0.2.10", cases)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cases, rendered := standalone(t, "pound")
 	for _, c := range cases {
 		if c.Expect.Lint == nil {
 			t.Errorf("%s:%d: %s has no lint field", c.File, c.Line, c.ID)

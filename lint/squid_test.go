@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/sniproof/sniproof/fixtures"
-	"github.com/sniproof/sniproof/harness"
 )
 
 // squidCasesAgree lints every case of kind's table (squid or
@@ -17,18 +16,7 @@ import (
 // to the case's lint field or to what that build did: no SNI seen wants
 // SQD001 (the GnuTLS build) or SQD002, a name sent and 200 wants no error.
 func squidCasesAgree(t *testing.T, kind string, noSNI ...string) {
-	k, err := harness.LookupKind(kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases, err := fixtures.Cases(kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := harness.Standalone(k, k.Releases[0], "192.0.2.10", cases)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rendered := standalone(t, kind)
 	lintEveryCase(t, kind, ".conf", func(c fixtures.Case) ([]byte, error) {
 		return []byte(rendered[c.ID]), nil
 	}, func(e fixtures.Expect, rules []string) string {

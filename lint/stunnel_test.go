@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/sniproof/sniproof/fixtures"
-	"github.com/sniproof/sniproof/harness"
 )
 
 // TestStunnelCasesAgree lints every case of stunnel's table, as the
@@ -18,18 +17,7 @@ import (
 // or to what the real stunnel did: no SNI seen, or a name the upstream
 // refused, wants STN001 or STN002; a name sent and 200 wants no error.
 func TestStunnelCasesAgree(t *testing.T) {
-	k, err := harness.LookupKind("stunnel")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases, err := fixtures.Cases("stunnel")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := harness.Standalone(k, k.Releases[0], "192.0.2.10", cases)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rendered := standalone(t, "stunnel")
 	lintEveryCase(t, "stunnel", ".conf", func(c fixtures.Case) ([]byte, error) {
 		return []byte(rendered[c.ID]), nil
 	}, func(e fixtures.Expect, rules []string) string {

@@ -9,9 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/sniproof/sniproof/fixtures"
-	"github.com/sniproof/sniproof/harness"
 )
 
 // TestTrafficServerCasesAgree lints every case of Traffic Server's table,
@@ -19,18 +16,7 @@ import (
 // with and without :8080, and the plain mark rule), and holds lint's rules
 // there, each once, to the case's lint field, which every case has.
 func TestTrafficServerCasesAgree(t *testing.T) {
-	k, err := harness.LookupKind("trafficserver")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases, err := fixtures.Cases("trafficserver")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := harness.Standalone(k, k.Releases[0], "192.0.2.10", cases)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cases, rendered := standalone(t, "trafficserver")
 	dir := t.TempDir()
 	for _, c := range cases {
 		if c.Expect.Lint == nil {
