@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -461,6 +462,9 @@ type Progress struct {
 	next               int
 	// counts is the file of a parallel run's counts, or "".
 	counts string
+	// parallel is whether this is a process of a parallel run, known once
+	// the suite runs (a Progress made at init sees Ginkgo's defaults).
+	parallel sync.Once
 }
 
 // ProgressEnv names the file in which the Ginkgo processes of a parallel
@@ -469,13 +473,7 @@ type Progress struct {
 const ProgressEnv = "SNIPROOF_PROGRESS"
 
 // NewProgress reports to w; a quiet Progress prints nothing.
-func NewProgress(w io.Writer, quiet bool) *Progress {
-	p := &Progress{w: w, quiet: quiet}
-	if suite, _ := ginkgo.GinkgoConfiguration(); suite.ParallelTotal > 1 {
-		p.counts, p.quiet = os.Getenv(ProgressEnv), true
-	}
-	return p
-}
+func NewProgress(w io.Writer, quiet bool) *Progress { return &Progress{w: w, quiet: quiet} }
 
 // Start sets the number of specs the run will do.
 func (p *Progress) Start(total int) {
@@ -484,6 +482,11 @@ func (p *Progress) Start(total int) {
 
 // Done counts one finished spec.
 func (p *Progress) Done(failed bool) {
+	p.parallel.Do(func() {
+		if suite, _ := ginkgo.GinkgoConfiguration(); suite.ParallelTotal > 1 {
+			p.counts, p.quiet = os.Getenv(ProgressEnv), true
+		}
+	})
 	if p.counts != "" {
 		mark := []byte{'.'}
 		if failed {
