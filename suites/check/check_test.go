@@ -154,7 +154,8 @@ var _ = Describe("sniproof check on the sample", Label("check"), Ordered, func()
 				waited++
 			}
 		}
-		Expect(waited).To(Equal(1), "one check waits for the other's subnets:\n%s\n%s", strings.Join(reps[0].Notes, "\n"), strings.Join(reps[1].Notes, "\n"))
+		// Both may wait, for a third check's network first.
+		Expect(waited).To(BeNumerically(">=", 1), "one check waits for the other's subnets:\n%s\n%s", strings.Join(reps[0].Notes, "\n"), strings.Join(reps[1].Notes, "\n"))
 	})
 
 	It("check/upgrade: the sample in nginx 1.26 (trixie), with the nginx 1.22 run as baseline, behaves the same", func(ctx SpecContext) {
