@@ -46,7 +46,7 @@ var Apart = []string{"check"}
 // ApartProcs is how many Ginkgo processes a suite of Apart runs its specs
 // in. Its checks share nothing but the addresses they impersonate, for
 // which a check waits while another holds them (check's takeSubnets).
-const ApartProcs = 3
+const ApartProcs = 4
 
 // Lanes are the selected suites as the Ginkgo runs that go at the same
 // time: the others in their order, then each suite of Apart alone.

@@ -25,8 +25,10 @@ import (
 // builtin_test.go): lint's HAP rules predict what check observes.
 
 // haBuiltinValues are what the cases' snippets refer to (see
-// builtinValues).
-var haBuiltinValues = fixtures.HAProxyValues{BackendIP: builtinValues.BackendIP, CA: builtinValues.CA, OtherCA: builtinValues.OtherCA}
+// builtinValues), with an IP upstream of their own, a /29 from nginx's, so
+// that the two checks, running at the same time, need no subnet the other
+// holds.
+var haBuiltinValues = fixtures.HAProxyValues{BackendIP: "198.18.0.18", CA: builtinValues.CA, OtherCA: builtinValues.OtherCA}
 
 // haBuiltinCases are HAProxy's case table, one spec each.
 var haBuiltinCases, haBuiltinErr = fixtures.Cases("haproxy")

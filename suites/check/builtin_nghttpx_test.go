@@ -11,6 +11,11 @@ import (
 	"github.com/sniproof/sniproof/harness"
 )
 
+// ngBuiltinIP is the IP upstream of the cases, an address of its own (each
+// table's is a /29 apart) so that its check needs no subnet the other
+// tables' checks, running at the same time, hold.
+const ngBuiltinIP = "198.18.0.34"
+
 // The built-in nghttpx cases: every case of fixtures/nghttpx/cases.yaml
 // whose process needs no options of its own goes into one nghttpx.conf,
 // its backend line routed by its request host (HOST/ for the case's
@@ -34,7 +39,7 @@ func ngShared() (conf string, locations, excluded map[string]string, err error) 
 	if err != nil {
 		return "", nil, nil, err
 	}
-	rendered, err := harness.Standalone(k, k.Releases[0], builtinValues.BackendIP, ngBuiltinCases)
+	rendered, err := harness.Standalone(k, k.Releases[0], ngBuiltinIP, ngBuiltinCases)
 	if err != nil {
 		return "", nil, nil, err
 	}

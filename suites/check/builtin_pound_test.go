@@ -12,6 +12,11 @@ import (
 	"github.com/sniproof/sniproof/harness"
 )
 
+// pdBuiltinIP is the IP upstream of the cases, an address of its own (each
+// table's is a /29 apart) so that its check needs no subnet the other
+// tables' checks, running at the same time, hold.
+const pdBuiltinIP = "198.18.0.42"
+
 // The built-in pound cases: the Service of every case of
 // fixtures/pound/cases.yaml without global directives goes into one
 // pound.cfg, each matching a Host of its own (cases share upstream names),
@@ -40,7 +45,7 @@ func pdShared() (conf string, locations, excluded map[string]string, err error) 
 	if err != nil {
 		return "", nil, nil, err
 	}
-	rendered, err := harness.Standalone(k, k.Releases[0], builtinValues.BackendIP, pdBuiltinCases)
+	rendered, err := harness.Standalone(k, k.Releases[0], pdBuiltinIP, pdBuiltinCases)
 	if err != nil {
 		return "", nil, nil, err
 	}

@@ -11,6 +11,11 @@ import (
 	"github.com/sniproof/sniproof/harness"
 )
 
+// stBuiltinIP is the IP upstream of the cases, an address of its own (each
+// table's is a /29 apart) so that its check needs no subnet the other
+// tables' checks, running at the same time, hold.
+const stBuiltinIP = "198.18.0.58"
+
 // The built-in stunnel cases: the service of every case of
 // fixtures/stunnel/cases.yaml without global options goes into one
 // stunnel.conf, each accepting on a port of its own, and sniproof check
@@ -34,7 +39,7 @@ func stShared() (conf string, locations, excluded map[string]string, err error) 
 	if err != nil {
 		return "", nil, nil, err
 	}
-	rendered, err := harness.Standalone(k, k.Releases[0], builtinValues.BackendIP, stBuiltinCases)
+	rendered, err := harness.Standalone(k, k.Releases[0], stBuiltinIP, stBuiltinCases)
 	if err != nil {
 		return "", nil, nil, err
 	}
