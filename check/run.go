@@ -143,7 +143,7 @@ func (r *runner) newReport(folder, main string) *Report {
 // returned function ends the session, removing every container and
 // network, unless SNIPROOF_KEEP=1 keeps them for debugging.
 func (r *runner) open(ctx context.Context, k harness.Kind) (func(), error) {
-	sess, err := harness.NewSession(ctx, r.progress)
+	sess, err := harness.NewChildSession(ctx, r.progress)
 	r.sess = sess
 	if sess != nil {
 		r.rep.Session = sess.ID

@@ -73,12 +73,31 @@ func Connect(ctx context.Context) (*client.Client, error) {
 // NewSession connects to Docker, disables testcontainers' reaper when its
 // image is absent (the harness cleans up by label instead), removes the
 // partial image tags that unfinished builds of earlier runs left (see
-// NewImages), and creates the run's networks. The id is random; inside a
-// run (SNIPROOF_SESSION set) it is that run's id with a random suffix, and
-// the session is the run's child (LabelParent): sessions that run at the
-// same time in one run, such as the checks of the check suite in its
-// parallel processes, never sweep each other's containers.
+// NewImages), and creates the run's networks. The id is SNIPROOF_SESSION
+// when set, else random.
 func NewSession(ctx context.Context, progress io.Writer) (*Session, error) {
+	id := os.Getenv("SNIPROOF_SESSION")
+	if id == "" {
+		id = randomID()
+	}
+	return newSession(ctx, progress, id, "")
+}
+
+// NewChildSession is NewSession for one of the sessions that run at the
+// same time inside a run, such as the checks of the check suite in its
+// parallel processes: its id is the run's (SNIPROOF_SESSION) with a random
+// suffix, and the run's id is its parent (LabelParent), so that such
+// sessions never sweep each other's containers, and sweeping the run
+// sweeps them. Outside a run it is NewSession.
+func NewChildSession(ctx context.Context, progress io.Writer) (*Session, error) {
+	parent := os.Getenv("SNIPROOF_SESSION")
+	if parent == "" {
+		return newSession(ctx, progress, randomID(), "")
+	}
+	return newSession(ctx, progress, parent+"-"+randomID(), parent)
+}
+
+func newSession(ctx context.Context, progress io.Writer, id, parent string) (*Session, error) {
 	cli, err := Connect(ctx)
 	if err != nil {
 		return nil, err
@@ -94,11 +113,6 @@ func NewSession(ctx context.Context, progress io.Writer) (*Session, error) {
 	// otherwise guess the docker bridge's gateway when it runs in a container.
 	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" {
 		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
-	}
-	parent := os.Getenv("SNIPROOF_SESSION")
-	id := randomID()
-	if parent != "" {
-		id = parent + "-" + id
 	}
 	s := &Session{ID: id, Parent: parent, Docker: cli, Images: NewImages(ctx, cli, id, progress)}
 	s.Front, err = network.New(ctx, network.WithLabels(s.Labels()))
