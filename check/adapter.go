@@ -270,6 +270,13 @@ func mustKind(name string) harness.Kind {
 	return k
 }
 
+// claimsFile reports whether config's main file (mainFile with name)
+// reads as looks says a proxy's configuration does.
+func claimsFile(config, name string, looks func([]byte) bool) bool {
+	data, err := os.ReadFile(mainFile(config, name))
+	return err == nil && looks(data)
+}
+
 // relTo is a file of a configuration as reports name it: relative to dir,
 // the configuration's folder, when it is in it.
 func relTo(dir, file string) string {

@@ -54,8 +54,7 @@ const apacheRoot = "/etc/apache2"
 func (*apacheAdapter) kind() harness.Kind { return apacheKind }
 
 func (*apacheAdapter) claims(config string) bool {
-	data, err := os.ReadFile(mainFile(config, "apache2.conf"))
-	return err == nil && lint.LooksLikeApache(data)
+	return claimsFile(config, "apache2.conf", lint.LooksLikeApache)
 }
 
 func (a *apacheAdapter) load(r *runner) (error, error) {

@@ -60,8 +60,7 @@ var caddyKind = mustKind(ProxyCaddy)
 func (*caddyAdapter) kind() harness.Kind { return caddyKind }
 
 func (*caddyAdapter) claims(config string) bool {
-	data, err := os.ReadFile(mainFile(config, "Caddyfile"))
-	return err == nil && lint.LooksLikeCaddy(data)
+	return claimsFile(config, "Caddyfile", lint.LooksLikeCaddy)
 }
 
 func (a *caddyAdapter) load(r *runner) (error, error) {

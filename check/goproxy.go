@@ -37,8 +37,7 @@ var goproxyKind = mustKind(ProxyGoProxy)
 func (a *goproxyAdapter) kind() harness.Kind { return goproxyKind }
 
 func (a *goproxyAdapter) claims(config string) bool {
-	data, err := os.ReadFile(mainFile(config, "goproxy.json"))
-	return err == nil && lint.LooksLikeGoProxy(data)
+	return claimsFile(config, "goproxy.json", lint.LooksLikeGoProxy)
 }
 
 // gpPlan is what check derives from a Go proxy configuration.

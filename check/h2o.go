@@ -58,8 +58,7 @@ var h2oKind = mustKind(ProxyH2O)
 func (*h2oAdapter) kind() harness.Kind { return h2oKind }
 
 func (*h2oAdapter) claims(config string) bool {
-	data, err := os.ReadFile(mainFile(config, "h2o.conf"))
-	return err == nil && lint.LooksLikeH2O(data)
+	return claimsFile(config, "h2o.conf", lint.LooksLikeH2O)
 }
 
 func (a *h2oAdapter) load(r *runner) (error, error) {

@@ -54,8 +54,7 @@ var nghttpxKind = mustKind(ProxyNghttpx)
 func (*nghttpxAdapter) kind() harness.Kind { return nghttpxKind }
 
 func (*nghttpxAdapter) claims(config string) bool {
-	data, err := os.ReadFile(mainFile(config, "nghttpx.conf"))
-	return err == nil && lint.LooksLikeNghttpx(data)
+	return claimsFile(config, "nghttpx.conf", lint.LooksLikeNghttpx)
 }
 
 // nghttpxMain is where the configuration runs: Debian's path.

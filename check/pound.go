@@ -60,8 +60,7 @@ var poundKind = mustKind(ProxyPound)
 func (*poundAdapter) kind() harness.Kind { return poundKind }
 
 func (*poundAdapter) claims(config string) bool {
-	data, err := os.ReadFile(mainFile(config, "pound.cfg"))
-	return err == nil && lint.LooksLikePound(data)
+	return claimsFile(config, "pound.cfg", lint.LooksLikePound)
 }
 
 func (a *poundAdapter) load(r *runner) (error, error) {

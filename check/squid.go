@@ -70,8 +70,7 @@ func (a *squidAdapter) gnutls() bool { return a.k.Name == ProxySquid }
 // claims: a squid.conf is the OpenSSL build's unless the operator names
 // the GnuTLS one (--proxy squid), which sends no SNI.
 func (a *squidAdapter) claims(config string) bool {
-	data, err := os.ReadFile(mainFile(config, "squid.conf"))
-	return !a.gnutls() && err == nil && lint.LooksLikeSquid(data)
+	return !a.gnutls() && claimsFile(config, "squid.conf", lint.LooksLikeSquid)
 }
 
 // squidMain is where the configuration runs: Debian's path.

@@ -60,8 +60,7 @@ var stunnelKind = mustKind(ProxyStunnel)
 func (*stunnelAdapter) kind() harness.Kind { return stunnelKind }
 
 func (*stunnelAdapter) claims(config string) bool {
-	data, err := os.ReadFile(mainFile(config, "stunnel.conf"))
-	return err == nil && lint.LooksLikeStunnel(data)
+	return claimsFile(config, "stunnel.conf", lint.LooksLikeStunnel)
 }
 
 func (a *stunnelAdapter) load(r *runner) (error, error) {

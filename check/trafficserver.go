@@ -50,8 +50,7 @@ var trafficserverKind = mustKind(ProxyTrafficServer)
 func (*trafficserverAdapter) kind() harness.Kind { return trafficserverKind }
 
 func (*trafficserverAdapter) claims(config string) bool {
-	data, err := os.ReadFile(mainFile(config, "remap.config"))
-	return err == nil && lint.LooksLikeTrafficServer(data)
+	return claimsFile(config, "remap.config", lint.LooksLikeTrafficServer)
 }
 
 // tsFolderFiles are the most files of the folder check copies.
