@@ -619,7 +619,7 @@ func diagnoseApache(rt *lint.ApacheRoute, obs *harness.Observation) diagnosis {
 			return d
 		}
 		d.Cause = CauseBadResponse
-		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+		d.Explanation = servedButFailed(obs)
 		switch {
 		case obs.Status == 421 && rt != nil && rt.HostHeader.At != nil:
 			d.Explanation += fmt.Sprintf(": Apache sent the Host %s (RequestHeader at %s) and the client's Host as SNI", rt.HostHeader.Value, rt.HostHeader.At.Pos())

@@ -608,7 +608,7 @@ func diagnoseCaddy(g *cdRoute, obs *harness.Observation, version string, json bo
 			return d
 		}
 		d.Cause = CauseBadResponse
-		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+		d.Explanation = servedButFailed(obs)
 		if obs.Status == 421 {
 			d.Explanation += ": Caddy sent a Host other than the SNI"
 			if g.HostHeader == "" {

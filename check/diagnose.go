@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/sniproof/sniproof/backend"
@@ -64,7 +65,7 @@ func diagnose(ps *Pass, obs *harness.Observation) diagnosis {
 			return d
 		}
 		d.Cause = CauseBadResponse
-		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+		d.Explanation = servedButFailed(obs)
 	case fixtures.BackendRefused:
 		switch obs.Reason {
 		case backend.ReasonMissingSNI:
@@ -279,4 +280,16 @@ func statusText(status int, errText string) string {
 		return "no response (" + errText + ")"
 	}
 	return fmt.Sprint(status)
+}
+
+// servedButFailed explains a failed status where the upstream accepted
+// the proxy's handshake: by what reached it, the request itself or only
+// the handshake (the proxy failed before it sent the request, such as a
+// plugin of its own answering 500).
+func servedButFailed(obs *harness.Observation) string {
+	got := statusText(obs.Status, obs.Error)
+	if slices.ContainsFunc(obs.Events, func(ev backend.Event) bool { return ev.Kind == backend.KindRequest }) {
+		return "the upstream served the request, but the client got " + got
+	}
+	return fmt.Sprintf("the upstream accepted the handshake (%s) but no request reached it, and the client got %s", sawText(obs.SNI), got)
 }

@@ -72,3 +72,19 @@ func TestDiagnose(t *testing.T) {
 		t.Errorf("served 200: %+v, want it to work", ok)
 	}
 }
+
+// TestServedButFailed: a failed status after the upstream's handshake says
+// whether the request reached the upstream (Traffic Server's s3_auth.so
+// answers 500 itself after the handshake, sending nothing).
+func TestServedButFailed(t *testing.T) {
+	sni := "bucket.media.example.net"
+	handshake := backend.Event{Kind: backend.KindHandshake, SNI: sni}
+	only := &harness.Observation{Status: 500, Backend: fixtures.BackendServed, SNI: &sni, Events: []backend.Event{handshake}}
+	if got, want := servedButFailed(only), `the upstream accepted the handshake (SNI "bucket.media.example.net") but no request reached it, and the client got 500`; got != want {
+		t.Errorf("handshake only: %q, want %q", got, want)
+	}
+	served := &harness.Observation{Status: 502, Backend: fixtures.BackendServed, SNI: &sni, Events: []backend.Event{handshake, {Kind: backend.KindRequest}}}
+	if got := servedButFailed(served); !strings.HasPrefix(got, "the upstream served the request, but the client got 502") {
+		t.Errorf("request served: %q", got)
+	}
+}

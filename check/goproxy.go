@@ -348,7 +348,7 @@ func diagnoseGo(g *gpRoute, obs *harness.Observation) diagnosis {
 			return d
 		}
 		d.Cause = CauseBadResponse
-		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+		d.Explanation = servedButFailed(obs)
 		if obs.Status == 421 && g.HostHeader != "" && g.HostHeader != "upstream" {
 			d.Explanation += fmt.Sprintf(": the proxy sent the Host %s and another name as SNI", goHost(g))
 			d.Fix = fmt.Sprintf(`route %s%s: "host_header": "upstream"`, g.Host, cmpPath(g.Path))

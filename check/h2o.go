@@ -537,7 +537,7 @@ func (a *h2oAdapter) explain(p *h2Path, obs *harness.Observation) diagnosis {
 			return d
 		}
 		d.Cause = CauseBadResponse
-		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+		d.Explanation = servedButFailed(obs)
 		if on, v := p.On("proxy.preserve-host", false); obs.Status == 421 && on {
 			d.Explanation += fmt.Sprintf(": proxy.preserve-host: ON (%s) sends the client's Host, another name than the SNI %s", a.at(v), p.up.Host)
 			d.Fix = "proxy.preserve-host: OFF"

@@ -629,7 +629,7 @@ func diagnoseHA(b *haBackend, obs *harness.Observation, log []string, version st
 			return d
 		}
 		d.Cause = CauseBadResponse
-		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+		d.Explanation = servedButFailed(obs)
 	case down != "" && obs.Status == 503:
 		d.Cause = CauseUnreachable
 		d.Explanation = "HAProxy marked the server DOWN after failed health checks (" + down + ")"

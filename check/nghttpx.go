@@ -492,7 +492,7 @@ func diagnoseNghttpx(rt *ngRoute, rewrite, insecure bool, obs *harness.Observati
 			return d
 		}
 		d.Cause = CauseBadResponse
-		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+		d.Explanation = servedButFailed(obs)
 		if obs.Status == 421 {
 			if rewrite {
 				d.Explanation += fmt.Sprintf(": host-rewrite=yes sent the backend host %s as Host and %s as SNI", b.Host, sawText(obs.SNI))

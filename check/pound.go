@@ -447,7 +447,7 @@ func diagnosePound(s *pdService, obs *harness.Observation) diagnosis {
 			return d
 		}
 		d.Cause = CauseBadResponse
-		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+		d.Explanation = servedButFailed(obs)
 		if h := s.SetHost(); obs.Status == 421 && h != nil {
 			d.Explanation += fmt.Sprintf(": SetHeader %q (%s) sends another Host than the ServerName sent as SNI", h.Arg(), h.Pos())
 			d.Fix = "drop the SetHeader \"Host: ...\": ServerName sets the Host"

@@ -600,7 +600,7 @@ func diagnoseSquid(p *sqPeer, gnutls bool, obs *harness.Observation) diagnosis {
 			return d
 		}
 		d.Cause = CauseBadResponse
-		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+		d.Explanation = servedButFailed(obs)
 		if obs.Status == 421 {
 			d.Explanation += ": Squid passed the client's Host (accel vhost), another name than the SNI"
 			if n := p.SNI(); n != "" {

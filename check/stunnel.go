@@ -434,7 +434,7 @@ func diagnoseStunnel(s *stService, obs *harness.Observation) diagnosis {
 			return d
 		}
 		d.Cause = CauseBadResponse
-		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+		d.Explanation = servedButFailed(obs)
 		if obs.Status == 421 {
 			d.Explanation += ": stunnel tunnels the client's Host unchanged, and it names another site than the SNI"
 		}

@@ -559,7 +559,7 @@ func diagnoseTrafficServer(c *lint.TrafficServerConfig, rule *lint.TSRule, obs *
 			return d
 		}
 		d.Cause = CauseBadResponse
-		d.Explanation = fmt.Sprintf("the upstream served the request, but the client got %s", statusText(obs.Status, obs.Error))
+		d.Explanation = servedButFailed(obs)
 		if obs.Status == 421 && c.Pristine(rule) {
 			d.Explanation += fmt.Sprintf(": pristine_host_hdr 1 (%s) sent the client's Host, and sni_policy %s the SNI %s", lint.TSSource(c.Setting(rule, lint.TSPristine)), policy.Value, sawText(obs.SNI))
 			d.Fix = lint.TSOverrideFix(rule, lint.TSSNIPolicy, "host")
