@@ -13,26 +13,22 @@ MATRIX   = proxies,clients
 SELFTEST = check,reliability
 SELECT   = --labels '$(LABELS)' --focus '$(FOCUS)' --shard '$(SHARD)'
 
-.PHONY: test test-images gochecks unit vet conformance selftest bench soak fuzz check report-check images sweep bin/sniproof
+.PHONY: test gochecks unit vet conformance selftest bench soak fuzz check report-check images sweep bin/sniproof
 
-## test: vet, unit tests and a bounded fuzz of every parser of untrusted
-## input, while the preflight and the images the run uses are built beside
-## them (test-images), then one run of the conformance matrix and the
-## self-tests, whose reports are then checked in headless Chromium as make
-## report-check does; ends with the one line "conformance: N passed, N
-## failed, N skipped" of them all.
+## test: the preflight and the images the run uses that are missing, then
+## one run of the conformance matrix and the self-tests with vet, the unit
+## tests and a bounded fuzz of every parser of untrusted input beside them
+## (gochecks, whose lines start with "beside | "), then the reports' check
+## in headless Chromium as make report-check does; ends with the one line
+## "conformance: N passed, N failed, N skipped" of them all. The Go checks
+## run beside the suites, not beside the image builds: the builds keep both
+## cores busy, the suites' processes mostly wait.
 test: bin/sniproof
-	@$(MAKE) --no-print-directory -j2 test-images gochecks
-	$(SNIPROOF) conformance --suites $(MATRIX),$(SELFTEST) --report-check $(SELECT)
+	$(SNIPROOF) conformance --suites $(MATRIX),$(SELFTEST) --report-check --beside '$(MAKE) --no-print-directory gochecks' $(SELECT)
 
 # gochecks: vet, the unit tests and the fuzz, one after the other.
 gochecks:
 	@$(MAKE) --no-print-directory vet && $(MAKE) --no-print-directory unit && $(MAKE) --no-print-directory fuzz
-
-## test-images: the preflight (which installs what a fresh machine lacks,
-## as root) and the images make test's suites use that are missing.
-test-images: bin/sniproof
-	$(SNIPROOF) conformance --images-only --suites $(MATRIX),$(SELFTEST) --report-check $(SELECT)
 
 ## unit: unit tests; no Docker needed.
 unit:

@@ -171,7 +171,7 @@ func (a *apacheAdapter) cmd(args string) string {
 	if a.root == "" {
 		main = apacheKind.ConfigPath
 	}
-	return apacheEnv + "exec apache2 -d " + apacheRoot + " -f " + shQuote(main) + " " + args
+	return apacheEnv + "exec apache2 -d " + apacheRoot + " -f " + harness.ShellQuote(main) + " " + args
 }
 
 // launch copies the tree (or the site file and its main configuration)

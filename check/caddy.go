@@ -305,7 +305,7 @@ func (a *caddyAdapter) adapt(ctx context.Context, r *runner) error {
 	cfg := a.parsed
 	if !cfg.JSON {
 		const out = "/tmp/sniproof-adapted.json"
-		code, msg, err := r.proxy.Run(ctx, "sh", "-c", fmt.Sprintf("caddy adapt --config %s --adapter caddyfile 2>&1 >%s", shQuote(a.main), out))
+		code, msg, err := r.proxy.Run(ctx, "sh", "-c", fmt.Sprintf("caddy adapt --config %s --adapter caddyfile 2>&1 >%s", harness.ShellQuote(a.main), out))
 		if err != nil {
 			return &harness.InfraError{Op: "caddy adapt", Err: err}
 		}
@@ -370,7 +370,7 @@ func (a *caddyAdapter) start(ctx context.Context, r *runner) error {
 	cmd := append([]string{"caddy", "run", "--config", a.main}, a.adapterArgs()...)
 	var q []string
 	for _, c := range cmd {
-		q = append(q, shQuote(c))
+		q = append(q, harness.ShellQuote(c))
 	}
 	code, out, err := r.proxy.Run(ctx, "sh", "-c", strings.Join(q, " ")+" </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!")
 	if err != nil || code != 0 {

@@ -324,7 +324,7 @@ func (a *h2oAdapter) launch(ctx context.Context, r *runner) error {
 	if code, out, err := r.proxy.Run(ctx, mkdir...); err != nil || code != 0 {
 		return &harness.InfraError{Op: "make the folders of h2o's logs", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
 	}
-	code, out, err := r.proxy.Run(ctx, "sh", "-c", "cd / && "+strings.Join(h2oKind.TestCmd(shQuote(a.main)), " ")+" 2>&1")
+	code, out, err := r.proxy.Run(ctx, "sh", "-c", "cd / && "+strings.Join(h2oKind.TestCmd(harness.ShellQuote(a.main)), " ")+" 2>&1")
 	if err != nil {
 		return &harness.InfraError{Op: testName(h2oKind), Err: err}
 	}
@@ -332,7 +332,7 @@ func (a *h2oAdapter) launch(ctx context.Context, r *runner) error {
 		a.reject(r, code, out)
 		return nil
 	}
-	script := fmt.Sprintf("cd / && h2o -c %s -m master </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(a.main))
+	script := fmt.Sprintf("cd / && h2o -c %s -m master </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", harness.ShellQuote(a.main))
 	exited, logged, err := r.startDaemon(ctx, "h2o", script, a.ports(r), r.opts.Waits.Start)
 	if err != nil {
 		return err
@@ -343,7 +343,7 @@ func (a *h2oAdapter) launch(ctx context.Context, r *runner) error {
 	}
 	// Followed once h2o listens: rotatelogs -L makes its link then.
 	if logFile != "" {
-		follow := fmt.Sprintf("tail -n +1 -s 0.2 -F %s >/proc/1/fd/2 2>/dev/null &", shQuote(logFile))
+		follow := fmt.Sprintf("tail -n +1 -s 0.2 -F %s >/proc/1/fd/2 2>/dev/null &", harness.ShellQuote(logFile))
 		if code, out, err := r.proxy.Run(ctx, "sh", "-c", follow); err != nil || code != 0 {
 			return &harness.InfraError{Op: "follow h2o's error log", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}
 		}
@@ -371,7 +371,7 @@ func (a *h2oAdapter) unparsable(ctx context.Context, r *runner, perr error) (*Re
 	if err := r.proxy.CopyFiles(ctx, files); err != nil {
 		return nil, &harness.InfraError{Op: "copy the configuration into h2o", Err: err}
 	}
-	code, out, err := r.proxy.Run(ctx, "sh", "-c", "cd / && "+strings.Join(h2oKind.TestCmd(shQuote(a.main)), " ")+" 2>&1")
+	code, out, err := r.proxy.Run(ctx, "sh", "-c", "cd / && "+strings.Join(h2oKind.TestCmd(harness.ShellQuote(a.main)), " ")+" 2>&1")
 	if err != nil {
 		return nil, &harness.InfraError{Op: testName(h2oKind), Err: err}
 	}

@@ -374,7 +374,7 @@ func (a *haproxyAdapter) testUnparsable(r *runner, ctx context.Context, data []b
 // waits until it listens on every published port.
 func (a *haproxyAdapter) start(r *runner, ctx context.Context, ports []int) error {
 	from := r.proxy.Log.Len()
-	cmd := fmt.Sprintf("haproxy -db -f %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(a.p.main))
+	cmd := fmt.Sprintf("haproxy -db -f %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", harness.ShellQuote(a.p.main))
 	code, out, err := a.exec(r, ctx, a.p.workDir, "sh", "-c", cmd)
 	if err != nil || code != 0 {
 		return &harness.InfraError{Op: "start haproxy", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}

@@ -186,7 +186,7 @@ func (a *nghttpxAdapter) launch(ctx context.Context, r *runner) error {
 	if err := r.proxy.CopyFiles(ctx, files); err != nil {
 		return &harness.InfraError{Op: "copy the configuration into nghttpx", Err: err}
 	}
-	cmd := fmt.Sprintf("nghttpx --conf=%s --errorlog-file=/dev/stderr </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(nghttpxMain))
+	cmd := fmt.Sprintf("nghttpx --conf=%s --errorlog-file=/dev/stderr </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", harness.ShellQuote(nghttpxMain))
 	exited, logged, err := r.startDaemon(ctx, "nghttpx", cmd, a.ports(r), r.opts.Waits.Start)
 	if err != nil {
 		return err

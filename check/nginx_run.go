@@ -508,7 +508,7 @@ func (a *nginxAdapter) throwaway(r *runner, p string) (map[string][]byte, string
 // error log on stderr that -g adds, and waits until its workers run.
 func (a *nginxAdapter) startNginx(r *runner, ctx context.Context) error {
 	from := r.proxy.Log.Len()
-	cmd := fmt.Sprintf("exec nginx -c %s -g %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2", shQuote(a.cfg.Main()), shQuote(globalDirectives))
+	cmd := fmt.Sprintf("exec nginx -c %s -g %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2", harness.ShellQuote(a.cfg.Main()), harness.ShellQuote(globalDirectives))
 	if !a.p.Daemon {
 		cmd = strings.TrimPrefix(cmd, "exec ") + " &"
 	}

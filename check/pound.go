@@ -234,7 +234,7 @@ func (a *poundAdapter) launch(ctx context.Context, r *runner) error {
 		return nil
 	}
 	from := r.proxy.Log.Len()
-	script := fmt.Sprintf("pound -F -f %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(a.main))
+	script := fmt.Sprintf("pound -F -f %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", harness.ShellQuote(a.main))
 	code, out, err = r.proxy.Run(ctx, "sh", "-c", script)
 	if err != nil || code != 0 {
 		return &harness.InfraError{Op: "start pound", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}

@@ -762,9 +762,6 @@ var (
 	startedWorkers = "start worker process"
 )
 
-// shQuote quotes s for sh.
-func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
 func joinInts(ns []int) string {
 	var s []string
 	for _, n := range ns {

@@ -209,7 +209,7 @@ func (a *squidAdapter) launch(ctx context.Context, r *runner) error {
 		a.reject(r, code, out)
 		return nil
 	}
-	cmd := fmt.Sprintf("chmod 0666 /proc/1/fd/1 /proc/1/fd/2; squid -N -d 1 -f %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", shQuote(squidMain))
+	cmd := fmt.Sprintf("chmod 0666 /proc/1/fd/1 /proc/1/fd/2; squid -N -d 1 -f %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2 & echo $!", harness.ShellQuote(squidMain))
 	exited, logged, err := r.startDaemon(ctx, "squid", cmd, a.ports(r), r.opts.Waits.Start)
 	if err != nil {
 		return err

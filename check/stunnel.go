@@ -233,7 +233,7 @@ func (a *stunnelAdapter) launch(ctx context.Context, r *runner) error {
 			if key != "chroot" {
 				dir = path.Dir(dir)
 			}
-			dirs = append(dirs, shQuote(dir))
+			dirs = append(dirs, harness.ShellQuote(dir))
 		}
 	}
 	// The image's package made no system user where its install leaves
@@ -242,13 +242,13 @@ func (a *stunnelAdapter) launch(ctx context.Context, r *runner) error {
 	if len(dirs) > 0 {
 		script += "mkdir -p " + strings.Join(dirs, " ") + "\n"
 		if u, ok := a.cfg.Global.Get("setuid"); ok {
-			script += fmt.Sprintf("chown %s %s 2>/dev/null\n", shQuote(u.Value), strings.Join(dirs, " "))
+			script += fmt.Sprintf("chown %s %s 2>/dev/null\n", harness.ShellQuote(u.Value), strings.Join(dirs, " "))
 		}
 	}
 	if o, ok := a.cfg.Global.Get("output"); ok && path.IsAbs(o.Value) {
-		script += fmt.Sprintf("touch %s; tail -n 0 -F %s >/proc/1/fd/2 2>/dev/null &\n", shQuote(o.Value), shQuote(o.Value))
+		script += fmt.Sprintf("touch %s; tail -n 0 -F %s >/proc/1/fd/2 2>/dev/null &\n", harness.ShellQuote(o.Value), harness.ShellQuote(o.Value))
 	}
-	script += fmt.Sprintf("(stunnel %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2; echo $? >%s) >/dev/null 2>&1 &\n", shQuote(a.main), stunnelRC)
+	script += fmt.Sprintf("(stunnel %s </dev/null >/proc/1/fd/1 2>/proc/1/fd/2; echo $? >%s) >/dev/null 2>&1 &\n", harness.ShellQuote(a.main), stunnelRC)
 	from := r.proxy.Log.Len()
 	if code, out, err := r.proxy.Run(ctx, "sh", "-c", script); err != nil || code != 0 {
 		return &harness.InfraError{Op: "start stunnel", Err: fmt.Errorf("exit %d: %v %s", code, err, out)}

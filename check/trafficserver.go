@@ -271,7 +271,7 @@ func (a *trafficserverAdapter) recordsEnv() []string {
 	var out []string
 	for _, name := range slices.Sorted(maps.Keys(a.cfg.Records)) {
 		v := strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(name, "proxy.config."), ".", "_"))
-		out = append(out, shQuote("PROXY_CONFIG_"+v+"="+a.cfg.Records[name].Value))
+		out = append(out, harness.ShellQuote("PROXY_CONFIG_"+v+"="+a.cfg.Records[name].Value))
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -30,7 +31,7 @@ import (
 // every content-addressed tag changes with it. (Creating the empty man page
 // folder changed no image whose packages built without it, so it kept the
 // version.)
-const builderVersion = "mmdebstrap-essential-1"
+const builderVersion = "mmdebstrap-essential-base-1"
 
 // Recipe is a Debian-based image: one Debian release and a package list.
 type Recipe struct {
@@ -177,6 +178,7 @@ type Images struct {
 	mu       sync.Mutex
 	built    map[string]*imageOnce
 	partials map[string]bool // partial tags imported under and not yet seen removed
+	bases    string          // the folder of the releases' essential roots, once made
 }
 
 // NewImages returns the Images of a run that starts now. It first removes
@@ -191,20 +193,30 @@ func NewImages(ctx context.Context, cli *client.Client, session string, progress
 	if err != nil {
 		im.progress("remove the partial image tags of unfinished builds: %v", err)
 	}
+	if n := sweepBases(); n > 0 {
+		im.progress("removed %d folder(s) of essential roots that ended runs left in %s", n, BuildDir())
+	}
 	return im
 }
 
-// Close removes every partial tag of this Images's builds that still
-// exists: one the engine made after its build stopped waiting for it. It
-// is safe to call on a nil Images.
+// Close removes the folder of this Images's bases and every partial tag of
+// its builds that still exists: one the engine made after its build stopped
+// waiting for it. It is safe to call on a nil Images.
 func (im *Images) Close(ctx context.Context) error {
 	if im == nil || im.Docker == nil {
 		return nil
 	}
 	im.mu.Lock()
 	refs := slices.Sorted(maps.Keys(im.partials))
+	bases := im.bases
+	im.bases = ""
 	im.mu.Unlock()
 	var errs []error
+	if bases != "" {
+		if err := os.RemoveAll(bases); err != nil {
+			errs = append(errs, fmt.Errorf("remove the essential roots: %w", err))
+		}
+	}
 	for _, ref := range refs {
 		if _, err := removeTag(ctx, im.Docker, ref); err != nil {
 			errs = append(errs, err)
@@ -417,7 +429,9 @@ func (r Recipe) sourceNote() string {
 }
 
 // buildDebian builds the recipe's image under tag and returns the
-// installed version of each of its packages, "NAME VERSION".
+// installed version of each of its packages, "NAME VERSION": mmdebstrap
+// installs the packages on the release's essential root (base) and streams
+// the result to docker import.
 func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) ([]string, error) {
 	if _, err := exec.LookPath("mmdebstrap"); err != nil {
 		return nil, fmt.Errorf("mmdebstrap is not installed (apt-get install mmdebstrap): %w", err)
@@ -426,17 +440,11 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) ([]stri
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, "mmdebstrap", r.mmdebstrapArgs(mirror)...)
-	// On cancellation let mmdebstrap remove its temporary root (SIGTERM),
-	// and kill it only if it does not stop. The signal goes to its whole
-	// process group, as a terminal's would: signalled alone, mmdebstrap
-	// finishes the build first and is killed before it ends, leaving its
-	// temporary root mounted.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
-	cmd.WaitDelay = 20 * time.Second
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	base, err := im.base(ctx, r, mirror)
+	if err != nil {
+		return nil, err
+	}
+	cmd, stderr := mmdebstrap(ctx, r.mmdebstrapArgs(mirror, base))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("mmdebstrap: %w", err)
@@ -487,35 +495,170 @@ func (im *Images) buildDebian(ctx context.Context, r Recipe, tag string) ([]stri
 	return installed(stderr.String()), nil
 }
 
-// mmdebstrapArgs are the arguments of mmdebstrap that writes the recipe's
-// root filesystem to its standard output, from mirror.
-func (r Recipe) mmdebstrapArgs(mirror string) []string {
-	args := []string{
-		"--variant=essential",
+// base returns the essential root of the recipe's release, a tarball built
+// once per Images: each image of the release starts from it and installs
+// only its own packages, which saves each build the unpacking and
+// configuring of the essential packages (two thirds of a small image's
+// build). It lives in the Images's folder of bases until Close.
+func (im *Images) base(ctx context.Context, r Recipe, mirror string) (string, error) {
+	return im.once("base "+r.Release, func() (string, error) {
+		dir, err := im.basesDir()
+		if err != nil {
+			return "", err
+		}
+		path := filepath.Join(dir, r.Release+".tar")
+		im.progress("base %s: building the essential root its images start from ...", r.Release)
+		cmd, stderr := mmdebstrap(ctx, r.baseArgs(mirror, path))
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("mmdebstrap %s, its essential root: %w\n%s", r.Release, err, lastLines(stderr.String(), 15))
+		}
+		return path, nil
+	})
+}
+
+// basesPrefix starts the name of the folder of an Images's bases, followed
+// by the process id of the run that made it and a random part.
+const basesPrefix = "sniproof-bases-"
+
+// basesDir returns the folder of the Images's bases, made on first use in
+// BuildDir.
+func (im *Images) basesDir() (string, error) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if im.bases == "" {
+		dir, err := os.MkdirTemp(BuildDir(), basesPrefix+strconv.Itoa(os.Getpid())+"-")
+		if err != nil {
+			return "", fmt.Errorf("folder for the essential roots: %w", err)
+		}
+		im.bases = dir
+	}
+	return im.bases, nil
+}
+
+// sweepBases removes the folders of bases in BuildDir that runs no longer
+// alive left (one killed before its Close), and returns how many.
+func sweepBases() int {
+	dirs, _ := filepath.Glob(filepath.Join(BuildDir(), basesPrefix+"*"))
+	n := 0
+	for _, dir := range dirs {
+		pid, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(dir), basesPrefix), "-")
+		id, err := strconv.Atoi(pid)
+		if err != nil || id == os.Getpid() || syscall.Kill(id, 0) != syscall.ESRCH {
+			continue
+		}
+		if os.RemoveAll(dir) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// BuildFolders lists what builds keep in BuildDir while they run:
+// mmdebstrap's temporary roots and the Images's folders of bases. A run
+// that ended leaves none of its own.
+func BuildFolders() []string {
+	var out []string
+	for _, pattern := range []string{"mmdebstrap.*", basesPrefix + "*"} {
+		matches, _ := filepath.Glob(filepath.Join(BuildDir(), pattern))
+		out = append(out, matches...)
+	}
+	return out
+}
+
+// BuildDir is the folder of the builds' temporary roots and bases: TMPDIR
+// when set, else /dev/shm when it is a tmpfs with TmpSpace free (the
+// builds unpack and configure thousands of files, which a disk makes cost
+// a sixth more CPU), else the system's temporary folder.
+func BuildDir() string {
+	if os.Getenv("TMPDIR") != "" {
+		return os.TempDir()
+	}
+	var fs syscall.Statfs_t
+	if syscall.Statfs(shm, &fs) == nil && fs.Type == tmpfsMagic && fs.Bavail*uint64(fs.Bsize) >= TmpSpace && syscall.Access(shm, 2) == nil {
+		return shm
+	}
+	return os.TempDir()
+}
+
+const (
+	shm        = "/dev/shm"
+	tmpfsMagic = 0x01021994
+)
+
+// mmdebstrap returns the command of mmdebstrap with args, its temporary
+// root in BuildDir, and the buffer of its standard error. On cancellation
+// it lets mmdebstrap remove its temporary root (SIGTERM), and kills it
+// only if it does not stop. The signal goes to its whole process group, as
+// a terminal's would: signalled alone, mmdebstrap finishes the build first
+// and is killed before it ends, leaving its temporary root mounted.
+func mmdebstrap(ctx context.Context, args []string) (*exec.Cmd, *bytes.Buffer) {
+	cmd := exec.CommandContext(ctx, "mmdebstrap", args...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+BuildDir())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = 20 * time.Second
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	return cmd, &stderr
+}
+
+// baseArgs are the arguments of mmdebstrap that writes the release's
+// essential root, with the release's mirror lines, to the tarball target.
+func (r Recipe) baseArgs(mirror, target string) []string {
+	args := append([]string{"--variant=essential"}, r.commonArgs()...)
+	// Man pages are left out, but some post-installation scripts (Java's
+	// update-alternatives) need the folder to exist.
+	args = append(args, `--essential-hook=mkdir -p "$1/usr/share/man/man1"`)
+	return append(args, r.sources(mirror, target)...)
+}
+
+// mmdebstrapArgs are the arguments of mmdebstrap that installs the recipe's
+// packages on the release's essential root, the tarball base, and writes
+// the result to its standard output.
+func (r Recipe) mmdebstrapArgs(mirror, base string) []string {
+	args := append([]string{
+		// The custom variant installs what --include names, and nothing
+		// else, on what the setup hook unpacked.
+		"--variant=custom",
+		"--setup-hook=tar-in " + ShellQuote(base) + " /",
 		"--include=" + strings.Join(r.Packages, ","),
+	}, r.commonArgs()...)
+	// The versions installed, for the build's progress line: a hook's
+	// standard output goes to mmdebstrap's standard error.
+	args = append(args, `--customize-hook=dpkg-query --admindir="$1/var/lib/dpkg" -W -f='`+installedMark+`${Package} ${Version}\n' `+strings.Join(r.packageNames(), " "))
+	return append(args, r.sources(mirror, "-")...)
+}
+
+// commonArgs are the options of both of the recipe's builds: what dpkg
+// leaves out, and the release's apt options.
+func (r Recipe) commonArgs() []string {
+	args := []string{
 		"--dpkgopt=path-exclude=/usr/share/man/*",
 		"--dpkgopt=path-exclude=/usr/share/locale/*",
 		"--dpkgopt=path-exclude=/usr/share/doc/*",
-		// Man pages are left out, but some post-installation scripts
-		// (Java's update-alternatives) need the folder to exist.
-		`--essential-hook=mkdir -p "$1/usr/share/man/man1"`,
-		// The versions installed, for the build's progress line: a hook's
-		// standard output goes to mmdebstrap's standard error.
-		`--customize-hook=dpkg-query --admindir="$1/var/lib/dpkg" -W -f='` + installedMark + `${Package} ${Version}\n' ` + strings.Join(r.packageNames(), " "),
 	}
 	if debianReleases[r.Release].IgnoreValidUntil {
 		args = append(args, "--aptopt="+noValidUntil)
 	}
+	return args
+}
+
+// sources are mmdebstrap's last arguments: the base system's suite, the
+// target and the mirror, or the mirror lines of each suite.
+func (r Recipe) sources(mirror, target string) []string {
 	suites := r.suites()
 	if len(suites) == 1 {
-		return append(args, r.Release, "-", mirror)
+		return []string{r.Release, target, mirror}
 	}
-	args = append(args, suites[0], "-")
+	args := []string{suites[0], target}
 	for _, s := range suites {
 		args = append(args, "deb "+mirror+" "+s+" main")
 	}
 	return args
 }
+
+// ShellQuote quotes s as one word of a POSIX shell.
+func ShellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // packageNames are the recipe's packages without their suites.
 func (r Recipe) packageNames() []string {

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -303,5 +305,53 @@ func TestImagesCloseNil(t *testing.T) {
 	im.record("sniproof/nginx:bookworm-000000000000-partial-deadbeef")
 	if err := im.Close(t.Context()); err != nil {
 		t.Errorf("Images without Docker: Close = %v", err)
+	}
+}
+
+// TestBuildDir pins where builds unpack: TMPDIR when the caller set it,
+// else /dev/shm or the system's temporary folder.
+func TestBuildDir(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	if got := BuildDir(); got != dir {
+		t.Errorf("BuildDir with TMPDIR=%s = %s", dir, got)
+	}
+	t.Setenv("TMPDIR", "")
+	if got := BuildDir(); got != shm && got != os.TempDir() {
+		t.Errorf("BuildDir = %s, want %s or %s", got, shm, os.TempDir())
+	}
+}
+
+// TestSweepBases pins that a run removes the folders of bases that ended
+// runs left, and keeps those of runs alive (its own among them) and any
+// folder whose name carries no process id.
+func TestSweepBases(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	ended := exec.Command("true")
+	if err := ended.Run(); err != nil {
+		t.Fatal(err)
+	}
+	folder := func(name string) string {
+		dir := filepath.Join(BuildDir(), basesPrefix+name)
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	gone := folder(strconv.Itoa(ended.Process.Pid) + "-a1")
+	kept := []string{folder(strconv.Itoa(os.Getpid()) + "-b2"), folder("1-c3"), folder("x-d4")}
+	if n := sweepBases(); n != 1 {
+		t.Errorf("sweepBases removed %d folder(s), want 1", n)
+	}
+	if _, err := os.Stat(gone); !os.IsNotExist(err) {
+		t.Errorf("%s of an ended run remains (%v)", gone, err)
+	}
+	for _, dir := range kept {
+		if _, err := os.Stat(dir); err != nil {
+			t.Errorf("%s removed: %v", dir, err)
+		}
+	}
+	if got := len(BuildFolders()); got != len(kept) {
+		t.Errorf("BuildFolders lists %d, want %d", got, len(kept))
 	}
 }

@@ -405,7 +405,7 @@ func (p Preflight) spaces(ctx context.Context) ([]Space, error) {
 			}
 		}
 	}
-	tmp := os.TempDir()
+	tmp := BuildDir()
 	free, dev, err := FreeSpace(tmp)
 	if err != nil {
 		return nil, err

@@ -38,12 +38,15 @@ func TestRecipeSuites(t *testing.T) {
 	}
 }
 
-// TestMmdebstrapArgs pins how each kind of release is fetched: a stable
-// release from the mirror as its one suite; forky with the Valid-Until
-// check off; experimental on a sid base with both mirror lines. The hook
-// that reports the installed versions names the packages without suites.
+// TestMmdebstrapArgs pins how each kind of release is fetched, by both of
+// a recipe's builds (its release's essential root, then its packages on
+// that root): a stable release from the mirror as its one suite; forky with
+// the Valid-Until check off; experimental on a sid base with both mirror
+// lines. The package build unpacks the root first and installs only what
+// the recipe names; the hook that reports the installed versions names the
+// packages without suites.
 func TestMmdebstrapArgs(t *testing.T) {
-	const mirror = "http://mirror.example/debian"
+	const mirror, base = "http://mirror.example/debian", "/dev/shm/sniproof-bases-1-x/it's.tar"
 	tail := func(args []string, n int) []string { return args[len(args)-n:] }
 	parse := func(release, content string) Recipe {
 		t.Helper()
@@ -53,30 +56,56 @@ func TestMmdebstrapArgs(t *testing.T) {
 		}
 		return r
 	}
-
-	stable := parse("bookworm", "haproxy\n").mmdebstrapArgs(mirror)
-	if got := tail(stable, 3); !slices.Equal(got, []string{"bookworm", "-", mirror}) {
-		t.Errorf("bookworm: suite, target, mirror = %q", got)
+	type build struct {
+		name, target string
+		args         []string
 	}
-	if slices.Contains(stable, "--aptopt="+noValidUntil) {
-		t.Errorf("bookworm: %q turns the Valid-Until check off", stable)
-	}
-
-	forky := parse("forky", "haproxy\n").mmdebstrapArgs(mirror)
-	if got := tail(forky, 3); !slices.Equal(got, []string{"forky", "-", mirror}) {
-		t.Errorf("forky: suite, target, mirror = %q", got)
-	}
-	if !slices.Contains(forky, `--aptopt=Acquire::Check-Valid-Until "false"`) {
-		t.Errorf("forky: %q keeps the Valid-Until check", forky)
+	builds := func(r Recipe) []build {
+		return []build{{"base", "/tmp/root.tar", r.baseArgs(mirror, "/tmp/root.tar")}, {"packages", "-", r.mmdebstrapArgs(mirror, base)}}
 	}
 
-	exp := parse("experimental", "haproxy/experimental\n").mmdebstrapArgs(mirror)
-	want := []string{"sid", "-", "deb " + mirror + " sid main", "deb " + mirror + " experimental main"}
-	if got := tail(exp, 4); !slices.Equal(got, want) {
-		t.Errorf("experimental: suite, target, mirror lines = %q, want %q", got, want)
+	bookworm := builds(parse("bookworm", "haproxy\n"))
+	for _, b := range bookworm {
+		if got := tail(b.args, 3); !slices.Equal(got, []string{"bookworm", b.target, mirror}) {
+			t.Errorf("bookworm %s: suite, target, mirror = %q", b.name, got)
+		}
+		if slices.Contains(b.args, "--aptopt="+noValidUntil) {
+			t.Errorf("bookworm %s: %q turns the Valid-Until check off", b.name, b.args)
+		}
+		if !slices.Contains(b.args, "--dpkgopt=path-exclude=/usr/share/doc/*") {
+			t.Errorf("bookworm %s: %q keeps the documentation", b.name, b.args)
+		}
 	}
-	if !slices.Contains(exp, "--include=haproxy/experimental") || !slices.Contains(exp, "--aptopt="+noValidUntil) {
-		t.Errorf("experimental: %q lacks the pinned include or the Valid-Until option", exp)
+	base0, pkgs := bookworm[0].args, bookworm[1].args
+	if !slices.Contains(base0, "--variant=essential") || slices.ContainsFunc(base0, func(a string) bool { return strings.HasPrefix(a, "--include") }) {
+		t.Errorf("base: %q, want the essential variant and no package", base0)
+	}
+	if want := `--setup-hook=tar-in '/dev/shm/sniproof-bases-1-x/it'\''s.tar' /`; !slices.Contains(pkgs, "--variant=custom") || !slices.Contains(pkgs, want) {
+		t.Errorf("packages: %q, want the custom variant on the base unpacked by %s", pkgs, want)
+	}
+
+	for _, b := range builds(parse("forky", "haproxy\n")) {
+		if got := tail(b.args, 3); !slices.Equal(got, []string{"forky", b.target, mirror}) {
+			t.Errorf("forky %s: suite, target, mirror = %q", b.name, got)
+		}
+		if !slices.Contains(b.args, `--aptopt=Acquire::Check-Valid-Until "false"`) {
+			t.Errorf("forky %s: %q keeps the Valid-Until check", b.name, b.args)
+		}
+	}
+
+	experimental := builds(parse("experimental", "haproxy/experimental\n"))
+	for _, b := range experimental {
+		want := []string{"sid", b.target, "deb " + mirror + " sid main", "deb " + mirror + " experimental main"}
+		if got := tail(b.args, 4); !slices.Equal(got, want) {
+			t.Errorf("experimental %s: suite, target, mirror lines = %q, want %q", b.name, got, want)
+		}
+		if !slices.Contains(b.args, "--aptopt="+noValidUntil) {
+			t.Errorf("experimental %s: %q lacks the Valid-Until option", b.name, b.args)
+		}
+	}
+	exp := experimental[1].args
+	if !slices.Contains(exp, "--include=haproxy/experimental") {
+		t.Errorf("experimental: %q lacks the pinned include", exp)
 	}
 	for _, a := range exp {
 		if strings.HasPrefix(a, "--customize-hook=") && (!strings.HasSuffix(a, "' haproxy") || strings.Contains(a, "haproxy/")) {

@@ -42,6 +42,7 @@ type conformanceRun struct {
 	reportCheck              bool
 	imagesOnly               bool
 	browser                  string
+	beside                   string // a shell command run beside the suites
 	timeout                  time.Duration
 	root                     string
 	session                  string
@@ -74,9 +75,15 @@ func parseConformance(args []string, stdout, stderr io.Writer) (*conformanceRun,
 	fs.DurationVar(&r.timeout, "suite-timeout", suiteTimeout, "abort the suites after this `duration`, cleaning up")
 	fs.BoolVar(&r.reportCheck, "report-check", false, "then check index.html in headless Chromium, as sniproof report check does")
 	fs.StringVar(&r.browser, "chromium", "chromium", "the Chromium `binary` of --report-check")
-	fs.BoolVar(&r.imagesOnly, "images-only", false, "stop after the preflight and the images the selected suites use (make test builds them while the unit tests run)")
+	fs.BoolVar(&r.imagesOnly, "images-only", false, "stop after the preflight and the images the selected suites use")
+	fs.StringVar(&r.beside, "beside", "", "a shell `command` to run beside the suites, once the images are built (make test runs vet, the unit tests and the fuzz so): "+
+		"its lines are passed on after \"beside | \", its failure fails the run, and the summary line still comes last")
 	if code := parse(fs, args); code >= 0 {
 		return nil, code
+	}
+	if r.imagesOnly && r.beside != "" {
+		fmt.Fprintln(stderr, "sniproof conformance: --beside runs beside the suites, which --images-only does not run")
+		return nil, exitUsage
 	}
 	var err error
 	if r.suites, err = suites.ParseNames(*suiteList); err != nil {
@@ -166,7 +173,7 @@ func (r *conformanceRun) run() int {
 		return r.fail(report.ExitInfra, err)
 	}
 	stopSignals()
-	runErr := r.runSuites(ginkgo, selected, specs)
+	runErr, besideErr := r.runSuites(ginkgo, selected, specs)
 	if !r.keep() {
 		// The suites clean up after themselves; this catches what a
 		// crashed or killed suite left.
@@ -185,6 +192,10 @@ func (r *conformanceRun) run() int {
 		code = report.ExitFail
 	} else {
 		fmt.Fprintf(r.stderr, "sniproof: %s\n", doc.Explain())
+	}
+	if besideErr != nil {
+		fmt.Fprintf(r.stderr, "sniproof conformance: --beside %q: %v\n", r.beside, besideErr)
+		code = max(code, report.ExitFail)
 	}
 	if r.reportCheck {
 		summary, problems, err := checkPage(r.reports, r.browser)
@@ -264,8 +275,10 @@ func (r *conformanceRun) env() []string {
 // of the others are each prefixed with their suite's name. A lane of
 // parallel processes, whose output Ginkgo keeps, has its progress lines
 // printed from here, out of the specs they count (suites.ProgressEnv) and
-// specs, the number of each suite's specs that will run.
-func (r *conformanceRun) runSuites(ginkgo string, selected []string, specs map[string]int) error {
+// specs, the number of each suite's specs that will run. The command
+// beside them (--beside), if any, runs at the same time, its lines
+// prefixed too; its error is returned apart from the suites'.
+func (r *conformanceRun) runSuites(ginkgo string, selected []string, specs map[string]int) (suitesErr, besideErr error) {
 	lanes := suites.Lanes(selected)
 	cmds := make([]*exec.Cmd, len(lanes))
 	var prefixed []*lineWriter
@@ -318,13 +331,23 @@ func (r *conformanceRun) runSuites(ginkgo string, selected []string, specs map[s
 		}
 		fmt.Fprintf(r.stderr, "sniproof: session %s: running the suites %s at the same time (reports in %s)\n", r.session, strings.Join(names, " | "), r.reports)
 	}
-	err := runForwardingSignals(cmds...)
+	if r.beside != "" {
+		cmd := exec.Command("sh", "-c", r.beside)
+		out := &lineWriter{w: r.stdout, prefix: "beside | "}
+		prefixed = append(prefixed, out)
+		cmd.Stdout, cmd.Stderr = out, out
+		cmds = append(cmds, cmd)
+	}
+	errs := runForwardingSignals(cmds...)
 	close(stop)
 	counting.Wait()
 	for _, w := range prefixed {
 		w.Flush()
 	}
-	return err
+	if r.beside != "" {
+		besideErr = errs[len(lanes)]
+	}
+	return errors.Join(errs[:len(lanes)]...), besideErr
 }
 
 // lineWriter writes whole lines to w, each after prefix; Flush writes
@@ -463,32 +486,38 @@ func buildGinkgo(root string) (string, error) {
 // process group of its own, and passes SIGINT and SIGTERM on to every
 // group exactly once each time, as a terminal would, so that the suites
 // run their own cleanup before this process sweeps. It returns when all
-// have ended, with their errors.
-func runForwardingSignals(cmds ...*exec.Cmd) error {
+// have ended, with the error of each (of one not started, why).
+func runForwardingSignals(cmds ...*exec.Cmd) []error {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	done := make(chan error, len(cmds))
+	type ended struct {
+		i   int
+		err error
+	}
+	done := make(chan ended, len(cmds))
 	var started []*exec.Cmd
-	var errs []error
-	for _, cmd := range cmds {
+	errs := make([]error, len(cmds))
+	for i, cmd := range cmds {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := cmd.Start(); err != nil {
-			errs = append(errs, fmt.Errorf("start ginkgo: %w", err))
+			for j := i; j < len(cmds); j++ {
+				errs[j] = fmt.Errorf("not started: start %s: %w", cmds[i].Path, err)
+			}
 			for _, c := range started {
 				_ = syscall.Kill(-c.Process.Pid, syscall.SIGINT)
 			}
 			break
 		}
 		started = append(started, cmd)
-		go func() { done <- cmd.Wait() }()
+		go func() { done <- ended{i, cmd.Wait()} }()
 	}
 	for range started {
 	wait:
 		for {
 			select {
-			case err := <-done:
-				errs = append(errs, err)
+			case e := <-done:
+				errs[e.i] = e.err
 				break wait
 			case s := <-sig:
 				for _, c := range started {
@@ -497,7 +526,7 @@ func runForwardingSignals(cmds ...*exec.Cmd) error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // newSessionID is SNIPROOF_SESSION when the caller chose one (the benchmark

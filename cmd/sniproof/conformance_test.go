@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -18,6 +19,8 @@ func TestConformanceUsage(t *testing.T) {
 			`--suites: unknown suite "bogus": want a comma-separated list of proxies, clients, check, reliability, or all`},
 		{"empty suite list", []string{"conformance", "--suites", ""}, `--suites: unknown suite ""`},
 		{"bad label filter", []string{"conformance", "--labels", "nginx &&"}, "sniproof conformance: --labels: "},
+		{"beside without suites", []string{"conformance", "--images-only", "--beside", "make gochecks"},
+			"sniproof conformance: --beside runs beside the suites, which --images-only does not run"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,5 +60,20 @@ func TestLineWriter(t *testing.T) {
 	w.Flush()
 	if got, want := out.String(), "check | •••\ncheck | sniproof: 25/185 specs done\ncheck | ••\n"; got != want {
 		t.Errorf("after Flush: %q, want %q", got, want)
+	}
+}
+
+// TestRunForwardingSignals pins that each command's error comes back in its
+// own place, so that the command beside the suites (--beside) is judged
+// apart from them, and that one that cannot start says so and interrupts
+// those already started.
+func TestRunForwardingSignals(t *testing.T) {
+	errs := runForwardingSignals(exec.Command("true"), exec.Command("sh", "-c", "exit 3"), exec.Command("true"))
+	if len(errs) != 3 || errs[0] != nil || errs[2] != nil || errs[1] == nil || !strings.Contains(errs[1].Error(), "exit status 3") {
+		t.Errorf("errors = %v, want nil, exit status 3, nil", errs)
+	}
+	errs = runForwardingSignals(exec.Command("sleep", "30"), exec.Command("/nonexistent/sniproof-test"))
+	if len(errs) != 2 || errs[0] == nil || !strings.Contains(errs[0].Error(), "interrupt") || errs[1] == nil || !strings.Contains(errs[1].Error(), "not started") {
+		t.Errorf("errors = %v, want the sleep interrupted, then not started", errs)
 	}
 }

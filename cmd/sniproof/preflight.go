@@ -75,8 +75,8 @@ func hasCommand(name string) bool {
 }
 
 // buildImages builds the images the selected suites use that the engine
-// lacks, as many at a time as there are cores, and the sniproof binary's
-// image. The first build that fails stops the others and is returned.
+// lacks and the sniproof binary's image, as many at a time as there are
+// cores. The first build that fails stops the others and is returned.
 func (r *conformanceRun) buildImages(ctx context.Context, cli *client.Client, recipes []harness.Recipe) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -88,26 +88,28 @@ func (r *conformanceRun) buildImages(ctx context.Context, cli *client.Client, re
 			fmt.Fprintf(r.stderr, "sniproof conformance: cleanup: %v\n", err)
 		}
 	}()
+	// The binary first: its compile overlaps the first builds' downloads.
+	builds := []func() error{func() error { _, err := im.Binary(ctx); return err }}
+	for _, rec := range recipes {
+		builds = append(builds, func() error { _, err := im.Debian(ctx, rec); return err })
+	}
+	// A slot is taken before its build starts, so that builds start in
+	// the list's order.
 	slots := make(chan struct{}, runtime.NumCPU())
 	var wg sync.WaitGroup
-	for _, rec := range recipes {
+	for _, build := range builds {
+		slots <- struct{}{}
+		if ctx.Err() != nil {
+			<-slots
+			break
+		}
 		wg.Go(func() {
-			slots <- struct{}{}
 			defer func() { <-slots }()
-			if ctx.Err() != nil {
-				return
-			}
-			if _, err := im.Debian(ctx, rec); err != nil {
+			if err := build(); err != nil {
 				cancel(err)
 			}
 		})
 	}
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	if _, err := im.Binary(ctx); err != nil {
-		return err
-	}
-	return nil
+	return context.Cause(ctx)
 }

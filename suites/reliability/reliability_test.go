@@ -313,23 +313,22 @@ var _ = Describe("a run", Label("reliability"), func() {
 		os.Setenv("SNIPROOF_IMAGE_SALT", salt)
 		salted := recipe.Tag()
 		os.Unsetenv("SNIPROOF_IMAGE_SALT")
+		before := harness.BuildFolders()
 		in := start([]string{"--labels", seedCases}, "SNIPROOF_IMAGE_SALT="+salt)
 		Eventually(in.out.String).WithTimeout(appearBound).WithPolling(100 * time.Millisecond).
 			Should(ContainSubstring("building from docker/nginx/bookworm.packages"))
-		before, _ := filepath.Glob("/tmp/mmdebstrap.*")
 		Expect(in.cmd.Process.Signal(syscall.SIGINT)).To(Succeed())
 		Expect(in.wait(stopBound)).NotTo(Equal(report.ExitPass), in.out.String())
 		Expect(in.leftovers(ctx)).To(BeEmpty())
 		Eventually(func() []string {
-			after, _ := filepath.Glob("/tmp/mmdebstrap.*")
 			var added []string
-			for _, a := range after {
+			for _, a := range harness.BuildFolders() {
 				if !contains(before, a) {
 					added = append(added, a)
 				}
 			}
 			return added
-		}).WithTimeout(30*time.Second).Should(BeEmpty(), "mmdebstrap's temporary folders")
+		}).WithTimeout(30*time.Second).Should(BeEmpty(), "mmdebstrap's temporary roots and the run's essential roots")
 		_, err = docker.ImageInspect(ctx, salted)
 		Expect(err).To(HaveOccurred(), "the interrupted build left the image %s", salted)
 	})
