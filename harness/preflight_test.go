@@ -78,6 +78,14 @@ func TestPlanInstall(t *testing.T) {
 	if err := PlanInstall(pkgs, false, true).Run(context.Background(), nil, nil); err == nil {
 		t.Error("Run of a plan sniproof cannot run itself did not fail")
 	}
+	steps := PlanInstall([]string{"chromium", "mmdebstrap"}, true, true).aptSteps()
+	want := [][]string{{"update", "-q"}, {"install", "-y", "-q", "mmdebstrap"}, {"install", "-y", "-q", "--no-install-recommends", "chromium"}}
+	if !slices.EqualFunc(steps, want, slices.Equal) {
+		t.Errorf("apt-get steps = %q, want %q (chromium without its recommends)", steps, want)
+	}
+	if steps := PlanInstall([]string{"chromium"}, true, true).aptSteps(); len(steps) != 2 {
+		t.Errorf("apt-get steps of chromium alone = %q, want update and one install", steps)
+	}
 }
 
 // TestShort pins the disk check's arithmetic: places on one filesystem add
