@@ -280,6 +280,7 @@ func (r *conformanceRun) env() []string {
 // prefixed too; its error is returned apart from the suites'.
 func (r *conformanceRun) runSuites(ginkgo string, selected []string, specs map[string]int) (suitesErr, besideErr error) {
 	lanes := suites.Lanes(selected)
+	shared := &sharedOut{w: r.stdout}
 	cmds := make([]*exec.Cmd, len(lanes))
 	var prefixed []*lineWriter
 	stop := make(chan struct{})
@@ -301,9 +302,9 @@ func (r *conformanceRun) runSuites(ginkgo string, selected []string, specs map[s
 		}
 		cmd := exec.Command(ginkgo, args...)
 		cmd.Dir = r.root
-		cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
+		cmd.Stdout, cmd.Stderr = shared, r.stderr
 		if i > 0 {
-			out := &lineWriter{w: r.stdout, prefix: strings.Join(lane, ",") + " | "}
+			out := &lineWriter{out: shared, prefix: strings.Join(lane, ",") + " | "}
 			prefixed = append(prefixed, out)
 			cmd.Stdout, cmd.Stderr = out, out
 		}
@@ -333,7 +334,7 @@ func (r *conformanceRun) runSuites(ginkgo string, selected []string, specs map[s
 	}
 	if r.beside != "" {
 		cmd := exec.Command("sh", "-c", r.beside)
-		out := &lineWriter{w: r.stdout, prefix: "beside | "}
+		out := &lineWriter{out: shared, prefix: "beside | "}
 		prefixed = append(prefixed, out)
 		cmd.Stdout, cmd.Stderr = out, out
 		cmds = append(cmds, cmd)
@@ -350,11 +351,43 @@ func (r *conformanceRun) runSuites(ginkgo string, selected []string, specs map[s
 	return errors.Join(errs[:len(lanes)]...), besideErr
 }
 
-// lineWriter writes whole lines to w, each after prefix; Flush writes
+// sharedOut is the run's standard output as the lanes share it. The first
+// lane writes to it as it is, Ginkgo's progress marks with no newline; a
+// line of another lane then starts on a line of its own.
+type sharedOut struct {
+	mu      sync.Mutex
+	w       io.Writer
+	midLine bool // the last write did not end a line
+}
+
+func (s *sharedOut) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.w.Write(p)
+	if n > 0 {
+		s.midLine = p[n-1] != '\n'
+	}
+	return n, err
+}
+
+// line writes prefix and line, a whole line, on a line of its own.
+func (s *sharedOut) line(prefix string, line []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start := ""
+	if s.midLine {
+		start = "\n"
+	}
+	_, err := fmt.Fprintf(s.w, "%s%s%s", start, prefix, line)
+	s.midLine = false
+	return err
+}
+
+// lineWriter writes whole lines to out, each after prefix; Flush writes
 // what is left. Its writes may come from several goroutines.
 type lineWriter struct {
 	mu     sync.Mutex
-	w      io.Writer
+	out    *sharedOut
 	prefix string
 	buf    []byte
 }
@@ -368,7 +401,7 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			return len(p), nil
 		}
-		if _, err := fmt.Fprintf(l.w, "%s%s", l.prefix, l.buf[:i+1]); err != nil {
+		if err := l.out.line(l.prefix, l.buf[:i+1]); err != nil {
 			return len(p), err
 		}
 		l.buf = l.buf[i+1:]
@@ -380,7 +413,7 @@ func (l *lineWriter) Flush() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.buf) > 0 {
-		fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.buf)
+		_ = l.out.line(l.prefix, append(l.buf, '\n'))
 		l.buf = nil
 	}
 }

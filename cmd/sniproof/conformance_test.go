@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -45,14 +46,20 @@ func TestConformanceNoDocker(t *testing.T) {
 }
 
 // TestLineWriter: whole lines go out each after the prefix, the rest
-// when flushed.
+// when flushed; a line of a prefixed lane starts on a line of its own
+// after the first lane's progress marks, which then go on below it.
 func TestLineWriter(t *testing.T) {
 	var out strings.Builder
-	w := &lineWriter{w: &out, prefix: "check | "}
-	for _, p := range []string{"••", "•\nsniproof: 25/185 specs done\n", "••"} {
+	shared := &sharedOut{w: &out}
+	w := &lineWriter{out: shared, prefix: "check | "}
+	write := func(w io.Writer, p string) {
+		t.Helper()
 		if _, err := w.Write([]byte(p)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for _, p := range []string{"••", "•\nsniproof: 25/185 specs done\n", "••"} {
+		write(w, p)
 	}
 	if got, want := out.String(), "check | •••\ncheck | sniproof: 25/185 specs done\n"; got != want {
 		t.Errorf("before Flush: %q, want %q", got, want)
@@ -60,6 +67,15 @@ func TestLineWriter(t *testing.T) {
 	w.Flush()
 	if got, want := out.String(), "check | •••\ncheck | sniproof: 25/185 specs done\ncheck | ••\n"; got != want {
 		t.Errorf("after Flush: %q, want %q", got, want)
+	}
+
+	out.Reset()
+	write(shared, "[1796] reliability - 10/10 specs ")
+	write(shared, "••")
+	write(w, "sniproof: 26/185 specs done\n")
+	write(shared, "•")
+	if got, want := out.String(), "[1796] reliability - 10/10 specs ••\ncheck | sniproof: 26/185 specs done\n•"; got != want {
+		t.Errorf("beside the first lane's marks: %q, want %q", got, want)
 	}
 }
 
