@@ -25,10 +25,10 @@ SELECT   = --labels '$(LABELS)' --focus '$(FOCUS)' --shard '$(SHARD)'
 ## (gochecks, whose lines start with "beside | "), then the reports' check
 ## in headless Chromium as make report-check does; ends with the one line
 ## "conformance: N passed, N failed, N skipped" of them all. The Go checks
-## run beside the suites, not beside the image builds: the builds keep both
-## cores busy, the suites' processes mostly wait.
+## run beside the suites, not beside the image builds, which keep both
+## cores busy; niced, so that they take what the suites leave.
 test: bin/sniproof
-	$(SNIPROOF) conformance --suites $(MATRIX),$(SELFTEST) --report-check --beside '$(MAKE) --no-print-directory gochecks' $(SELECT)
+	$(SNIPROOF) conformance --suites $(MATRIX),$(SELFTEST) --report-check --beside 'nice -n 10 $(MAKE) --no-print-directory gochecks' $(SELECT)
 
 # gochecks: vet, the unit tests and the fuzz, one after the other.
 gochecks:

@@ -90,7 +90,7 @@ func chooseBinarySource(exe string, info *debug.BuildInfo, root string) (binaryS
 	}
 	last := len(why) - 1
 	return binarySource{}, fmt.Errorf("the backend's FROM-scratch image needs a static sniproof binary, and none is at hand: %s and %s; "+
-		"install a static sniproof with %s (or run it from a checkout, or name an image in SNIPROOF_IMAGE_SNIPROOF)", strings.Join(why[:last], ", "), why[last], staticInstall)
+		"install a static sniproof with %s (or run it from a checkout, or name an image in %s)", strings.Join(why[:last], ", "), why[last], staticInstall, BinaryImageEnv)
 }
 
 // staticInstall is the command that installs a static sniproof.

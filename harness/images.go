@@ -713,15 +713,20 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// BinaryImageEnv names the image of the sniproof binary a process uses in
+// place of Binary's. sniproof conformance sets it for its suites, so that
+// their backends run the binary of the run's own images phase.
+const BinaryImageEnv = "SNIPROOF_IMAGE_SNIPROOF"
+
 // Binary returns a FROM-scratch image holding only a static sniproof
 // binary at /sniproof: the running one when it is a static sniproof, else
 // one compiled from the checkout or the module cache (see
 // chooseBinarySource). Its tag is the binary's hash.
-// SNIPROOF_IMAGE_SNIPROOF substitutes it.
+// BinaryImageEnv substitutes it.
 func (im *Images) Binary(ctx context.Context) (string, error) {
-	if ref := os.Getenv("SNIPROOF_IMAGE_SNIPROOF"); ref != "" {
-		im.progress("image sniproof: using %s from SNIPROOF_IMAGE_SNIPROOF", ref)
-		return im.substitute(ctx, ref, "SNIPROOF_IMAGE_SNIPROOF")
+	if ref := os.Getenv(BinaryImageEnv); ref != "" {
+		im.progress("image sniproof: using %s from %s", ref, BinaryImageEnv)
+		return im.substitute(ctx, ref, BinaryImageEnv)
 	}
 	return im.once("binary", func() (string, error) {
 		src, err := findBinarySource()

@@ -75,8 +75,9 @@ func hasCommand(name string) bool {
 }
 
 // buildImages builds the images the selected suites use that the engine
-// lacks and the sniproof binary's image, as many at a time as there are
-// cores. The first build that fails stops the others and is returned.
+// lacks and the sniproof binary's image (r.binaryImage, which the suites
+// then use), as many at a time as there are cores. The first build that
+// fails stops the others and is returned.
 func (r *conformanceRun) buildImages(ctx context.Context, cli *client.Client, recipes []harness.Recipe) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -89,7 +90,7 @@ func (r *conformanceRun) buildImages(ctx context.Context, cli *client.Client, re
 		}
 	}()
 	// The binary first: its compile overlaps the first builds' downloads.
-	builds := []func() error{func() error { _, err := im.Binary(ctx); return err }}
+	builds := []func() error{func() (err error) { r.binaryImage, err = im.Binary(ctx); return err }}
 	for _, rec := range recipes {
 		builds = append(builds, func() error { _, err := im.Debian(ctx, rec); return err })
 	}
