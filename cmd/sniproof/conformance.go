@@ -337,7 +337,11 @@ func (r *conformanceRun) runSuites(ginkgo string, selected []string, specs map[s
 		for i, lane := range lanes {
 			names[i] = strings.Join(lane, ", ")
 		}
-		fmt.Fprintf(r.stderr, "sniproof: session %s: running the suites %s at the same time (reports in %s)\n", r.session, strings.Join(names, " | "), r.reports)
+		with := ""
+		if r.beside != "" {
+			with = fmt.Sprintf(", with %q beside them", r.beside)
+		}
+		fmt.Fprintf(r.stderr, "sniproof: session %s: running the suites %s at the same time%s (reports in %s)\n", r.session, strings.Join(names, " | "), with, r.reports)
 	}
 	if r.beside != "" {
 		cmd := exec.Command("sh", "-c", r.beside)
