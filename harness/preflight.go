@@ -130,7 +130,7 @@ func ArchiveKey(release string) string {
 // withoutRecommends are the packages Run installs without their
 // recommended packages: the reports' headless check needs none of
 // Chromium's (udev, upower, Mesa's drivers, a printer dialog, a
-// notification daemon), which were most of its installation's time.
+// notification daemon).
 var withoutRecommends = map[string]bool{"chromium": true}
 
 // Install is how to install Debian packages the host lacks.
