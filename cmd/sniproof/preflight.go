@@ -89,7 +89,8 @@ func (r *conformanceRun) buildImages(ctx context.Context, cli *client.Client, re
 			fmt.Fprintf(r.stderr, "sniproof conformance: cleanup: %v\n", err)
 		}
 	}()
-	// The binary first: its compile overlaps the first builds' downloads.
+	// The binary first: when it must be compiled, the compile overlaps the
+	// first builds' downloads.
 	builds := []func() error{func() (err error) { r.binaryImage, err = im.Binary(ctx); return err }}
 	for _, rec := range recipes {
 		builds = append(builds, func() error { _, err := im.Debian(ctx, rec); return err })
